@@ -1,0 +1,1 @@
+//! File-system level operations.
