@@ -1,1 +1,8 @@
-//! File-system level operations.
+//! File-system level work: the layout and writing of a new file system, and opening an
+//! existing one through the device seam.
+
+pub mod image;
+pub mod layout;
+pub mod mkfs;
+
+pub use image::Fs;

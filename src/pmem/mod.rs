@@ -1,6 +1,314 @@
-//! The pmem device seam (placeholder; being written).
+//! The pmem device: the library's single storage seam (DESIGN.md §3).
+//!
+//! Everything the library writes goes through [`Device`], whose operations mirror what a
+//! program does to persistent memory on x86:
+//!
+//! - [`Device::store`] is an ordinary CPU store. It is visible to later reads at once, but it
+//!   sits in the CPU cache and is **not durable** until its cache lines are written back
+//!   ([`Device::flush`], `clwb`) and a fence ([`Device::fence`], `sfence`) orders that write-back.
+//! - [`Device::store_nt`] is a non-temporal store (used to zero or copy whole blocks). It
+//!   bypasses the cache and is durable after the next fence, with no flush.
+//! - [`Device::flush`] writes back the [`CACHE_LINE`]-byte lines covering a range.
+//! - [`Device::fence`] completes earlier flushes and non-temporal stores: after it returns,
+//!   flushed lines and non-temporal stores are durable.
+//!
+//! The model of a crash at trace position *k*: every store whose line was flushed and then
+//! fenced before *k* is durable, and so is every non-temporal store followed by a fence before
+//! *k*. Every other store before *k* may or may not have reached the media, at cache-line
+//! granularity, and within one line only a prefix of its stores (in program order) can have
+//! persisted.
+//!
+//! Two devices implement the trait:
+//!
+//! - [`MappedImage`] maps an image file (`memmap2`). Stores go to the mapping directly, flush
+//!   and fence cost nothing, and [`Device::sync`] (`msync`) makes the file durable when a
+//!   command ends. The file is `flock`ed for the object's lifetime (exclusive when writable,
+//!   shared when read-only).
+//! - [`RecordingDevice`] applies stores to an in-memory copy and appends every store,
+//!   non-temporal store, flush and fence to a [`Trace`], tagged with the step that issued it
+//!   ([`Device::set_tag`]). The crash explorer rebuilds crash states from the initial image
+//!   and a subset of the trace's stores.
+//!
+//! Every range is bounds-checked with checked arithmetic: no offset or length, however large,
+//! panics; an access that does not fit in the device is [`Error::OutOfRange`]. A zero-length
+//! range is accepted when its offset is at most the device length.
+
+mod mapped;
+mod recording;
+mod trace;
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::path::PathBuf;
+
+pub use mapped::MappedImage;
+pub use recording::RecordingDevice;
+pub use trace::{EventKind, TagSummary, Trace, TraceEvent};
+
+/// Size of a CPU cache line in bytes: the granularity of `flush` and of persistence.
+pub const CACHE_LINE: u64 = 64;
+
+/// The tag writes carry until [`Device::set_tag`] is first called.
+pub const DEFAULT_TAG: &str = "untagged";
+
+/// Errors of the storage seam. Display texts are one short line.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("placeholder")]
-    Placeholder,
+    /// An operating-system call on the image file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The image file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+
+    /// Another process (or another open of the file in this process) holds a conflicting lock.
+    #[error("{}: image is in use by another process", path.display())]
+    InUse {
+        /// The image file.
+        path: PathBuf,
+    },
+
+    /// `create` found a non-empty file and was not told to overwrite it.
+    #[error("{} exists and is not empty (use --force to overwrite)", path.display())]
+    Exists {
+        /// The image file.
+        path: PathBuf,
+    },
+
+    /// An access of `len` bytes at `off` does not fit in a device of `size` bytes.
+    #[error("access of {len} bytes at offset {off} is past the end of the device ({size} bytes)")]
+    OutOfRange {
+        /// Start of the access in bytes.
+        off: u64,
+        /// Length of the access in bytes.
+        len: u64,
+        /// Device length in bytes.
+        size: u64,
+    },
+
+    /// A store was issued to a device opened read-only.
+    #[error("store on a read-only image")]
+    ReadOnly,
+
+    /// The image file has length zero (nothing to map), or a zero size was asked for.
+    #[error("{}: file is empty", path.display())]
+    Empty {
+        /// The image file.
+        path: PathBuf,
+    },
+
+    /// A device of `len_bytes` cannot be copied into memory (allocation failed or the length
+    /// does not fit in the address space).
+    #[error("image of {len_bytes} bytes is too large to copy into memory")]
+    TooLarge {
+        /// Length of the image in bytes.
+        len_bytes: u64,
+    },
+}
+
+/// A byte-addressable persistent-memory device (object-safe: used as `&mut dyn Device`).
+///
+/// See the [module documentation](self) for the persistence semantics of each operation.
+pub trait Device {
+    /// Length of the device in bytes.
+    fn len(&self) -> u64;
+
+    /// Whether the device has length zero.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Zero-copy view of `[off, off + len)` (borrowed for the devices in this module).
+    fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error>;
+
+    /// Copy `[off, off + buf.len())` into `buf`.
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
+        let view = self.view(off, buf.len())?;
+        buf.copy_from_slice(&view);
+        Ok(())
+    }
+
+    /// Ordinary CPU store: visible at once, durable only after a flush of its lines and a fence.
+    fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error>;
+
+    /// Non-temporal store: bypasses the cache, durable after the next fence.
+    fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error>;
+
+    /// Write back the cache lines covering `[off, off + len)` (`clwb`).
+    fn flush(&mut self, off: u64, len: u64) -> Result<(), Error>;
+
+    /// Order and complete earlier flushes and non-temporal stores (`sfence`).
+    fn fence(&mut self) -> Result<(), Error>;
+
+    /// Tag later writes with the name of the step issuing them (e.g. `"mkfs"`, `"commit"`,
+    /// `"zero-block"`); returns the previous tag. The initial tag is [`DEFAULT_TAG`].
+    fn set_tag(&mut self, tag: &'static str) -> &'static str;
+
+    /// Make everything written so far durable on the backing store (`msync` for a mapped
+    /// image, nothing for an in-memory device).
+    fn sync(&mut self) -> Result<(), Error>;
+}
+
+impl<D: Device + ?Sized> Device for &mut D {
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
+        (**self).view(off, len)
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
+        (**self).read_at(off, buf)
+    }
+    fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        (**self).store(off, bytes)
+    }
+    fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        (**self).store_nt(off, bytes)
+    }
+    fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
+        (**self).flush(off, len)
+    }
+    fn fence(&mut self) -> Result<(), Error> {
+        (**self).fence()
+    }
+    fn set_tag(&mut self, tag: &'static str) -> &'static str {
+        (**self).set_tag(tag)
+    }
+    fn sync(&mut self) -> Result<(), Error> {
+        (**self).sync()
+    }
+}
+
+impl<D: Device + ?Sized> Device for Box<D> {
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
+        (**self).view(off, len)
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
+        (**self).read_at(off, buf)
+    }
+    fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        (**self).store(off, bytes)
+    }
+    fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        (**self).store_nt(off, bytes)
+    }
+    fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
+        (**self).flush(off, len)
+    }
+    fn fence(&mut self) -> Result<(), Error> {
+        (**self).fence()
+    }
+    fn set_tag(&mut self, tag: &'static str) -> &'static str {
+        (**self).set_tag(tag)
+    }
+    fn sync(&mut self) -> Result<(), Error> {
+        (**self).sync()
+    }
+}
+
+/// Check that `[off, off + len)` fits in a device of `size` bytes and return it as an index
+/// range. Never panics: overflow and ranges beyond the address space are `OutOfRange`.
+pub(crate) fn check_range(off: u64, len: u64, size: u64) -> Result<Range<usize>, Error> {
+    let out_of_range = || Error::OutOfRange { off, len, size };
+    let end = off
+        .checked_add(len)
+        .filter(|&end| end <= size)
+        .ok_or_else(out_of_range)?;
+    let start = usize::try_from(off).map_err(|_| out_of_range())?;
+    let end = usize::try_from(end).map_err(|_| out_of_range())?;
+    Ok(start..end)
+}
+
+/// `usize` to `u64` without a cast that could truncate (lossless on every supported target).
+pub(crate) fn len_u64(len: usize) -> u64 {
+    u64::try_from(len).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_range_accepts_ranges_inside() {
+        assert_eq!(check_range(0, 10, 10).unwrap(), 0..10);
+        assert_eq!(check_range(10, 0, 10).unwrap(), 10..10);
+        assert_eq!(check_range(3, 4, 10).unwrap(), 3..7);
+    }
+
+    #[test]
+    fn check_range_rejects_overflow_and_past_end() {
+        for (off, len) in [
+            (10, 1),
+            (11, 0),
+            (9, 2),
+            (u64::MAX, 1),
+            (u64::MAX, 0),
+            (1, u64::MAX),
+        ] {
+            match check_range(off, len, 10) {
+                Err(Error::OutOfRange {
+                    off: o,
+                    len: l,
+                    size: 10,
+                }) => assert_eq!((o, l), (off, len)),
+                other => panic!("({off}, {len}): expected OutOfRange, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn device_is_object_safe() {
+        let mut dev = RecordingDevice::new(vec![0; 128]);
+        let dyn_dev: &mut dyn Device = &mut dev;
+        dyn_dev.store(0, &[1, 2, 3]).unwrap();
+        let mut boxed: Box<dyn Device> = Box::new(RecordingDevice::new(vec![0; 8]));
+        boxed.store(7, &[9]).unwrap();
+        assert_eq!(boxed.view(7, 1).unwrap()[0], 9);
+        assert_eq!(dev.view(0, 3).unwrap().as_ref(), &[1, 2, 3]);
+    }
+
+    #[test]
+    fn error_display_is_one_short_line() {
+        let errors = [
+            Error::InUse {
+                path: "a.img".into(),
+            },
+            Error::Exists {
+                path: "a.img".into(),
+            },
+            Error::Empty {
+                path: "a.img".into(),
+            },
+            Error::OutOfRange {
+                off: 1,
+                len: 2,
+                size: 3,
+            },
+            Error::ReadOnly,
+            Error::TooLarge { len_bytes: 1 << 44 },
+        ];
+        for e in errors {
+            let text = e.to_string();
+            assert!(!text.contains('\n') && text.len() < 100, "{text}");
+        }
+        assert_eq!(
+            Error::InUse {
+                path: "a.img".into()
+            }
+            .to_string(),
+            "a.img: image is in use by another process"
+        );
+        assert_eq!(
+            Error::Exists {
+                path: "a.img".into()
+            }
+            .to_string(),
+            "a.img exists and is not empty (use --force to overwrite)"
+        );
+    }
 }

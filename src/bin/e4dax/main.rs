@@ -1,1 +1,32 @@
-fn main(){}
+//! The `e4dax` binary: a thin layer over the library. `main` returns an exit code and prints
+//! errors as one line with their context.
+
+mod cli;
+mod generate;
+mod inspect;
+mod mkfs;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit status for a command that failed at run time.
+const EXIT_ERROR: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let json = cli.json;
+    let result = match cli.command {
+        cli::Command::Mkfs(a) => mkfs::run(&a, json),
+        cli::Command::Inspect(a) => inspect::run(&a, json),
+        cli::Command::Generate(a) => generate::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("e4dax: {}", output::one_line(&e));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

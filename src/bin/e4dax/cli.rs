@@ -1,0 +1,103 @@
+//! The command-line definition: the one place that says what e4dax accepts. Help, man pages
+//! and shell completions are generated from it (`e4dax generate`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "e4dax",
+    version,
+    about = "Format, inspect and check ext4 images that stand in for a pmem device",
+    long_about = "e4dax formats, inspects, checks and repairs real ext4 images that stand in for a \
+persistent-memory (pmem) device, and emulates the DAX page-fault write path step by step. \
+Images are real ext4: e2fsprogs (e2fsck, debugfs, dumpe2fs) reads everything e4dax writes."
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an ext4 file system image (block size 4096, as DAX needs)
+    Mkfs(MkfsArgs),
+    /// Show on-disk structures, as dumpe2fs does; never writes
+    Inspect(InspectArgs),
+    /// Write man pages or shell completions (for packagers and the repository)
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MkfsArgs {
+    /// Image file to create (a sparse file)
+    pub image: PathBuf,
+    /// Image size: bytes, or with a K, M, G or T suffix (at least 16M)
+    #[arg(long, value_name = "SIZE")]
+    pub size: String,
+    /// Journal size (default: as mkfs.ext4 picks for the image size)
+    #[arg(long, value_name = "SIZE", conflicts_with = "no_journal")]
+    pub journal_size: Option<String>,
+    /// Number of inodes (default: one per 16 KiB)
+    #[arg(long, value_name = "N")]
+    pub inodes: Option<u64>,
+    /// File system UUID (default: random)
+    #[arg(long, value_name = "UUID")]
+    pub uuid: Option<String>,
+    /// Volume label (at most 16 bytes)
+    #[arg(long, value_name = "LABEL", default_value = "")]
+    pub label: String,
+    /// Creation time in seconds since the epoch (default: now); with --uuid, output is reproducible
+    #[arg(long, value_name = "EPOCH")]
+    pub time: Option<u64>,
+    /// Fill every free block with the stale-data pattern (see README)
+    #[arg(long)]
+    pub poison: bool,
+    /// Make a file system without a journal (for the ext2 policy)
+    #[arg(long)]
+    pub no_journal: bool,
+    /// Overwrite an existing non-empty file
+    #[arg(long)]
+    pub force: bool,
+    /// Block size; only 4096 is accepted (DAX needs block size = page size)
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub block_size: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Image file (opened read-only)
+    pub image: PathBuf,
+    #[command(subcommand)]
+    pub what: InspectWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InspectWhat {
+    /// The superblock and journal superblock (like dumpe2fs -h)
+    Super,
+    /// Every block group: flags, bitmaps, inode table, free counts, checksums
+    Groups,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[arg(value_enum)]
+    pub what: GenerateWhat,
+    /// Output directory
+    pub dir: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GenerateWhat {
+    /// One man page per command
+    Man,
+    /// bash, zsh, fish, elvish and powershell completions
+    Completions,
+}

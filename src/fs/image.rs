@@ -1,0 +1,168 @@
+//! An open file system: the superblock and group descriptors, read through the device seam,
+//! with every on-disk number bounds-checked before it is used.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
+use crate::ondisk::group_desc::{self, GroupDesc};
+use crate::ondisk::inode::{self, Inode};
+use crate::ondisk::jbd2::superblock::JournalSuperblock;
+use crate::ondisk::superblock::{self, Superblock};
+use crate::pmem::Device;
+
+/// An ext4 file system on a device.
+pub struct Fs<D: Device> {
+    pub dev: D,
+    pub sb: Superblock,
+    groups: Vec<GroupDesc>,
+    group_csum_ok: Vec<bool>,
+    csum: group_desc::Csum,
+}
+
+impl<D: Device> Fs<D> {
+    /// Read and validate the superblock and group descriptors.
+    pub fn open(dev: D) -> Result<Self> {
+        let len = dev.len();
+        let need = superblock::OFFSET + superblock::SIZE as u64;
+        if len < need {
+            // Too short to hold a superblock: say whether it is ext4 at all.
+            let have = dev.view(0, len as usize)?;
+            if have.len() > superblock::OFFSET as usize + 0x3A
+                && have[superblock::OFFSET as usize + 0x38..superblock::OFFSET as usize + 0x3A] == [0x53, 0xEF]
+            {
+                return Err(Error::Truncated { what: "superblock", need, have: len });
+            }
+            return Err(Error::NotExt4(format!("{len} bytes is too short to hold a superblock")));
+        }
+        let sb = Superblock::parse(&dev.view(superblock::OFFSET, superblock::SIZE)?)?;
+        let fs_bytes = sb.blocks_count().checked_mul(u64::from(sb.block_size()));
+        match fs_bytes {
+            Some(n) if n <= len => {}
+            Some(n) => return Err(Error::Truncated { what: "file system", need: n, have: len }),
+            None => return Err(Error::corrupt("superblock", "block count overflows")),
+        }
+        let csum = if sb.has_metadata_csum() {
+            group_desc::Csum::Crc32c { seed: sb.csum_seed() }
+        } else if sb.has_ro_compat(crate::ondisk::features::ro_compat::GDT_CSUM) {
+            group_desc::Csum::Crc16 { uuid: sb.f.s_uuid }
+        } else {
+            group_desc::Csum::None
+        };
+        let mut fs = Fs { dev, sb, groups: Vec::new(), group_csum_ok: Vec::new(), csum };
+        fs.read_groups()?;
+        Ok(fs)
+    }
+
+    fn read_groups(&mut self) -> Result<()> {
+        let sb = &self.sb;
+        let bs = u64::from(sb.block_size());
+        let count = sb.group_count();
+        let ds = usize::from(sb.desc_size());
+        let gdt_start = u64::from(sb.f.s_first_data_block) + 1;
+        if gdt_start + sb.gdt_blocks() > sb.blocks_count() {
+            return Err(Error::corrupt("group descriptors", "the table runs past the end of the file system"));
+        }
+        let table_len = usize::try_from(count * ds as u64)
+            .map_err(|_| Error::corrupt("group descriptors", "too many groups"))?;
+        let table = self.dev.view(gdt_start * bs, table_len)?;
+        let mut groups = Vec::with_capacity(count as usize);
+        let mut ok = Vec::with_capacity(count as usize);
+        let itb = sb.inode_table_blocks();
+        let blocks = sb.blocks_count();
+        for g in 0..count {
+            let raw = &table[g as usize * ds..(g as usize + 1) * ds];
+            let d = GroupDesc::parse(raw);
+            let good = match self.csum {
+                group_desc::Csum::None => true,
+                c => c.compute(g as u32, raw) == d.checksum,
+            };
+            let in_fs = |b: u64, n: u64| b >= u64::from(sb.f.s_first_data_block) && b.checked_add(n).is_some_and(|e| e <= blocks);
+            for (what, b, n) in
+                [("block bitmap", d.block_bitmap, 1), ("inode bitmap", d.inode_bitmap, 1), ("inode table", d.inode_table, itb)]
+            {
+                if !in_fs(b, n) {
+                    return Err(Error::corrupt(
+                        "group descriptor",
+                        format!("group {g}: {what} at block {b} is outside the file system (0..{blocks})"),
+                    ));
+                }
+            }
+            groups.push(d);
+            ok.push(good);
+        }
+        drop(table);
+        self.groups = groups;
+        self.group_csum_ok = ok;
+        Ok(())
+    }
+
+    pub fn block_size(&self) -> u32 {
+        self.sb.block_size()
+    }
+
+    pub fn groups(&self) -> &[GroupDesc] {
+        &self.groups
+    }
+
+    /// Whether group `g`'s descriptor checksum matches.
+    pub fn group_checksum_ok(&self, g: usize) -> bool {
+        self.group_csum_ok.get(g).copied().unwrap_or(false)
+    }
+
+    /// The bytes of block `blk` (bounds-checked against the file system).
+    pub fn block(&self, blk: u64) -> Result<Cow<'_, [u8]>> {
+        if blk >= self.sb.blocks_count() {
+            return Err(Error::corrupt("block number", format!("{blk} is past the end ({})", self.sb.blocks_count())));
+        }
+        let bs = u64::from(self.block_size());
+        Ok(self.dev.view(blk * bs, bs as usize)?)
+    }
+
+    /// Byte offset of inode `ino`'s slot.
+    pub fn inode_offset(&self, ino: u32) -> Result<u64> {
+        if ino == 0 || ino > self.sb.f.s_inodes_count {
+            return Err(Error::corrupt("inode number", format!("{ino} is out of range 1..={}", self.sb.f.s_inodes_count)));
+        }
+        let ipg = self.sb.f.s_inodes_per_group;
+        let g = ((ino - 1) / ipg) as usize;
+        let idx = u64::from((ino - 1) % ipg);
+        let d = self.groups.get(g).ok_or_else(|| Error::corrupt("inode number", format!("{ino} has no group")))?;
+        let isz = u64::from(self.sb.inode_size());
+        Ok(d.inode_table * u64::from(self.block_size()) + idx * isz)
+    }
+
+    /// The raw slot of inode `ino` (`s_inode_size` bytes).
+    pub fn inode_slot(&self, ino: u32) -> Result<Cow<'_, [u8]>> {
+        let off = self.inode_offset(ino)?;
+        Ok(self.dev.view(off, usize::from(self.sb.inode_size()))?)
+    }
+
+    /// Decode inode `ino`.
+    pub fn inode(&self, ino: u32) -> Result<Inode> {
+        Ok(Inode::parse(&self.inode_slot(ino)?))
+    }
+
+    /// Whether inode `ino`'s checksum matches (true without `metadata_csum`).
+    pub fn inode_checksum_ok(&self, ino: u32) -> Result<bool> {
+        if !self.sb.has_metadata_csum() {
+            return Ok(true);
+        }
+        let slot = self.inode_slot(ino)?;
+        Ok(inode::checksum_ok(&slot, self.sb.csum_seed(), ino))
+    }
+
+    /// The journal superblock, when the file system has an internal journal.
+    pub fn journal_superblock(&self) -> Result<Option<JournalSuperblock>> {
+        if !self.sb.has_journal() || self.sb.f.s_journal_inum == 0 {
+            return Ok(None);
+        }
+        let ino = self.sb.f.s_journal_inum;
+        let node = self.inode(ino)?;
+        let first = crate::extent::lookup(self, &node, 0)?
+            .filter(|e| !e.unwritten)
+            .ok_or_else(|| Error::corrupt("journal inode", "block 0 of the journal is not mapped"))?;
+        let blk = first.physical;
+        let b = self.block(blk)?;
+        Ok(Some(JournalSuperblock::parse(&b[..])?))
+    }
+}

@@ -1,0 +1,474 @@
+//! The mapped image: an image file mapped with `memmap2`, locked for the object's lifetime.
+
+use std::borrow::Cow;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use memmap2::{Mmap, MmapMut, MmapOptions};
+
+use super::{check_range, len_u64, Device, Error, DEFAULT_TAG};
+
+/// The mapping, read-only or writable.
+enum Map {
+    ReadOnly(Mmap),
+    Writable(MmapMut),
+}
+
+/// An image file mapped into memory: stores land in the (shared) mapping directly, flush and
+/// fence cost nothing, and [`Device::sync`] `msync`s the mapping to the file.
+///
+/// The file is `flock`ed while the object lives: exclusively when writable, shared when
+/// read-only. Locks are per open file description, so a second conflicting open in the same
+/// process is refused too.
+pub struct MappedImage {
+    path: PathBuf,
+    map: Map,
+    len: u64,
+    tag: &'static str,
+    /// Holds the lock; dropped (unlocked) after the mapping.
+    _file: File,
+}
+
+impl MappedImage {
+    /// Open and map an existing image. Writable opens take an exclusive lock, read-only opens a
+    /// shared one; a conflicting lock is [`Error::InUse`]. A zero-length file is
+    /// [`Error::Empty`].
+    pub fn open(path: impl AsRef<Path>, writable: bool) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(writable)
+            .open(path)
+            .map_err(|e| io_error(path, e))?;
+        lock(&file, path, writable)?;
+        let len = file.metadata().map_err(|e| io_error(path, e))?.len();
+        if len == 0 {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Self::map(path, file, len, writable)
+    }
+
+    /// Create a sparse image of `size_bytes` (every byte reads as zero) and map it writable.
+    ///
+    /// The file is opened without truncation and locked exclusively first ([`Error::InUse`] if
+    /// another holder exists). An existing non-empty file is left untouched and refused with
+    /// [`Error::Exists`] unless `force`. A zero `size_bytes` is [`Error::Empty`], checked before
+    /// the file is touched. Sizes are limited only by the host file system (ext4 allows files
+    /// up to 16 TiB − 4 KiB with 4 KiB blocks; tmpfs and XFS more).
+    pub fn create(path: impl AsRef<Path>, size_bytes: u64, force: bool) -> Result<Self, Error> {
+        let path = path.as_ref();
+        if size_bytes == 0 {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let (file, created) = open_or_create(path)?;
+        lock(&file, path, true)?;
+        let result = Self::size_and_map(path, file, size_bytes, force);
+        if result.is_err() && created {
+            // Leave no empty file behind when we made it (e.g. EFBIG on a host file system).
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    /// `create` after the lock is held: refuse or truncate, size, map.
+    fn size_and_map(path: &Path, file: File, size_bytes: u64, force: bool) -> Result<Self, Error> {
+        let existing_len = file.metadata().map_err(|e| io_error(path, e))?.len();
+        if existing_len != 0 && !force {
+            return Err(Error::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        // Truncate to zero first so every old block is released and the image is one hole.
+        file.set_len(0).map_err(|e| io_error(path, e))?;
+        file.set_len(size_bytes).map_err(|e| io_error(path, e))?;
+        Self::map(path, file, size_bytes, true)
+    }
+
+    fn map(path: &Path, file: File, len: u64, writable: bool) -> Result<Self, Error> {
+        let map_len = usize::try_from(len).map_err(|_| Error::TooLarge { len_bytes: len })?;
+        let mut options = MmapOptions::new();
+        options.len(map_len);
+        // SAFETY: the mapping is only sound while no one else truncates or rewrites the file
+        // behind our back; the flock taken above (held for the object's lifetime) excludes every
+        // cooperating writer, which is the contract of the tool.
+        let map = unsafe {
+            if writable {
+                options.map_mut(&file).map(Map::Writable)
+            } else {
+                options.map(&file).map(Map::ReadOnly)
+            }
+        }
+        .map_err(|e| io_error(path, e))?;
+        Ok(MappedImage {
+            path: path.to_path_buf(),
+            map,
+            len,
+            tag: DEFAULT_TAG,
+            _file: file,
+        })
+    }
+
+    /// The image file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether stores are allowed (the image was opened writable or created).
+    pub fn is_writable(&self) -> bool {
+        matches!(self.map, Map::Writable(_))
+    }
+
+    /// The whole image, for fast read access.
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.map {
+            Map::ReadOnly(map) => map,
+            Map::Writable(map) => map,
+        }
+    }
+
+    /// The tag current for later writes (see [`Device::set_tag`]).
+    pub fn tag(&self) -> &'static str {
+        self.tag
+    }
+
+    /// Copy `bytes` to `off` (shared by `store` and `store_nt`: the mapping has no cache model).
+    fn write(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        let range = check_range(off, len_u64(bytes.len()), self.len)?;
+        match &mut self.map {
+            Map::ReadOnly(_) => Err(Error::ReadOnly),
+            Map::Writable(map) => {
+                map[range].copy_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Device for MappedImage {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
+        let range = check_range(off, len_u64(len), self.len)?;
+        Ok(Cow::Borrowed(&self.as_slice()[range]))
+    }
+
+    fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        self.write(off, bytes)
+    }
+
+    fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        self.write(off, bytes)
+    }
+
+    /// Bounds-checked; otherwise nothing (the mapping is synced as a whole by `sync`).
+    fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
+        check_range(off, len, self.len).map(|_| ())
+    }
+
+    fn fence(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn set_tag(&mut self, tag: &'static str) -> &'static str {
+        std::mem::replace(&mut self.tag, tag)
+    }
+
+    fn sync(&mut self) -> Result<(), Error> {
+        match &self.map {
+            Map::ReadOnly(_) => Ok(()),
+            Map::Writable(map) => map.flush().map_err(|e| io_error(&self.path, e)),
+        }
+    }
+}
+
+impl std::fmt::Debug for MappedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MappedImage")
+            .field("path", &self.path)
+            .field("len", &self.len)
+            .field("writable", &self.is_writable())
+            .field("tag", &self.tag)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Open `path` read-write without truncating, creating it if missing; also says whether it
+/// was created by this call.
+fn open_or_create(path: &Path) -> Result<(File, bool), Error> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true);
+    match options.clone().create_new(true).open(path) {
+        Ok(file) => Ok((file, true)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => options
+            .open(path)
+            .map(|file| (file, false))
+            .map_err(|e| io_error(path, e)),
+        Err(e) => Err(io_error(path, e)),
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Take an exclusive (`writable`) or shared lock without blocking.
+fn lock(file: &File, path: &Path, writable: bool) -> Result<(), Error> {
+    let result = if writable {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(Error::InUse {
+            path: path.to_path_buf(),
+        }),
+        Err(TryLockError::Error(e)) => Err(io_error(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIB: u64 = 1 << 40;
+
+    fn scratch() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pmem.img");
+        (dir, path)
+    }
+
+    fn assert_out_of_range<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
+        assert!(
+            matches!(result, Err(Error::OutOfRange { .. })),
+            "{what}: {result:?}"
+        );
+    }
+
+    #[test]
+    fn create_then_open_round_trip() {
+        let (_dir, path) = scratch();
+        let mut image = MappedImage::create(&path, 1 << 20, false).unwrap();
+        assert!(image.is_writable());
+        assert_eq!(image.len(), 1 << 20);
+        assert!(image.as_slice().iter().all(|&b| b == 0));
+        image.store(4096, b"hello").unwrap();
+        image.store_nt(8192, &[0xab; 4096]).unwrap();
+        image.flush(4096, 5).unwrap();
+        image.fence().unwrap();
+        assert_eq!(image.set_tag("mkfs"), DEFAULT_TAG);
+        assert_eq!(image.set_tag("commit"), "mkfs");
+        image.sync().unwrap();
+        drop(image);
+
+        let image = MappedImage::open(&path, false).unwrap();
+        assert!(!image.is_writable());
+        assert_eq!(image.len(), 1 << 20);
+        assert_eq!(image.view(4096, 5).unwrap().as_ref(), b"hello");
+        let mut buf = [0u8; 4096];
+        image.read_at(8192, &mut buf).unwrap();
+        assert!(buf.iter().all(|&b| b == 0xab));
+        assert_eq!(std::fs::read(&path).unwrap()[4096..4101], *b"hello");
+    }
+
+    #[test]
+    fn create_refuses_non_empty_file_without_force() {
+        let (_dir, path) = scratch();
+        std::fs::write(&path, b"precious data").unwrap();
+        let err = MappedImage::create(&path, 1 << 20, false).unwrap_err();
+        assert!(matches!(err, Error::Exists { .. }), "{err:?}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious data");
+
+        let image = MappedImage::create(&path, 1 << 20, true).unwrap();
+        assert_eq!(image.len(), 1 << 20);
+        assert!(
+            image.as_slice().iter().all(|&b| b == 0),
+            "force must zero the old contents"
+        );
+    }
+
+    #[test]
+    fn create_accepts_existing_empty_file_and_refuses_zero_size() {
+        let (_dir, path) = scratch();
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(MappedImage::create(&path, 4096, false).unwrap().len(), 4096);
+        let (_dir2, other) = scratch();
+        assert!(matches!(
+            MappedImage::create(&other, 0, true),
+            Err(Error::Empty { .. })
+        ));
+        assert!(
+            !other.exists(),
+            "a refused zero size must not create the file"
+        );
+    }
+
+    #[test]
+    fn failed_create_removes_only_a_file_it_created() {
+        let (_dir, path) = scratch();
+        let err = MappedImage::create(&path, u64::MAX, false).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(!path.exists(), "a failed create left {path:?} behind");
+        std::fs::write(&path, b"").unwrap();
+        assert!(MappedImage::create(&path, u64::MAX, false).is_err());
+        assert!(
+            path.exists(),
+            "a failed create removed a file it did not create"
+        );
+    }
+
+    #[test]
+    fn open_refuses_empty_and_missing_files() {
+        let (_dir, path) = scratch();
+        assert!(matches!(
+            MappedImage::open(&path, false),
+            Err(Error::Io { .. })
+        ));
+        std::fs::write(&path, b"").unwrap();
+        assert!(matches!(
+            MappedImage::open(&path, false),
+            Err(Error::Empty { .. })
+        ));
+        assert!(matches!(
+            MappedImage::open(&path, true),
+            Err(Error::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn second_writer_is_refused_in_use() {
+        let (_dir, path) = scratch();
+        let writer = MappedImage::create(&path, 4096, false).unwrap();
+        assert!(matches!(
+            MappedImage::open(&path, true),
+            Err(Error::InUse { .. })
+        ));
+        assert!(matches!(
+            MappedImage::create(&path, 4096, true),
+            Err(Error::InUse { .. })
+        ));
+        drop(writer);
+        MappedImage::open(&path, true).unwrap();
+    }
+
+    #[test]
+    fn reader_is_refused_while_writer_holds_the_image() {
+        let (_dir, path) = scratch();
+        let writer = MappedImage::create(&path, 4096, false).unwrap();
+        let err = MappedImage::open(&path, false).unwrap_err();
+        assert!(matches!(err, Error::InUse { .. }), "{err:?}");
+        assert!(err
+            .to_string()
+            .ends_with("image is in use by another process"));
+        drop(writer);
+        MappedImage::open(&path, false).unwrap();
+    }
+
+    #[test]
+    fn readers_coexist_and_exclude_writers() {
+        let (_dir, path) = scratch();
+        drop(MappedImage::create(&path, 4096, false).unwrap());
+        let first = MappedImage::open(&path, false).unwrap();
+        let second = MappedImage::open(&path, false).unwrap();
+        assert!(matches!(
+            MappedImage::open(&path, true),
+            Err(Error::InUse { .. })
+        ));
+        drop((first, second));
+        MappedImage::open(&path, true).unwrap();
+    }
+
+    #[test]
+    fn create_two_tib_sparse_image() {
+        use std::os::unix::fs::MetadataExt;
+        let (_dir, path) = scratch();
+        let mut image = MappedImage::create(&path, 2 * TIB, false).unwrap();
+        assert_eq!(image.len(), 2 * TIB);
+        let far = 2 * TIB - 4096;
+        assert!(image.view(far, 4096).unwrap().iter().all(|&b| b == 0));
+        assert!(image
+            .view(TIB + 12345, 100)
+            .unwrap()
+            .iter()
+            .all(|&b| b == 0));
+        image.store(far, b"end").unwrap();
+        image.sync().unwrap();
+        assert_eq!(image.view(far, 3).unwrap().as_ref(), b"end");
+        let allocated_bytes = std::fs::metadata(&path).unwrap().blocks() * 512;
+        assert!(
+            allocated_bytes < 1 << 20,
+            "not sparse: {allocated_bytes} bytes allocated"
+        );
+    }
+
+    #[test]
+    fn create_largest_image_an_ext4_host_allows() {
+        // 16 TiB − 4 KiB: the largest file ext4 (4 KiB blocks) holds; tmpfs and XFS allow more.
+        let (_dir, path) = scratch();
+        let size = 16 * TIB - 4096;
+        let mut image = MappedImage::create(&path, size, false).unwrap();
+        image.store(size - 8, &[0xff; 8]).unwrap();
+        assert_eq!(
+            image.view(size - 9, 9).unwrap().as_ref(),
+            &[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+        );
+        assert!(matches!(
+            image.store(size - 7, &[0; 8]),
+            Err(Error::OutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn every_method_is_bounds_checked() {
+        let (_dir, path) = scratch();
+        let size = 8192;
+        let mut image = MappedImage::create(&path, size, false).unwrap();
+        let near_max = [u64::MAX, u64::MAX - 1, u64::MAX - 63];
+        for off in [size, size + 1].into_iter().chain(near_max) {
+            assert_out_of_range(image.view(off, 1), "view");
+            assert_out_of_range(image.read_at(off, &mut [0; 1]), "read_at");
+            assert_out_of_range(image.store(off, &[1]), "store");
+            assert_out_of_range(image.store_nt(off, &[1]), "store_nt");
+            assert_out_of_range(image.flush(off, 1), "flush");
+        }
+        assert_out_of_range(image.view(size - 1, 2), "view straddling the end");
+        assert_out_of_range(image.store(size - 2, &[0; 3]), "store straddling the end");
+        assert_out_of_range(image.flush(1, u64::MAX), "flush with overflowing length");
+        assert_out_of_range(image.view(u64::MAX, 0), "empty view past the end");
+        assert_out_of_range(image.view(0, usize::MAX), "huge view");
+        assert!(image.view(size, 0).unwrap().is_empty());
+        image.store(size, &[]).unwrap();
+        image.flush(0, size).unwrap();
+        assert!(
+            image.as_slice().iter().all(|&b| b == 0),
+            "a refused store wrote something"
+        );
+    }
+
+    #[test]
+    fn read_only_image_refuses_stores() {
+        let (_dir, path) = scratch();
+        drop(MappedImage::create(&path, 4096, false).unwrap());
+        let mut image = MappedImage::open(&path, false).unwrap();
+        assert!(matches!(image.store(0, &[1]), Err(Error::ReadOnly)));
+        assert!(matches!(image.store_nt(0, &[1]), Err(Error::ReadOnly)));
+        assert!(matches!(
+            image.store(4096, &[1]),
+            Err(Error::OutOfRange { .. })
+        ));
+        image.flush(0, 64).unwrap();
+        image.fence().unwrap();
+        image.sync().unwrap();
+        assert_eq!(image.view(0, 1).unwrap()[0], 0);
+    }
+}
