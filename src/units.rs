@@ -5,7 +5,11 @@ use crate::error::{Error, Result};
 /// Parse a byte count with an optional binary suffix (K, M, G, T, P, E; optional `iB`/`B`).
 pub fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim();
-    let bad = || Error::Invalid(format!("invalid size '{s}' (expected a number with an optional K, M, G or T suffix)"));
+    let bad = || {
+        Error::Invalid(format!(
+            "invalid size '{s}' (expected a number with an optional K, M, G or T suffix)"
+        ))
+    };
     let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     if digits_end == 0 {
         return Err(bad());
@@ -22,13 +26,14 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "E" => 60,
         _ => return Err(bad()),
     };
-    n.checked_mul(1u64 << shift).ok_or_else(|| Error::Invalid(format!("size '{s}' is too large")))
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| Error::Invalid(format!("size '{s}' is too large")))
 }
 
 /// Format a byte count with the largest exact binary unit (`32M`, `4096`).
 pub fn format_size(n: u64) -> String {
     for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-        if n >= 1 << shift && n % (1 << shift) == 0 {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
             return format!("{}{unit}", n >> shift);
         }
     }

@@ -20,7 +20,10 @@ pub fn lookup<D: Device>(fs: &Fs<D>, inode: &Inode, lblk: u32) -> Result<Option<
     let mut expect_depth = h.depth;
     for _ in 0..=x::MAX_DEPTH {
         if h.depth != expect_depth {
-            return Err(Error::corrupt("extent tree", format!("node depth {} where {} was expected", h.depth, expect_depth)));
+            return Err(Error::corrupt(
+                "extent tree",
+                format!("node depth {} where {} was expected", h.depth, expect_depth),
+            ));
         }
         let n = usize::from(h.entries);
         if h.depth == 0 {

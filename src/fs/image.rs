@@ -28,27 +28,48 @@ impl<D: Device> Fs<D> {
             // Too short to hold a superblock: say whether it is ext4 at all.
             let have = dev.view(0, len as usize)?;
             if have.len() > superblock::OFFSET as usize + 0x3A
-                && have[superblock::OFFSET as usize + 0x38..superblock::OFFSET as usize + 0x3A] == [0x53, 0xEF]
+                && have[superblock::OFFSET as usize + 0x38..superblock::OFFSET as usize + 0x3A]
+                    == [0x53, 0xEF]
             {
-                return Err(Error::Truncated { what: "superblock", need, have: len });
+                return Err(Error::Truncated {
+                    what: "superblock",
+                    need,
+                    have: len,
+                });
             }
-            return Err(Error::NotExt4(format!("{len} bytes is too short to hold a superblock")));
+            return Err(Error::NotExt4(format!(
+                "{len} bytes is too short to hold a superblock"
+            )));
         }
         let sb = Superblock::parse(&dev.view(superblock::OFFSET, superblock::SIZE)?)?;
         let fs_bytes = sb.blocks_count().checked_mul(u64::from(sb.block_size()));
         match fs_bytes {
             Some(n) if n <= len => {}
-            Some(n) => return Err(Error::Truncated { what: "file system", need: n, have: len }),
+            Some(n) => {
+                return Err(Error::Truncated {
+                    what: "file system",
+                    need: n,
+                    have: len,
+                })
+            }
             None => return Err(Error::corrupt("superblock", "block count overflows")),
         }
         let csum = if sb.has_metadata_csum() {
-            group_desc::Csum::Crc32c { seed: sb.csum_seed() }
+            group_desc::Csum::Crc32c {
+                seed: sb.csum_seed(),
+            }
         } else if sb.has_ro_compat(crate::ondisk::features::ro_compat::GDT_CSUM) {
             group_desc::Csum::Crc16 { uuid: sb.f.s_uuid }
         } else {
             group_desc::Csum::None
         };
-        let mut fs = Fs { dev, sb, groups: Vec::new(), group_csum_ok: Vec::new(), csum };
+        let mut fs = Fs {
+            dev,
+            sb,
+            groups: Vec::new(),
+            group_csum_ok: Vec::new(),
+            csum,
+        };
         fs.read_groups()?;
         Ok(fs)
     }
@@ -60,7 +81,10 @@ impl<D: Device> Fs<D> {
         let ds = usize::from(sb.desc_size());
         let gdt_start = u64::from(sb.f.s_first_data_block) + 1;
         if gdt_start + sb.gdt_blocks() > sb.blocks_count() {
-            return Err(Error::corrupt("group descriptors", "the table runs past the end of the file system"));
+            return Err(Error::corrupt(
+                "group descriptors",
+                "the table runs past the end of the file system",
+            ));
         }
         let table_len = usize::try_from(count * ds as u64)
             .map_err(|_| Error::corrupt("group descriptors", "too many groups"))?;
@@ -76,10 +100,15 @@ impl<D: Device> Fs<D> {
                 group_desc::Csum::None => true,
                 c => c.compute(g as u32, raw) == d.checksum,
             };
-            let in_fs = |b: u64, n: u64| b >= u64::from(sb.f.s_first_data_block) && b.checked_add(n).is_some_and(|e| e <= blocks);
-            for (what, b, n) in
-                [("block bitmap", d.block_bitmap, 1), ("inode bitmap", d.inode_bitmap, 1), ("inode table", d.inode_table, itb)]
-            {
+            let in_fs = |b: u64, n: u64| {
+                b >= u64::from(sb.f.s_first_data_block)
+                    && b.checked_add(n).is_some_and(|e| e <= blocks)
+            };
+            for (what, b, n) in [
+                ("block bitmap", d.block_bitmap, 1),
+                ("inode bitmap", d.inode_bitmap, 1),
+                ("inode table", d.inode_table, itb),
+            ] {
                 if !in_fs(b, n) {
                     return Err(Error::corrupt(
                         "group descriptor",
@@ -112,7 +141,10 @@ impl<D: Device> Fs<D> {
     /// The bytes of block `blk` (bounds-checked against the file system).
     pub fn block(&self, blk: u64) -> Result<Cow<'_, [u8]>> {
         if blk >= self.sb.blocks_count() {
-            return Err(Error::corrupt("block number", format!("{blk} is past the end ({})", self.sb.blocks_count())));
+            return Err(Error::corrupt(
+                "block number",
+                format!("{blk} is past the end ({})", self.sb.blocks_count()),
+            ));
         }
         let bs = u64::from(self.block_size());
         Ok(self.dev.view(blk * bs, bs as usize)?)
@@ -121,12 +153,18 @@ impl<D: Device> Fs<D> {
     /// Byte offset of inode `ino`'s slot.
     pub fn inode_offset(&self, ino: u32) -> Result<u64> {
         if ino == 0 || ino > self.sb.f.s_inodes_count {
-            return Err(Error::corrupt("inode number", format!("{ino} is out of range 1..={}", self.sb.f.s_inodes_count)));
+            return Err(Error::corrupt(
+                "inode number",
+                format!("{ino} is out of range 1..={}", self.sb.f.s_inodes_count),
+            ));
         }
         let ipg = self.sb.f.s_inodes_per_group;
         let g = ((ino - 1) / ipg) as usize;
         let idx = u64::from((ino - 1) % ipg);
-        let d = self.groups.get(g).ok_or_else(|| Error::corrupt("inode number", format!("{ino} has no group")))?;
+        let d = self
+            .groups
+            .get(g)
+            .ok_or_else(|| Error::corrupt("inode number", format!("{ino} has no group")))?;
         let isz = u64::from(self.sb.inode_size());
         Ok(d.inode_table * u64::from(self.block_size()) + idx * isz)
     }
@@ -160,7 +198,9 @@ impl<D: Device> Fs<D> {
         let node = self.inode(ino)?;
         let first = crate::extent::lookup(self, &node, 0)?
             .filter(|e| !e.unwritten)
-            .ok_or_else(|| Error::corrupt("journal inode", "block 0 of the journal is not mapped"))?;
+            .ok_or_else(|| {
+                Error::corrupt("journal inode", "block 0 of the journal is not mapped")
+            })?;
         let blk = first.physical;
         let b = self.block(blk)?;
         Ok(Some(JournalSuperblock::parse(&b[..])?))

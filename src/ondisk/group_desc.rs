@@ -226,7 +226,12 @@ mod tests {
 
     #[test]
     fn round_trip_32_drops_hi() {
-        let d = GroupDesc { block_bitmap: 5, inode_table: 7, free_blocks: 100, ..Default::default() };
+        let d = GroupDesc {
+            block_bitmap: 5,
+            inode_table: 7,
+            free_blocks: 100,
+            ..Default::default()
+        };
         let mut b = [0u8; 32];
         d.encode_into(&mut b);
         assert_eq!(GroupDesc::parse(&b), d);
@@ -234,7 +239,11 @@ mod tests {
 
     #[test]
     fn checksum_ignores_stored_field() {
-        let d = GroupDesc { block_bitmap: 5, inode_table: 7, ..Default::default() };
+        let d = GroupDesc {
+            block_bitmap: 5,
+            inode_table: 7,
+            ..Default::default()
+        };
         let cs = Csum::Crc32c { seed: 0x1234 };
         let mut a = [0u8; 64];
         encode_checksummed(&d, 3, cs, &mut a);

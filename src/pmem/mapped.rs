@@ -85,7 +85,13 @@ impl MappedImage {
         // Truncate to zero first so every old block is released and the image is one hole.
         file.set_len(0).map_err(|e| io_error(path, e))?;
         file.set_len(size_bytes).map_err(|e| io_error(path, e))?;
-        Self::map(path, file, size_bytes, true)
+        let image = Self::map(path, file, size_bytes, true)?;
+        // A new image is written in scattered blocks: without this, every first touch of a
+        // page makes the kernel read ahead (and zero-fill) a large folio of holes around it.
+        if let Map::Writable(m) = &image.map {
+            let _ = m.advise(memmap2::Advice::Random);
+        }
+        Ok(image)
     }
 
     fn map(path: &Path, file: File, len: u64, writable: bool) -> Result<Self, Error> {

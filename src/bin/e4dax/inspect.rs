@@ -169,8 +169,17 @@ fn print_fields(v: &Value) {
 fn print_groups(v: &Value) {
     let mut t = output::table();
     t.set_header(vec![
-        "group", "blocks", "flags", "block bitmap", "inode bitmap", "inode table", "free blocks", "free inodes",
-        "dirs", "unused inodes", "csum",
+        "group",
+        "blocks",
+        "flags",
+        "block bitmap",
+        "inode bitmap",
+        "inode table",
+        "free blocks",
+        "free inodes",
+        "dirs",
+        "unused inodes",
+        "csum",
     ]);
     for g in v.as_array().into_iter().flatten() {
         t.add_row(vec![
@@ -184,7 +193,11 @@ fn print_groups(v: &Value) {
             scalar(&g["free_inodes"]),
             scalar(&g["used_dirs"]),
             scalar(&g["itable_unused"]),
-            if g["checksum_ok"] == json!(true) { "ok".into() } else { "BAD".into() },
+            if g["checksum_ok"] == json!(true) {
+                "ok".into()
+            } else {
+                "BAD".into()
+            },
         ]);
     }
     println!("{t}");

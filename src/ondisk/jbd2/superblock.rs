@@ -1,9 +1,9 @@
 //! The jbd2 superblock (`journal_superblock_t`): the first block of the journal; the structure
 //! is 1024 bytes, all fields big-endian.
 
+use super::super::be;
 use super::super::checksum::crc32c_raw;
 use super::super::features::jbd2 as feat;
-use super::super::be;
 use super::{BLOCKTYPE_SUPERBLOCK_V1, BLOCKTYPE_SUPERBLOCK_V2, CHECKSUM_CRC32C, MAGIC};
 use crate::error::{Error, Result};
 
@@ -69,11 +69,17 @@ impl JournalSuperblock {
     /// Decode and validate (magic, block type, geometry, checksum with csum v2/v3).
     pub fn parse(b: &[u8]) -> Result<Self> {
         if b.len() < SIZE {
-            return Err(Error::corrupt("journal superblock", format!("{} bytes", b.len())));
+            return Err(Error::corrupt(
+                "journal superblock",
+                format!("{} bytes", b.len()),
+            ));
         }
         let magic = be::u32(b, 0);
         if magic != MAGIC {
-            return Err(Error::corrupt("journal superblock", format!("magic {magic:#010x}, expected {MAGIC:#010x}")));
+            return Err(Error::corrupt(
+                "journal superblock",
+                format!("magic {magic:#010x}, expected {MAGIC:#010x}"),
+            ));
         }
         let mut raw = Box::new([0u8; SIZE]);
         raw.copy_from_slice(&b[..SIZE]);
@@ -118,18 +124,31 @@ impl JournalSuperblock {
             }
         }
         if self.first == 0 || self.first >= self.maxlen {
-            return bad(format!("s_first {} with s_maxlen {}", self.first, self.maxlen));
+            return bad(format!(
+                "s_first {} with s_maxlen {}",
+                self.first, self.maxlen
+            ));
         }
         if self.start != 0 && (self.start < self.first || self.start >= self.maxlen) {
-            return bad(format!("s_start {} outside the log {}..{}", self.start, self.first, self.maxlen));
+            return bad(format!(
+                "s_start {} outside the log {}..{}",
+                self.start, self.first, self.maxlen
+            ));
         }
         if self.has_csum() {
             if self.checksum_type != CHECKSUM_CRC32C {
-                return bad(format!("s_checksum_type {} (expected 4, crc32c)", self.checksum_type));
+                return bad(format!(
+                    "s_checksum_type {} (expected 4, crc32c)",
+                    self.checksum_type
+                ));
             }
             let computed = Self::checksum_of(&self.raw[..]);
             if computed != self.checksum {
-                return Err(Error::Checksum { what: "journal superblock".into(), stored: self.checksum, computed });
+                return Err(Error::Checksum {
+                    what: "journal superblock".into(),
+                    stored: self.checksum,
+                    computed,
+                });
             }
         }
         Ok(())
@@ -141,14 +160,19 @@ impl JournalSuperblock {
             && self.feature_incompat & (feat::INCOMPAT_CSUM_V2 | feat::INCOMPAT_CSUM_V3) != 0
     }
     pub fn is_64bit(&self) -> bool {
-        self.blocktype == BLOCKTYPE_SUPERBLOCK_V2 && self.feature_incompat & feat::INCOMPAT_64BIT != 0
+        self.blocktype == BLOCKTYPE_SUPERBLOCK_V2
+            && self.feature_incompat & feat::INCOMPAT_64BIT != 0
     }
     /// Seed of the checksums of log blocks: crc32c of the journal UUID.
     pub fn csum_seed(&self) -> u32 {
         crc32c_raw(!0, &self.uuid)
     }
     pub fn feature_names(&self) -> Vec<String> {
-        feat::names(self.feature_compat, self.feature_incompat, self.feature_ro_compat)
+        feat::names(
+            self.feature_compat,
+            self.feature_incompat,
+            self.feature_ro_compat,
+        )
     }
 
     fn checksum_of(b: &[u8]) -> u32 {
@@ -178,7 +202,11 @@ impl JournalSuperblock {
         be::put32(&mut b, 0x4C, self.max_trans_data);
         b[0x50] = self.checksum_type;
         be::put32(&mut b, 0x54, self.num_fc_blocks);
-        let c = if self.has_csum() { Self::checksum_of(&b) } else { self.checksum };
+        let c = if self.has_csum() {
+            Self::checksum_of(&b)
+        } else {
+            self.checksum
+        };
         be::put32(&mut b, CHECKSUM_OFFSET, c);
         b
     }
@@ -203,6 +231,9 @@ mod tests {
         assert!(back.has_csum() && back.is_64bit());
         let mut bad = b;
         bad[0x40] ^= 1;
-        assert!(matches!(JournalSuperblock::parse(&bad), Err(Error::Checksum { .. })));
+        assert!(matches!(
+            JournalSuperblock::parse(&bad),
+            Err(Error::Checksum { .. })
+        ));
     }
 }

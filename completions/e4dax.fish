@@ -1,0 +1,65 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_e4dax_global_optspecs
+    string join \n json h/help V/version
+end
+
+function __fish_e4dax_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_e4dax_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_e4dax_using_subcommand
+    set -l cmd (__fish_e4dax_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c e4dax -n "__fish_e4dax_needs_command" -l json -d 'Print machine-readable JSON instead of tables'
+complete -c e4dax -n "__fish_e4dax_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c e4dax -n "__fish_e4dax_needs_command" -s V -l version -d 'Print version'
+complete -c e4dax -n "__fish_e4dax_needs_command" -f -a "mkfs" -d 'Create an ext4 file system image (block size 4096, as DAX needs)'
+complete -c e4dax -n "__fish_e4dax_needs_command" -f -a "inspect" -d 'Show on-disk structures, as dumpe2fs does; never writes'
+complete -c e4dax -n "__fish_e4dax_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers and the repository)'
+complete -c e4dax -n "__fish_e4dax_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l size -d 'Image size: bytes, or with a K, M, G or T suffix (at least 16M)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l journal-size -d 'Journal size (default: as mkfs.ext4 picks for the image size)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l inodes -d 'Number of inodes (default: one per 16 KiB)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l uuid -d 'File system UUID (default: random)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l label -d 'Volume label (at most 16 bytes)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l time -d 'Creation time in seconds since the epoch (default: now); with --uuid, output is reproducible' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l block-size -d 'Block size; only 4096 is accepted (DAX needs block size = page size)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l poison -d 'Fill every free block with the stale-data pattern (see README)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l no-journal -d 'Make a file system without a journal (for the ext2 policy)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l force -d 'Overwrite an existing non-empty file'
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l json -d 'Print machine-readable JSON instead of tables'
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups help" -l json -d 'Print machine-readable JSON instead of tables'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups help" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups help" -a "super" -d 'The superblock and journal superblock (like dumpe2fs -h)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups help" -a "groups" -d 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from super" -l json -d 'Print machine-readable JSON instead of tables'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from super" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from groups" -l json -d 'Print machine-readable JSON instead of tables'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from groups" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from help" -f -a "super" -d 'The superblock and journal superblock (like dumpe2fs -h)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from help" -f -a "groups" -d 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand generate" -l json -d 'Print machine-readable JSON instead of tables'
+complete -c e4dax -n "__fish_e4dax_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c e4dax -n "__fish_e4dax_using_subcommand help; and not __fish_seen_subcommand_from mkfs inspect generate help" -f -a "mkfs" -d 'Create an ext4 file system image (block size 4096, as DAX needs)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand help; and not __fish_seen_subcommand_from mkfs inspect generate help" -f -a "inspect" -d 'Show on-disk structures, as dumpe2fs does; never writes'
+complete -c e4dax -n "__fish_e4dax_using_subcommand help; and not __fish_seen_subcommand_from mkfs inspect generate help" -f -a "generate" -d 'Write man pages or shell completions (for packagers and the repository)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand help; and not __fish_seen_subcommand_from mkfs inspect generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand help; and __fish_seen_subcommand_from inspect" -f -a "super" -d 'The superblock and journal superblock (like dumpe2fs -h)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand help; and __fish_seen_subcommand_from inspect" -f -a "groups" -d 'Every block group: flags, bitmaps, inode table, free counts, checksums'

@@ -1,0 +1,18 @@
+//! The one integration-test binary: every topic module builds into it, so the suite links once.
+//! Topic modules live in `tests/it/` (a subfolder, so cargo does not make each its own binary);
+//! shared helpers in `tests/common/`.
+
+mod common;
+
+#[path = "it/bad_input.rs"]
+mod bad_input;
+#[path = "it/docs.rs"]
+mod docs;
+#[path = "it/inspect.rs"]
+mod inspect;
+#[path = "it/lock.rs"]
+mod lock;
+#[path = "it/mkfs.rs"]
+mod mkfs;
+#[path = "it/ondisk_kat.rs"]
+mod ondisk_kat;
