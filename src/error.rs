@@ -44,6 +44,10 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// No free block or inode is left.
+    #[error("no space left on the file system")]
+    NoSpace,
+
     /// Refused to overwrite a file.
     #[error("{path} exists and is not empty (use --force to overwrite)", path = .0.display())]
     Exists(PathBuf),

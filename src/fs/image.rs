@@ -2,8 +2,12 @@
 //! with every on-disk number bounds-checked before it is used.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use super::cache::{BufferCache, Credits};
 
 use crate::error::{Error, Result};
+use crate::ondisk::checksum::crc32c_raw;
 use crate::ondisk::group_desc::{self, GroupDesc};
 use crate::ondisk::inode::{self, Inode};
 use crate::ondisk::jbd2::superblock::JournalSuperblock;
@@ -17,6 +21,10 @@ pub struct Fs<D: Device> {
     groups: Vec<GroupDesc>,
     group_csum_ok: Vec<bool>,
     csum: group_desc::Csum,
+    /// Dirty metadata of the running transaction.
+    pub(crate) cache: BufferCache,
+    dirty_groups: BTreeSet<usize>,
+    sb_dirty: bool,
 }
 
 impl<D: Device> Fs<D> {
@@ -69,6 +77,9 @@ impl<D: Device> Fs<D> {
             groups: Vec::new(),
             group_csum_ok: Vec::new(),
             csum,
+            cache: BufferCache::default(),
+            dirty_groups: BTreeSet::new(),
+            sb_dirty: false,
         };
         fs.read_groups()?;
         Ok(fs)
@@ -138,16 +149,131 @@ impl<D: Device> Fs<D> {
         self.group_csum_ok.get(g).copied().unwrap_or(false)
     }
 
-    /// The bytes of block `blk` (bounds-checked against the file system).
+    /// The bytes of block `blk` as the running transaction sees it (bounds-checked).
     pub fn block(&self, blk: u64) -> Result<Cow<'_, [u8]>> {
-        if blk >= self.sb.blocks_count() {
-            return Err(Error::corrupt(
-                "block number",
-                format!("{blk} is past the end ({})", self.sb.blocks_count()),
-            ));
+        self.check_block(blk)?;
+        if let Some(b) = self.cache.get(blk) {
+            return Ok(Cow::Borrowed(b));
         }
         let bs = u64::from(self.block_size());
         Ok(self.dev.view(blk * bs, bs as usize)?)
+    }
+
+    /// Refuse a block number outside the file system.
+    pub fn check_block(&self, blk: u64) -> Result<()> {
+        if blk >= self.sb.blocks_count() {
+            return Err(Error::corrupt(
+                "block number",
+                format!(
+                    "{blk} is past the end of the file system ({} blocks)",
+                    self.sb.blocks_count()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Start a handle that may dirty up to `credits` distinct blocks.
+    pub fn handle(&mut self, credits: u32) -> Handle<'_, D> {
+        Handle {
+            fs: self,
+            credits: Credits::new(credits),
+        }
+    }
+
+    pub(crate) fn group_mut(&mut self, g: usize) -> &mut GroupDesc {
+        self.dirty_groups.insert(g);
+        &mut self.groups[g]
+    }
+
+    pub(crate) fn mark_sb_dirty(&mut self) {
+        self.sb_dirty = true;
+    }
+
+    /// Whether the running transaction holds changes.
+    pub fn is_dirty(&self) -> bool {
+        !self.cache.is_empty() || self.sb_dirty || !self.dirty_groups.is_empty()
+    }
+
+    /// Write the running transaction's metadata home: group descriptors (with fresh bitmap
+    /// and descriptor checksums) and the superblock are encoded into their blocks, then every
+    /// dirty block is stored, flushed and fenced, tagged `writeback`.
+    pub fn commit(&mut self) -> Result<()> {
+        self.encode_groups()?;
+        if self.sb_dirty {
+            let bytes = self.sb.encode();
+            let bs = u64::from(self.block_size());
+            let blk = superblock::OFFSET / bs;
+            let off = (superblock::OFFSET % bs) as usize;
+            let buf = self.cache_block_mut(blk)?;
+            buf[off..off + superblock::SIZE].copy_from_slice(&bytes);
+            self.sb_dirty = false;
+        }
+        let prev = self.dev.set_tag("writeback");
+        let bs = u64::from(self.block_size());
+        let mut result = Ok(());
+        for (blk, data) in self.cache.dirty() {
+            if let Err(e) = self
+                .dev
+                .store(blk * bs, data)
+                .and_then(|_| self.dev.flush(blk * bs, bs))
+            {
+                result = Err(e.into());
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = self.dev.fence().map_err(Into::into);
+        }
+        self.dev.set_tag(prev);
+        self.cache.clear();
+        result
+    }
+
+    fn cache_block_mut(&mut self, blk: u64) -> Result<&mut [u8]> {
+        self.check_block(blk)?;
+        let bs = u64::from(self.block_size());
+        let dev = &self.dev;
+        self.cache.get_mut_or_load(blk, || {
+            Ok(dev
+                .view(blk * bs, bs as usize)?
+                .into_owned()
+                .into_boxed_slice())
+        })
+    }
+
+    fn encode_groups(&mut self) -> Result<()> {
+        let dirty: Vec<usize> = std::mem::take(&mut self.dirty_groups).into_iter().collect();
+        let ds = usize::from(self.sb.desc_size());
+        let bs = self.block_size() as usize;
+        let seed = self.sb.csum_seed();
+        let csum_on = self.sb.has_metadata_csum();
+        let gdt_start = u64::from(self.sb.f.s_first_data_block) + 1;
+        for g in dirty {
+            let mut d = self.groups[g].clone();
+            if csum_on {
+                let bb_len = (self.sb.f.s_blocks_per_group / 8) as usize;
+                let ib_len = (self.sb.f.s_inodes_per_group / 8) as usize;
+                if !d.has_flag(group_desc::BLOCK_UNINIT) {
+                    d.block_bitmap_csum = crc32c_raw(seed, &self.block(d.block_bitmap)?[..bb_len]);
+                }
+                if !d.has_flag(group_desc::INODE_UNINIT) {
+                    d.inode_bitmap_csum = crc32c_raw(seed, &self.block(d.inode_bitmap)?[..ib_len]);
+                }
+                if ds < group_desc::SIZE_64 {
+                    d.block_bitmap_csum &= 0xFFFF;
+                    d.inode_bitmap_csum &= 0xFFFF;
+                }
+            }
+            self.groups[g] = d.clone();
+            let off = g * ds;
+            let blk = gdt_start + (off / bs) as u64;
+            let csum = self.csum;
+            let buf = self.cache_block_mut(blk)?;
+            group_desc::encode_checksummed(&d, g as u32, csum, &mut buf[off % bs..off % bs + ds]);
+            self.group_csum_ok[g] = true;
+        }
+        Ok(())
     }
 
     /// Byte offset of inode `ino`'s slot.
@@ -204,5 +330,69 @@ impl<D: Device> Fs<D> {
         let blk = first.physical;
         let b = self.block(blk)?;
         Ok(Some(JournalSuperblock::parse(&b[..])?))
+    }
+}
+
+/// A running handle: the only way metadata changes (DESIGN §2). Every block it dirties is
+/// charged against its credits.
+pub struct Handle<'f, D: Device> {
+    pub fs: &'f mut Fs<D>,
+    credits: Credits,
+}
+
+impl<D: Device> Handle<'_, D> {
+    /// Read a block as the running transaction sees it.
+    pub fn block(&self, blk: u64) -> Result<Cow<'_, [u8]>> {
+        self.fs.block(blk)
+    }
+
+    /// Get write access to a metadata block: a cached copy, marked dirty.
+    pub fn get_write(&mut self, blk: u64) -> Result<&mut [u8]> {
+        self.fs.check_block(blk)?;
+        self.credits.charge(blk);
+        self.fs.cache_block_mut(blk)
+    }
+
+    /// Change group `g`'s descriptor (charges the descriptor's block).
+    pub fn group_mut(&mut self, g: usize) -> &mut GroupDesc {
+        let ds = u64::from(self.fs.sb.desc_size());
+        let bs = u64::from(self.fs.block_size());
+        let blk = u64::from(self.fs.sb.f.s_first_data_block) + 1 + (g as u64 * ds) / bs;
+        self.credits.charge(blk);
+        self.fs.group_mut(g)
+    }
+
+    /// Change the superblock (charges its block).
+    pub fn sb_mut(&mut self) -> &mut Superblock {
+        let blk = superblock::OFFSET / u64::from(self.fs.block_size());
+        self.credits.charge(blk);
+        self.fs.mark_sb_dirty();
+        &mut self.fs.sb
+    }
+
+    /// Write inode `ino` (fields encoded into its slot, checksum refreshed).
+    pub fn write_inode(&mut self, ino: u32, node: &Inode) -> Result<()> {
+        let off = self.fs.inode_offset(ino)?;
+        let bs = u64::from(self.fs.block_size());
+        let isz = usize::from(self.fs.sb.inode_size());
+        let csum = self
+            .fs
+            .sb
+            .has_metadata_csum()
+            .then(|| self.fs.sb.csum_seed());
+        let blk = off / bs;
+        let at = (off % bs) as usize;
+        let buf = self.get_write(blk)?;
+        let slot = &mut buf[at..at + isz];
+        node.encode_into(slot);
+        if let Some(seed) = csum {
+            inode::set_checksum(slot, seed, ino);
+        }
+        Ok(())
+    }
+
+    /// Blocks dirtied so far, and the reservation.
+    pub fn credits(&self) -> (u32, u32) {
+        (self.credits.used(), self.credits.reserved)
     }
 }
