@@ -44,6 +44,10 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// A path names nothing.
+    #[error("{0}: no such file or directory")]
+    NotFound(String),
+
     /// No free block or inode is left.
     #[error("no space left on the file system")]
     NoSpace,

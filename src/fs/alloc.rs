@@ -24,7 +24,7 @@ fn clear_bit(b: &mut [u8], i: usize) {
 fn find_zero(b: &[u8], from: usize, to: usize) -> Option<usize> {
     let mut i = from;
     while i < to {
-        if i % 64 == 0 && i + 64 <= to {
+        if i.is_multiple_of(64) && i + 64 <= to {
             let w = u64::from_le_bytes(b[i / 8..i / 8 + 8].try_into().unwrap_or([0xFF; 8]));
             if w == u64::MAX {
                 i += 64;
@@ -102,6 +102,12 @@ impl<D: Device> Handle<'_, D> {
     /// Allocate one block, as close after `goal` as possible: the goal's group first, then the
     /// following groups, wrapping around. `Error::NoSpace` when the file system is full.
     pub fn alloc_block(&mut self, goal: u64) -> Result<u64> {
+        Ok(self.alloc_run(goal, 1)?.0)
+    }
+
+    /// Allocate a run of up to `max` contiguous free blocks starting as close after `goal` as
+    /// possible (the goal's group, then the following groups, wrapping around): `(start, len)`.
+    pub fn alloc_run(&mut self, goal: u64, max: u32) -> Result<(u64, u32)> {
         let sb = &self.fs.sb;
         let groups = sb.group_count() as usize;
         let bpg = u64::from(sb.f.s_blocks_per_group);
@@ -120,28 +126,30 @@ impl<D: Device> Handle<'_, D> {
             let first = self.fs.sb.group_first_block(g as u64);
             let count = self.fs.sb.group_block_count(g as u64) as usize;
             let start = if k == 0 { (goal - first) as usize } else { 0 };
+            // Peek without dirtying; an uninitialised group has room by its free count.
             let d = &self.fs.groups()[g];
-            // Peek without dirtying; an uninitialised group is free past its backup.
-            let candidate = if d.has_flag(BLOCK_UNINIT) {
-                Some(start)
-            } else {
-                let b = self.fs.block(d.block_bitmap)?;
-                find_zero(&b, start, count)
-            };
-            let Some(_) = candidate else { continue };
+            if !d.has_flag(BLOCK_UNINIT)
+                && find_zero(&self.fs.block(d.block_bitmap)?, start, count).is_none()
+            {
+                continue;
+            }
             self.init_block_bitmap(g)?;
             let bb = self.fs.groups()[g].block_bitmap;
             let buf = self.get_write(bb)?;
             let Some(i) = find_zero(buf, start, count) else {
                 continue;
             };
-            set_bit(buf, i);
+            let mut n = 0usize;
+            while n < max as usize && i + n < count && !test_bit(buf, i + n) {
+                set_bit(buf, i + n);
+                n += 1;
+            }
             let gd = self.group_mut(g);
-            gd.free_blocks = gd.free_blocks.saturating_sub(1);
+            gd.free_blocks = gd.free_blocks.saturating_sub(n as u32);
             let sb = self.sb_mut();
-            let free = sb.free_blocks_count().saturating_sub(1);
+            let free = sb.free_blocks_count().saturating_sub(n as u64);
             sb.set_free_blocks_count(free);
-            return Ok(first + i as u64);
+            return Ok((first + i as u64, n as u32));
         }
         Err(Error::NoSpace)
     }

@@ -295,10 +295,16 @@ impl<D: Device> Fs<D> {
         Ok(d.inode_table * u64::from(self.block_size()) + idx * isz)
     }
 
-    /// The raw slot of inode `ino` (`s_inode_size` bytes).
+    /// The raw slot of inode `ino` (`s_inode_size` bytes), as the running transaction sees it.
     pub fn inode_slot(&self, ino: u32) -> Result<Cow<'_, [u8]>> {
         let off = self.inode_offset(ino)?;
-        Ok(self.dev.view(off, usize::from(self.sb.inode_size()))?)
+        let isz = usize::from(self.sb.inode_size());
+        let bs = u64::from(self.block_size());
+        if let Some(b) = self.cache.get(off / bs) {
+            let at = (off % bs) as usize;
+            return Ok(Cow::Borrowed(&b[at..at + isz]));
+        }
+        Ok(self.dev.view(off, isz)?)
     }
 
     /// Decode inode `ino`.

@@ -3,8 +3,11 @@
 
 pub mod alloc;
 pub mod cache;
+pub mod dir;
+pub mod file;
 pub mod image;
 pub mod layout;
 pub mod mkfs;
+pub mod stale;
 
 pub use image::{Fs, Handle};

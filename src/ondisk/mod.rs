@@ -16,7 +16,7 @@ pub mod superblock;
 
 /// Little-endian field access at fixed offsets. Callers pass slices whose length they have
 /// already validated; the helpers index (and would panic) only on a programming error.
-pub(crate) mod le {
+pub mod le {
     #[inline]
     pub fn u16(b: &[u8], off: usize) -> u16 {
         u16::from_le_bytes([b[off], b[off + 1]])

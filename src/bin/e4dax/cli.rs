@@ -27,7 +27,19 @@ pub struct Cli {
 pub enum Command {
     /// Create an ext4 file system image (block size 4096, as DAX needs)
     Mkfs(MkfsArgs),
-    /// Show on-disk structures, as dumpe2fs does; never writes
+    /// Create a file or directory
+    Create(CreateArgs),
+    /// Allocate unwritten extents over a range, as fallocate(2)
+    Fallocate(RangeArgs),
+    /// Punch a hole: free the blocks of a range (size unchanged)
+    Punch(RangeArgs),
+    /// Remove a file or an empty directory
+    Rm(PathArgs),
+    /// List a directory (names and inode numbers)
+    Ls(LsArgs),
+    /// Read a file: holes and unwritten extents read as zeros
+    Read(ReadArgs),
+    /// Show on-disk structures, as dumpe2fs and debugfs do; never writes
     Inspect(InspectArgs),
     /// Write man pages or shell completions (for packagers and the repository)
     #[command(hide = true)]
@@ -71,6 +83,77 @@ pub struct MkfsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Path inside the file system (absolute; `/` separated)
+    pub path: String,
+    /// Create a directory
+    #[arg(long)]
+    pub dir: bool,
+    /// Create missing parent directories too
+    #[arg(short = 'p', long)]
+    pub parents: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Path of a regular file inside the file system
+    pub path: String,
+    /// Byte offset (accepts K, M, G, T suffixes)
+    #[arg(long, value_name = "OFF")]
+    pub offset: String,
+    /// Length in bytes (accepts K, M, G, T suffixes)
+    #[arg(long, value_name = "LEN")]
+    pub len: String,
+    /// fallocate only: do not change the file size (unwritten extents may lie past it)
+    #[arg(long)]
+    pub keep_size: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Path inside the file system
+    pub path: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Image file (opened read-only)
+    pub image: PathBuf,
+    /// Directory to list
+    #[arg(default_value = "/")]
+    pub path: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Image file (opened read-only)
+    pub image: PathBuf,
+    /// Path of a regular file inside the file system
+    pub path: String,
+    /// Byte offset to start at
+    #[arg(long, value_name = "OFF", default_value = "0")]
+    pub offset: String,
+    /// Bytes to read (default: to the end of the file)
+    #[arg(long, value_name = "LEN")]
+    pub len: Option<String>,
+    /// Write the bytes to FILE instead of standard output
+    #[arg(long, value_name = "FILE", conflicts_with = "hexdump")]
+    pub out: Option<PathBuf>,
+    /// Print a hex dump instead of raw bytes
+    #[arg(long)]
+    pub hexdump: bool,
+    /// Report every stale-data pattern inside written extents; exit 1 if there is any
+    #[arg(long)]
+    pub check_stale: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Image file (opened read-only)
     pub image: PathBuf,
@@ -84,6 +167,16 @@ pub enum InspectWhat {
     Super,
     /// Every block group: flags, bitmaps, inode table, free counts, checksums
     Groups,
+    /// A file's extent tree level by level (like debugfs ex), with node checksum verdicts
+    Extents {
+        /// Path inside the file system, or #N for inode N
+        path: String,
+    },
+    /// One inode's fields (like debugfs stat)
+    Inode {
+        /// Path inside the file system, or #N for inode N
+        path: String,
+    },
 }
 
 #[derive(Debug, Args)]

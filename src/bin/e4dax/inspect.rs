@@ -15,7 +15,25 @@ pub fn run(a: &InspectArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("inspect {}", a.image.display());
     let dev = MappedImage::open(&a.image, false).with_context(ctx)?;
     let fs = Fs::open(dev).with_context(ctx)?;
-    match a.what {
+    match &a.what {
+        InspectWhat::Inode { path } => {
+            let ino = resolve(&fs, path).with_context(ctx)?;
+            let v = inode_json(&fs, ino).with_context(ctx)?;
+            if json_out {
+                output::print_json(&v)?;
+            } else {
+                print_fields(&v);
+            }
+        }
+        InspectWhat::Extents { path } => {
+            let ino = resolve(&fs, path).with_context(ctx)?;
+            let v = extents_json(&fs, ino).with_context(ctx)?;
+            if json_out {
+                output::print_json(&v)?;
+            } else {
+                print_extents(&v);
+            }
+        }
         InspectWhat::Super => {
             let v = super_json(&fs).with_context(ctx)?;
             if json_out {
@@ -34,6 +52,137 @@ pub fn run(a: &InspectArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `#N` names inode N; anything else is a path.
+fn resolve(fs: &Fs<MappedImage>, what: &str) -> anyhow::Result<u32> {
+    if let Some(n) = what.strip_prefix('#') {
+        let ino: u32 = n
+            .parse()
+            .with_context(|| format!("'{what}' is not an inode number"))?;
+        fs.inode_offset(ino)?;
+        return Ok(ino);
+    }
+    Ok(fs.resolve(what)?)
+}
+
+fn inode_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
+    use e4dax::ondisk::inode as i;
+    let n = fs.inode(ino)?;
+    let f = &n.f;
+    let kind = match n.file_type() {
+        i::S_IFREG => "regular",
+        i::S_IFDIR => "directory",
+        i::S_IFLNK => "symlink",
+        i::S_IFCHR => "character device",
+        i::S_IFBLK => "block device",
+        i::S_IFIFO => "fifo",
+        i::S_IFSOCK => "socket",
+        _ => "bad type",
+    };
+    let huge = fs
+        .sb
+        .has_ro_compat(e4dax::ondisk::features::ro_compat::HUGE_FILE);
+    Ok(json!({
+        "inode": ino,
+        "type": kind,
+        "mode": format!("{:04o}", f.i_mode & 0o7777),
+        "flags": format!("{:#x}", f.i_flags),
+        "extents": n.has_flag(i::FL_EXTENTS),
+        "generation": f.i_generation,
+        "uid": n.uid(),
+        "gid": n.gid(),
+        "size": n.size(),
+        "links": f.i_links_count,
+        "blockcount": n.blocks_512(huge, fs.block_size()),
+        "file_acl": n.file_acl(),
+        "ctime": f.i_ctime,
+        "atime": f.i_atime,
+        "mtime": f.i_mtime,
+        "crtime": f.i_crtime,
+        "dtime": f.i_dtime,
+        "extra_isize": f.i_extra_isize,
+        "checksum": format!("{:#010x}", u32::from(f.i_checksum_lo) | (u32::from(f.i_checksum_hi) << 16)),
+        "checksum_ok": fs.inode_checksum_ok(ino)?,
+    }))
+}
+
+fn extents_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
+    let node = fs.inode(ino)?;
+    let nodes = fs.extent_nodes(ino, &node)?;
+    let levels: Vec<Value> = nodes
+        .iter()
+        .map(|n| {
+            json!({
+                "level": n.level,
+                "depth": n.depth,
+                "block": n.block,
+                "entries": n.entries.len(),
+                "max": n.max,
+                "checksum_ok": n.checksum_ok,
+                "items": n.entries.iter().map(|e| json!({
+                    "logical_start": e.logical_start,
+                    "logical_end": e.logical_end,
+                    "physical_start": e.physical_start,
+                    "physical_end": e.physical_end,
+                    "length": e.length,
+                    "unwritten": e.unwritten,
+                    "index": e.index,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(json!({ "inode": ino, "nodes": levels }))
+}
+
+fn print_extents(v: &Value) {
+    let mut t = output::table();
+    t.set_header(vec![
+        "level",
+        "entries",
+        "node block",
+        "logical",
+        "physical",
+        "length",
+        "flags",
+        "csum",
+    ]);
+    let tree_depth = v["nodes"][0]["depth"].as_u64().unwrap_or(0);
+    for n in v["nodes"].as_array().into_iter().flatten() {
+        let entries = format!("{}/{}", n["entries"], n["max"]);
+        let block = if n["block"].is_null() {
+            "inode".to_string()
+        } else {
+            n["block"].to_string()
+        };
+        let csum = match &n["checksum_ok"] {
+            Value::Bool(true) => "ok",
+            Value::Bool(false) => "BAD",
+            _ => "-",
+        };
+        for it in n["items"].as_array().into_iter().flatten() {
+            let index = it["index"] == json!(true);
+            t.add_row(vec![
+                format!("{}/{}", n["level"], tree_depth),
+                entries.clone(),
+                block.clone(),
+                format!("{} - {}", it["logical_start"], it["logical_end"]),
+                if index {
+                    format!("{}", it["physical_start"])
+                } else {
+                    format!("{} - {}", it["physical_start"], it["physical_end"])
+                },
+                it["length"].to_string(),
+                if it["unwritten"] == json!(true) {
+                    "Uninit".into()
+                } else {
+                    String::new()
+                },
+                csum.to_string(),
+            ]);
+        }
+    }
+    println!("{t}");
 }
 
 fn super_json(fs: &Fs<MappedImage>) -> anyhow::Result<Value> {

@@ -2,9 +2,11 @@
 //! errors as one line with their context.
 
 mod cli;
+mod files;
 mod generate;
 mod inspect;
 mod mkfs;
+mod open;
 mod output;
 
 use std::process::ExitCode;
@@ -19,6 +21,12 @@ fn main() -> ExitCode {
     let json = cli.json;
     let result = match cli.command {
         cli::Command::Mkfs(a) => mkfs::run(&a, json),
+        cli::Command::Create(a) => files::create(&a, json),
+        cli::Command::Fallocate(a) => files::range(&a, false, json),
+        cli::Command::Punch(a) => files::range(&a, true, json),
+        cli::Command::Rm(a) => files::rm(&a, json),
+        cli::Command::Ls(a) => files::ls(&a, json),
+        cli::Command::Read(a) => files::read(&a, json),
         cli::Command::Inspect(a) => inspect::run(&a, json),
         cli::Command::Generate(a) => generate::run(&a),
     };

@@ -1,0 +1,195 @@
+//! File commands: `create`, `fallocate`, `punch`, `rm`, `ls`, `read`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use e4dax::units::parse_size;
+use serde_json::json;
+
+use crate::cli::{CreateArgs, LsArgs, PathArgs, RangeArgs, ReadArgs};
+use crate::{open, output};
+
+pub fn create(a: &CreateArgs, json_out: bool) -> anyhow::Result<ExitCode> {
+    let ctx = || format!("create {} {}", a.image.display(), a.path);
+    let mut fs = open::writable(&a.image).with_context(ctx)?;
+    let ino = fs.create(&a.path, a.dir, a.parents).with_context(ctx)?;
+    open::finish(&mut fs).with_context(ctx)?;
+    if json_out {
+        output::print_json(&json!({ "path": a.path, "inode": ino, "dir": a.dir }))?;
+    } else {
+        println!("created {} (inode {ino})", a.path);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn range(a: &RangeArgs, punch: bool, json_out: bool) -> anyhow::Result<ExitCode> {
+    let verb = if punch { "punch" } else { "fallocate" };
+    let ctx = || format!("{verb} {} {}", a.image.display(), a.path);
+    let off = parse_size(&a.offset).with_context(ctx)?;
+    let len = parse_size(&a.len).with_context(ctx)?;
+    if punch && a.keep_size {
+        bail!("{}: --keep-size is implied by punch", ctx());
+    }
+    let mut fs = open::writable(&a.image).with_context(ctx)?;
+    let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
+    let r = if punch {
+        fs.punch(ino, off, len)
+    } else {
+        fs.fallocate(ino, off, len, a.keep_size)
+    }
+    .with_context(ctx)?;
+    open::finish(&mut fs).with_context(ctx)?;
+    if json_out {
+        output::print_json(&r)?;
+    } else {
+        println!(
+            "{verb} {}: {} blocks allocated, {} freed, size {}",
+            a.path, r.blocks_allocated, r.blocks_freed, r.size
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rm(a: &PathArgs, json_out: bool) -> anyhow::Result<ExitCode> {
+    let ctx = || format!("rm {} {}", a.image.display(), a.path);
+    let mut fs = open::writable(&a.image).with_context(ctx)?;
+    fs.remove(&a.path).with_context(ctx)?;
+    open::finish(&mut fs).with_context(ctx)?;
+    if json_out {
+        output::print_json(&json!({ "removed": a.path }))?;
+    } else {
+        println!("removed {}", a.path);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn ls(a: &LsArgs, json_out: bool) -> anyhow::Result<ExitCode> {
+    let ctx = || format!("ls {} {}", a.image.display(), a.path);
+    let fs = open::read_only(&a.image).with_context(ctx)?;
+    let ino = fs.resolve(&a.path).with_context(ctx)?;
+    let entries = fs.dir_entries(ino).with_context(ctx)?;
+    if json_out {
+        output::print_json(&entries)?;
+    } else {
+        let mut t = output::table();
+        t.set_header(vec!["inode", "type", "name"]);
+        for e in &entries {
+            t.add_row(vec![
+                e.inode.to_string(),
+                type_name(e.file_type).to_string(),
+                e.name.clone(),
+            ]);
+        }
+        println!("{t}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn type_name(ft: u8) -> &'static str {
+    match ft {
+        1 => "file",
+        2 => "dir",
+        3 => "chr",
+        4 => "blk",
+        5 => "fifo",
+        6 => "sock",
+        7 => "symlink",
+        _ => "?",
+    }
+}
+
+pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
+    let ctx = || format!("read {} {}", a.image.display(), a.path);
+    let fs = open::read_only(&a.image).with_context(ctx)?;
+    let (ino, node) = fs.regular_file(&a.path).with_context(ctx)?;
+    let off = parse_size(&a.offset).with_context(ctx)?;
+    let len = match &a.len {
+        Some(l) => parse_size(l).with_context(ctx)?,
+        None => node.size().saturating_sub(off),
+    };
+    if a.check_stale {
+        let found = fs.find_stale(ino, off, len).with_context(ctx)?;
+        if json_out {
+            output::print_json(&json!({ "path": a.path, "inode": ino, "stale": found }))?;
+        } else if found.is_empty() {
+            println!("{}: no stale data in written extents", a.path);
+        } else {
+            let mut t = output::table();
+            t.set_header(vec![
+                "logical block",
+                "physical block",
+                "offset in block",
+                "pattern of block",
+            ]);
+            for s in &found {
+                t.add_row(vec![
+                    s.logical.to_string(),
+                    s.physical.to_string(),
+                    s.offset.to_string(),
+                    s.pattern_block.map_or("?".into(), |b| b.to_string()),
+                ]);
+            }
+            println!("{t}");
+            eprintln!(
+                "e4dax: read {}: stale data in {} block(s)",
+                a.path,
+                found.len()
+            );
+        }
+        return Ok(if found.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let mut buf = Vec::new();
+    fs.read_file(ino, off, len, &mut buf).with_context(ctx)?;
+    if let Some(out) = &a.out {
+        std::fs::write(out, &buf)
+            .with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
+    } else if a.hexdump {
+        hexdump(&buf, off)?;
+    } else {
+        std::io::stdout().lock().write_all(&buf)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `xxd`-style dump; runs of identical lines are folded into `*` as `hexdump -C` does.
+fn hexdump(buf: &[u8], base: u64) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut prev: Option<&[u8]> = None;
+    let mut folded = false;
+    for (i, line) in buf.chunks(16).enumerate() {
+        if prev == Some(line) && line.len() == 16 {
+            if !folded {
+                writeln!(out, "*")?;
+                folded = true;
+            }
+            continue;
+        }
+        folded = false;
+        prev = Some(line);
+        let hex: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
+        let text: String = line
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        writeln!(
+            out,
+            "{:08x}  {:<47}  |{}|",
+            base + 16 * i as u64,
+            hex.join(" "),
+            text
+        )?;
+    }
+    writeln!(out, "{:08x}", base + buf.len() as u64)?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Read-only walks: the extent of one block, every extent in order, and every node level by
+//! level (what `inspect extents` shows, like `debugfs ex`). Depth-first with an explicit stack;
+//! each block is visited at most once and validated against the range its parent gives it.
+
+use std::collections::HashSet;
+
+use super::io::{Root, TreeIo};
+use super::node::{Bounds, Node, LOGICAL_END};
+use super::path::find;
+use crate::error::Result;
+use crate::ondisk::extent::{Extent, Header, Index, ROOT_CAPACITY};
+
+/// The extent covering logical block `lblk`, if any.
+pub fn lookup_in<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, lblk: u32) -> Result<Option<Extent>> {
+    let path = find(io, root, lblk)?;
+    let ext = &path.leaf().node.ext;
+    let i = ext.partition_point(|e| e.logical <= lblk);
+    Ok(i.checked_sub(1)
+        .map(|i| ext[i])
+        .filter(|e| u64::from(lblk) < e.logical_end()))
+}
+
+/// The entries of one node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEntries {
+    Leaf(Vec<Extent>),
+    Index(Vec<Index>),
+}
+
+/// One node of the tree, as `inspect extents` and fsck see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// 0 for the root, growing downwards.
+    pub level: u16,
+    /// `eh_depth`: 0 for a leaf.
+    pub depth: u16,
+    /// `None`: the root, in the inode.
+    pub block: Option<u64>,
+    pub entries: u16,
+    /// `eh_max` as stored.
+    pub max: u16,
+    /// First and last logical block mapped below this node (`None` when it maps nothing).
+    pub first: Option<u32>,
+    pub last: Option<u32>,
+    /// Whether the block's checksum tail matches (`None`: the root, or no `metadata_csum`).
+    pub checksum_ok: Option<bool>,
+    pub content: NodeEntries,
+}
+
+/// Every extent of the tree in logical order. A bad checksum is an error.
+pub fn extents<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>) -> Result<Vec<Extent>> {
+    let mut out = Vec::new();
+    for n in walk(io, root, true)? {
+        if let NodeEntries::Leaf(v) = n.content {
+            out.extend(v);
+        }
+    }
+    Ok(out)
+}
+
+/// Every node, depth-first (each index entry followed by its subtree, as `debugfs ex`
+/// prints). A bad checksum is reported in [`NodeInfo::checksum_ok`], not an error.
+pub fn nodes<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>) -> Result<Vec<NodeInfo>> {
+    walk(io, root, false)
+}
+
+fn walk<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, strict: bool) -> Result<Vec<NodeInfo>> {
+    let blocks = io.blocks_count();
+    let top = Node::read_root(root, blocks)?;
+    let top_max = Header::parse(&root.i_block[..], ROOT_CAPACITY)?.max;
+    let mut out = Vec::new();
+    let mut parent_of: Vec<Option<usize>> = Vec::new();
+    let mut seen = HashSet::new();
+    // (child block, bounds, level, index of the parent in `out`)
+    let mut stack: Vec<(u64, Bounds, u16, usize)> = Vec::new();
+    let mut pending = Some((top, top_max, None, 0u16, None, LOGICAL_END));
+    loop {
+        let (node, max, csum_ok, level, parent, hi) = match pending.take() {
+            Some(p) => p,
+            None => match stack.pop() {
+                None => break,
+                Some((blk, b, level, parent)) => {
+                    if !seen.insert(blk) || seen.len() as u64 > blocks {
+                        return Err(super::node::corrupt_at(
+                            Some(blk),
+                            "block referenced twice in the tree".into(),
+                        ));
+                    }
+                    let (node, max, ok) = Node::read_block(io, blk, b, root.csum_seed, strict)?;
+                    (node, max, ok, level, Some(parent), b.hi)
+                }
+            },
+        };
+        let me = out.len();
+        for (i, ix) in node.idx.iter().enumerate().rev() {
+            let b = Bounds {
+                lo: u64::from(ix.logical),
+                hi: node.idx.get(i + 1).map_or(hi, |n| u64::from(n.logical)),
+                depth: node.depth - 1,
+            };
+            stack.push((ix.child, b, level + 1, me));
+        }
+        let (first, last) = match node.ext.as_slice() {
+            [a, .., z] | [a @ z] => (Some(a.logical), Some((z.logical_end() - 1) as u32)),
+            [] => (None, None),
+        };
+        out.push(NodeInfo {
+            level,
+            depth: node.depth,
+            block: node.blk,
+            entries: node.len() as u16,
+            max,
+            first,
+            last,
+            checksum_ok: csum_ok,
+            content: if node.depth == 0 {
+                NodeEntries::Leaf(node.ext)
+            } else {
+                NodeEntries::Index(node.idx)
+            },
+        });
+        parent_of.push(parent);
+    }
+    // Children follow their parents: fold the ranges upwards, last node first.
+    for i in (1..out.len()).rev() {
+        if let Some(p) = parent_of[i] {
+            let (f, l) = (out[i].first, out[i].last);
+            let q = &mut out[p];
+            q.first = min_opt(q.first, f);
+            q.last = l.max(q.last);
+        }
+    }
+    Ok(out)
+}
+
+fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}

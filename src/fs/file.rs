@@ -1,0 +1,646 @@
+//! Files: create, remove, fallocate (unwritten extents), punch, read, and the glue that lets
+//! the extent tree change blocks through a handle ([`HandleTree`]).
+
+use super::dir::now;
+use super::image::{Fs, Handle};
+use crate::error::{Error, Result};
+use crate::extent::{self, Root, TreeIo};
+use crate::ondisk::dirent::{self, FT_DIR};
+use crate::ondisk::extent::{Extent, MAX_LEN_UNWRITTEN};
+use crate::ondisk::inode::{Inode, FL_EXTENTS, S_IFDIR, S_IFREG};
+use crate::pmem::Device;
+
+/// Credits of one handle that changes an inode, its directory and one extent-tree edit.
+pub const EDIT_CREDITS: u32 = 64;
+/// Extents removed per handle when a file is deleted, and that handle's credits (each extent
+/// may free blocks in its own group: bitmap and descriptor, plus the tree's path).
+pub const REMOVE_BATCH_EXTENTS: usize = 64;
+pub const REMOVE_BATCH_CREDITS: u32 = 2 * REMOVE_BATCH_EXTENTS as u32 + 64;
+
+/// The extent tree's view of the file system: node blocks through the handle, allocation
+/// through the allocator, and a count of node blocks gained or lost (for `i_blocks`).
+pub struct HandleTree<'h, 'f, D: Device> {
+    pub h: &'h mut Handle<'f, D>,
+    pub node_delta: i64,
+    pub data_freed: u64,
+}
+
+impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
+    fn block_size(&self) -> u32 {
+        self.h.fs.block_size()
+    }
+    fn blocks_count(&self) -> u64 {
+        self.h.fs.sb.blocks_count()
+    }
+    fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
+        buf.copy_from_slice(&self.h.block(blk)?);
+        Ok(())
+    }
+    fn write_block(&mut self, blk: u64, data: &[u8]) -> Result<()> {
+        self.h.get_write(blk)?.copy_from_slice(data);
+        Ok(())
+    }
+    fn alloc_node(&mut self, goal: u64) -> Result<u64> {
+        let b = self.h.alloc_block(goal)?;
+        self.node_delta += 1;
+        Ok(b)
+    }
+    fn free_node(&mut self, blk: u64) -> Result<()> {
+        self.h.free_blocks(blk, 1)?;
+        self.node_delta -= 1;
+        Ok(())
+    }
+    fn free_data(&mut self, start: u64, len: u64) -> Result<()> {
+        self.h.free_blocks(start, len)?;
+        self.data_freed += len;
+        Ok(())
+    }
+}
+
+impl<D: Device> Fs<D> {
+    /// Checksum seed of inode `ino`'s tree nodes and directory blocks (None without csums).
+    pub fn inode_csum_seed(&self, ino: u32, node: &Inode) -> Option<u32> {
+        self.sb.has_metadata_csum().then(|| {
+            crate::ondisk::checksum::inode_seed(self.sb.csum_seed(), ino, node.f.i_generation)
+        })
+    }
+}
+
+fn sectors(blocks: u64, bs: u32) -> u64 {
+    blocks * u64::from(bs / 512)
+}
+
+impl<D: Device> Handle<'_, D> {
+    /// Run `f` on inode `ino`'s extent tree, then store the inode with `i_blocks` adjusted.
+    pub fn with_tree<T>(
+        &mut self,
+        ino: u32,
+        node: &mut Inode,
+        f: impl FnOnce(&mut HandleTree<'_, '_, D>, &mut Root<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let seed = self.fs.inode_csum_seed(ino, node);
+        let bs = self.fs.block_size();
+        let mut io = HandleTree {
+            h: self,
+            node_delta: 0,
+            data_freed: 0,
+        };
+        let mut root = Root {
+            i_block: &mut node.f.i_block,
+            csum_seed: seed,
+        };
+        let out = f(&mut io, &mut root)?;
+        let delta = io.node_delta;
+        let freed = io.data_freed;
+        let b = node.blocks_512(false, bs) as i64 + (delta * sectors(1, bs) as i64)
+            - sectors(freed, bs) as i64;
+        node.set_blocks_512(b.max(0) as u64);
+        self.write_inode(ino, node)?;
+        Ok(out)
+    }
+
+    /// Give directory `dir` one more block (an empty entry with a checksum tail).
+    pub(crate) fn dir_append_block(&mut self, dir: u32, node: &mut Inode) -> Result<u64> {
+        let bs = self.fs.block_size();
+        let lblk = u32::try_from(node.size() / u64::from(bs))
+            .map_err(|_| Error::corrupt("directory", "too large"))?;
+        let goal = self.fs.inode_goal(dir);
+        let phys = self.alloc_block(goal)?;
+        self.with_tree(dir, node, |io, root| {
+            extent::insert(
+                io,
+                root,
+                Extent {
+                    logical: lblk,
+                    len: 1,
+                    physical: phys,
+                    unwritten: false,
+                },
+            )
+        })?;
+        let seed = self.fs.inode_csum_seed(dir, node);
+        let tail = if seed.is_some() { dirent::TAIL_SIZE } else { 0 };
+        let buf = self.get_write(phys)?;
+        buf.fill(0);
+        dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs);
+        if let Some(s) = seed {
+            dirent::init_tail(buf);
+            dirent::set_tail_checksum(buf, s);
+        }
+        node.set_size(node.size() + u64::from(bs));
+        node.set_blocks_512(node.blocks_512(false, bs) + sectors(1, bs));
+        self.write_inode(dir, node)?;
+        Ok(phys)
+    }
+}
+
+impl<D: Device> Fs<D> {
+    /// A block near inode `ino` (the start of its group's free space) as an allocation goal.
+    pub fn inode_goal(&self, ino: u32) -> u64 {
+        let g = u64::from((ino.max(1) - 1) / self.sb.f.s_inodes_per_group);
+        self.sb.group_first_block(g)
+    }
+
+    /// Create a file or directory at `path`; with `parents`, missing parent directories too.
+    /// Returns the new inode number.
+    pub fn create(&mut self, path: &str, dir: bool, parents: bool) -> Result<u32> {
+        if parents {
+            let comps = super::dir::components(path)?;
+            let mut prefix = String::new();
+            for c in &comps[..comps.len().saturating_sub(1)] {
+                prefix.push('/');
+                prefix.push_str(c);
+                match self.resolve(&prefix) {
+                    Ok(ino) => {
+                        self.dir_inode(ino)
+                            .map_err(|_| Error::Invalid(format!("{prefix}: not a directory")))?;
+                    }
+                    Err(Error::NotFound(_)) => {
+                        self.create_one(&prefix, true)?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.create_one(path, dir)
+    }
+
+    fn create_one(&mut self, path: &str, dir: bool) -> Result<u32> {
+        let (parent, name) = self.resolve_parent(path)?;
+        if self.dir_lookup(parent, name.as_bytes())?.is_some() {
+            return Err(Error::Invalid(format!("{path}: already exists")));
+        }
+        let t = now();
+        let mut h = self.handle(EDIT_CREDITS);
+        let pg = ((parent - 1) / h.fs.sb.f.s_inodes_per_group) as usize;
+        let ino = h.alloc_inode(pg, dir)?;
+        let mut node = Inode::new(if dir {
+            S_IFDIR | 0o755
+        } else {
+            S_IFREG | 0o644
+        });
+        node.set_times(t);
+        node.f.i_flags = FL_EXTENTS;
+        node.f.i_links_count = if dir { 2 } else { 1 };
+        extent::init_empty(&mut node.f.i_block);
+        h.write_inode(ino, &node)?;
+        if dir {
+            let phys = h.dir_append_block(ino, &mut node)?;
+            let bs = h.fs.block_size();
+            let seed = h.fs.inode_csum_seed(ino, &node);
+            let tail = if seed.is_some() { dirent::TAIL_SIZE } else { 0 };
+            let buf = h.get_write(phys)?;
+            buf.fill(0);
+            dirent::write_at(buf, 0, ino, 12, FT_DIR, b".", bs);
+            dirent::write_at(buf, 12, parent, bs - 12 - tail as u32, FT_DIR, b"..", bs);
+            if let Some(s) = seed {
+                dirent::init_tail(buf);
+                dirent::set_tail_checksum(buf, s);
+            }
+            let mut p = h.fs.inode(parent)?;
+            p.f.i_links_count = p.f.i_links_count.saturating_add(1);
+            h.write_inode(parent, &p)?;
+        }
+        let ft = if dir { FT_DIR } else { dirent::FT_REG_FILE };
+        h.dir_add(parent, name.as_bytes(), ino, ft)?;
+        Ok(ino)
+    }
+
+    /// Remove a file, or an empty directory.
+    pub fn remove(&mut self, path: &str) -> Result<()> {
+        let (parent, name) = self.resolve_parent(path)?;
+        let Some((ino, _)) = self.dir_lookup(parent, name.as_bytes())? else {
+            return Err(Error::NotFound(path.to_string()));
+        };
+        let mut node = self.inode(ino)?;
+        let dir = node.is_dir();
+        if dir && self.dir_entries(ino)?.len() > 2 {
+            return Err(Error::Invalid(format!("{path}: directory not empty")));
+        }
+        if !dir && !node.is_reg() {
+            return Err(Error::Unsupported(format!(
+                "{path}: removing special files"
+            )));
+        }
+        // Free the data a batch of extents per handle, then the inode.
+        let extents = self.file_extents(ino, &node)?;
+        for batch in extents.chunks(REMOVE_BATCH_EXTENTS) {
+            let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+                continue;
+            };
+            let from = first.logical;
+            let len = (last.logical_end() - u64::from(from)) as u32;
+            let mut h = self.handle(REMOVE_BATCH_CREDITS);
+            h.with_tree(ino, &mut node, |io, root| {
+                extent::remove_range(io, root, from, len)
+            })?;
+        }
+        let mut h = self.handle(EDIT_CREDITS);
+        h.dir_remove(parent, name.as_bytes())?;
+        if dir {
+            let mut p = h.fs.inode(parent)?;
+            p.f.i_links_count = p.f.i_links_count.saturating_sub(1);
+            h.write_inode(parent, &p)?;
+        }
+        let mut dead = Inode::new(0);
+        dead.f.i_dtime = now() as u32;
+        h.write_inode(ino, &dead)?;
+        h.free_inode(ino, dir)?;
+        Ok(())
+    }
+
+    /// All extents of a file, in logical order.
+    pub fn file_extents(&self, ino: u32, node: &Inode) -> Result<Vec<Extent>> {
+        let mut i_block = node.f.i_block;
+        let io = ReadTree { fs: self };
+        let root = Root {
+            i_block: &mut i_block,
+            csum_seed: self.inode_csum_seed(ino, node),
+        };
+        extent::extents(&io, &root)
+    }
+
+    /// Read `len` bytes at `off` of inode `ino` into `out` (holes and unwritten extents read
+    /// as zeros; reads stop at i_size).
+    pub fn read_file(&self, ino: u32, off: u64, len: u64, out: &mut Vec<u8>) -> Result<()> {
+        let node = self.inode(ino)?;
+        let size = node.size();
+        let end = off.saturating_add(len).min(size);
+        if off >= end {
+            return Ok(());
+        }
+        let bs = u64::from(self.block_size());
+        let extents = self.file_extents(ino, &node)?;
+        out.reserve((end - off) as usize);
+        let mut pos = off;
+        let mut i = extents.partition_point(|e| e.logical_end() * bs <= pos);
+        while pos < end {
+            let next = extents.get(i);
+            match next {
+                Some(e) if u64::from(e.logical) * bs <= pos => {
+                    let ext_end = (e.logical_end() * bs).min(end);
+                    if e.unwritten {
+                        out.resize(out.len() + (ext_end - pos) as usize, 0);
+                    } else {
+                        let phys = e.physical * bs + (pos - u64::from(e.logical) * bs);
+                        self.check_block(e.physical + e.len as u64 - 1)?;
+                        out.extend_from_slice(&self.dev.view(phys, (ext_end - pos) as usize)?);
+                    }
+                    pos = ext_end;
+                    i += 1;
+                }
+                Some(e) => {
+                    let hole_end = (u64::from(e.logical) * bs).min(end);
+                    out.resize(out.len() + (hole_end - pos) as usize, 0);
+                    pos = hole_end;
+                }
+                None => {
+                    out.resize(out.len() + (end - pos) as usize, 0);
+                    pos = end;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read-only tree access (for listing and reading).
+pub struct ReadTree<'a, D: Device> {
+    pub fs: &'a Fs<D>,
+}
+
+impl<D: Device> TreeIo for ReadTree<'_, D> {
+    fn block_size(&self) -> u32 {
+        self.fs.block_size()
+    }
+    fn blocks_count(&self) -> u64 {
+        self.fs.sb.blocks_count()
+    }
+    fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
+        buf.copy_from_slice(&self.fs.block(blk)?);
+        Ok(())
+    }
+    fn write_block(&mut self, _: u64, _: &[u8]) -> Result<()> {
+        Err(Error::Invalid("read-only tree access".into()))
+    }
+    fn alloc_node(&mut self, _: u64) -> Result<u64> {
+        Err(Error::Invalid("read-only tree access".into()))
+    }
+    fn free_node(&mut self, _: u64) -> Result<()> {
+        Err(Error::Invalid("read-only tree access".into()))
+    }
+    fn free_data(&mut self, _: u64, _: u64) -> Result<()> {
+        Err(Error::Invalid("read-only tree access".into()))
+    }
+}
+
+/// Largest file size with extents: logical blocks 0 .. 2^32 - 1 (as the kernel's ext4_max_size).
+pub fn max_file_bytes(bs: u32) -> u64 {
+    (u64::from(u32::MAX)) * u64::from(bs)
+}
+
+/// Blocks allocated per handle by fallocate (one unwritten extent's worth).
+const FALLOC_CHUNK: u32 = MAX_LEN_UNWRITTEN;
+
+/// What fallocate or punch changed.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RangeReport {
+    pub inode: u32,
+    pub blocks_allocated: u64,
+    pub blocks_freed: u64,
+    pub size: u64,
+}
+
+impl<D: Device> Fs<D> {
+    /// Logical block range `[first, end)` covering bytes `[off, off + len)`, refusing ranges
+    /// past the maximum file size.
+    fn block_range(&self, off: u64, len: u64) -> Result<(u32, u32)> {
+        let bs = u64::from(self.block_size());
+        let end = off
+            .checked_add(len)
+            .filter(|&e| e <= max_file_bytes(self.block_size()))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "range {off}+{len} is past the maximum file size ({} bytes)",
+                    max_file_bytes(self.block_size())
+                ))
+            })?;
+        if len == 0 {
+            return Err(Error::Invalid("length must be greater than zero".into()));
+        }
+        Ok(((off / bs) as u32, end.div_ceil(bs) as u32))
+    }
+
+    /// The regular file inode at `path`.
+    pub fn regular_file(&self, path: &str) -> Result<(u32, Inode)> {
+        let ino = self.resolve(path)?;
+        let node = self.inode(ino)?;
+        if !node.is_reg() {
+            return Err(Error::Invalid(format!("{path}: not a regular file")));
+        }
+        if !node.has_flag(FL_EXTENTS) {
+            return Err(Error::Unsupported(format!(
+                "{path}: block-mapped (non-extent) file"
+            )));
+        }
+        Ok((ino, node))
+    }
+
+    /// fallocate(2) without flags (or with KEEP_SIZE): every hole in the range gets unwritten
+    /// extents; i_size grows to the range's end unless `keep_size`. Fails with `NoSpace`
+    /// before changing anything when the holes need more blocks than are free.
+    pub fn fallocate(
+        &mut self,
+        ino: u32,
+        off: u64,
+        len: u64,
+        keep_size: bool,
+    ) -> Result<RangeReport> {
+        let (first, end) = self.block_range(off, len)?;
+        let mut node = self.inode(ino)?;
+        let holes = holes(&self.file_extents(ino, &node)?, first, end);
+        let need: u64 = holes.iter().map(|(a, b)| u64::from(b - a)).sum();
+        if need > self.sb.free_blocks_count() {
+            return Err(Error::Invalid(format!(
+                "no space left: the range needs {need} blocks, {} are free",
+                self.sb.free_blocks_count()
+            )));
+        }
+        let bs = self.block_size();
+        let mut allocated = 0u64;
+        let mut goal = self.inode_goal(ino);
+        for (a, b) in holes {
+            let mut l = a;
+            if let Some(prev) = self
+                .file_extents(ino, &node)?
+                .iter()
+                .rev()
+                .find(|e| e.logical < a)
+            {
+                goal = prev.physical + u64::from(a - prev.logical);
+            }
+            while l < b {
+                let mut h = self.handle(EDIT_CREDITS);
+                let want = (b - l).min(FALLOC_CHUNK);
+                let (phys, n) = h.alloc_run(goal, want)?;
+                let e = Extent {
+                    logical: l,
+                    len: n,
+                    physical: phys,
+                    unwritten: true,
+                };
+                h.with_tree(ino, &mut node, |io, root| extent::insert(io, root, e))?;
+                node.set_blocks_512(node.blocks_512(false, bs) + sectors(u64::from(n), bs));
+                h.write_inode(ino, &node)?;
+                allocated += u64::from(n);
+                goal = phys + u64::from(n);
+                l += n;
+            }
+        }
+        let new_end = off + len;
+        let mut h = self.handle(EDIT_CREDITS);
+        if !keep_size && new_end > node.size() {
+            node.set_size(new_end);
+        }
+        let t = now() as u32;
+        node.f.i_ctime = t;
+        node.f.i_mtime = t;
+        h.write_inode(ino, &node)?;
+        Ok(RangeReport {
+            inode: ino,
+            blocks_allocated: allocated,
+            blocks_freed: 0,
+            size: node.size(),
+        })
+    }
+
+    /// Punch a hole (fallocate PUNCH_HOLE | KEEP_SIZE): whole blocks in the range are
+    /// unmapped and freed; the written parts of partial blocks at its edges are zeroed.
+    pub fn punch(&mut self, ino: u32, off: u64, len: u64) -> Result<RangeReport> {
+        let (_, _) = self.block_range(off, len)?;
+        let bs = u64::from(self.block_size());
+        let end = off + len;
+        let first_full = off.div_ceil(bs);
+        let end_full = end / bs;
+        let mut node = self.inode(ino)?;
+        // Zero partial edge blocks (data stores, straight to the image as DAX would).
+        for (a, b) in [
+            (off, end.min(first_full * bs)),
+            (off.max(end_full * bs), end),
+        ] {
+            if a < b && !(a >= first_full * bs && b <= end_full * bs) {
+                self.zero_written(ino, &node, a, b - a)?;
+            }
+        }
+        let mut freed = 0;
+        if first_full < end_full {
+            let extents = self.file_extents(ino, &node)?;
+            let inside: Vec<&Extent> = extents
+                .iter()
+                .filter(|e| e.logical_end() > first_full && u64::from(e.logical) < end_full)
+                .collect();
+            for batch in inside.chunks(REMOVE_BATCH_EXTENTS) {
+                let (Some(f), Some(l)) = (batch.first(), batch.last()) else {
+                    continue;
+                };
+                let from = u64::from(f.logical).max(first_full);
+                let to = l.logical_end().min(end_full);
+                let mut h = self.handle(REMOVE_BATCH_CREDITS);
+                freed += h.with_tree(ino, &mut node, |io, root| {
+                    extent::remove_range(io, root, from as u32, (to - from) as u32)
+                })?;
+            }
+        }
+        let mut h = self.handle(EDIT_CREDITS);
+        let t = now() as u32;
+        node.f.i_ctime = t;
+        node.f.i_mtime = t;
+        h.write_inode(ino, &node)?;
+        Ok(RangeReport {
+            inode: ino,
+            blocks_allocated: 0,
+            blocks_freed: freed,
+            size: node.size(),
+        })
+    }
+
+    /// Convert the unwritten blocks of `[lblk, lblk + len)` to written (the call the fault path
+    /// makes after zeroing). The caller is responsible for the blocks' contents.
+    pub fn convert_to_written(&mut self, ino: u32, lblk: u32, len: u32) -> Result<()> {
+        let mut node = self.inode(ino)?;
+        let mut h = self.handle(EDIT_CREDITS);
+        h.with_tree(ino, &mut node, |io, root| {
+            extent::convert_to_written(io, root, lblk, len)
+        })
+    }
+
+    /// Zero the written bytes of `[off, off + len)` of a file (data stores).
+    fn zero_written(&mut self, ino: u32, node: &Inode, off: u64, len: u64) -> Result<()> {
+        let bs = u64::from(self.block_size());
+        let lblk = (off / bs) as u32;
+        let mut i_block = node.f.i_block;
+        let e = {
+            let io = ReadTree { fs: self };
+            let root = Root {
+                i_block: &mut i_block,
+                csum_seed: self.inode_csum_seed(ino, node),
+            };
+            extent::lookup(&io, &root, lblk)?
+        };
+        if let Some(e) = e.filter(|e| !e.unwritten) {
+            let phys = e.physical + u64::from(lblk - e.logical);
+            self.check_block(phys)?;
+            let zeros = vec![0u8; len as usize];
+            self.dev.store(phys * bs + off % bs, &zeros)?;
+        }
+        Ok(())
+    }
+}
+
+/// The holes of `[first, end)` given a file's sorted extents.
+fn holes(extents: &[Extent], first: u32, end: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let mut pos = first;
+    for e in extents {
+        if e.logical_end() <= u64::from(pos) {
+            continue;
+        }
+        if e.logical >= end {
+            break;
+        }
+        if e.logical > pos {
+            out.push((pos, e.logical));
+        }
+        pos = e.logical_end().min(u64::from(end)) as u32;
+        if pos >= end {
+            break;
+        }
+    }
+    if pos < end {
+        out.push((pos, end));
+    }
+    out
+}
+
+/// One entry of an extent-tree node, as `inspect extents` shows it (like `debugfs ex`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NodeEntryView {
+    pub logical_start: u64,
+    pub logical_end: u64,
+    pub physical_start: u64,
+    pub physical_end: u64,
+    pub length: u64,
+    pub unwritten: bool,
+    /// An index entry (its physical block is the child node).
+    pub index: bool,
+}
+
+/// One node of an extent tree.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NodeView {
+    pub level: u16,
+    pub depth: u16,
+    /// None: the root in the inode.
+    pub block: Option<u64>,
+    pub max: u16,
+    pub checksum_ok: Option<bool>,
+    pub entries: Vec<NodeEntryView>,
+}
+
+impl<D: Device> Fs<D> {
+    /// The extent tree of inode `ino`, node by node in depth-first order.
+    pub fn extent_nodes(&self, ino: u32, node: &Inode) -> Result<Vec<NodeView>> {
+        let mut i_block = node.f.i_block;
+        let io = ReadTree { fs: self };
+        let root = Root {
+            i_block: &mut i_block,
+            csum_seed: self.inode_csum_seed(ino, node),
+        };
+        let nodes = extent::nodes(&io, &root)?;
+        let mut out = Vec::with_capacity(nodes.len());
+        for n in nodes {
+            let entries = match &n.content {
+                extent::NodeEntries::Leaf(v) => v
+                    .iter()
+                    .map(|e| NodeEntryView {
+                        logical_start: u64::from(e.logical),
+                        logical_end: e.logical_end() - 1,
+                        physical_start: e.physical,
+                        physical_end: e.physical + u64::from(e.len) - 1,
+                        length: u64::from(e.len),
+                        unwritten: e.unwritten,
+                        index: false,
+                    })
+                    .collect(),
+                extent::NodeEntries::Index(v) => v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        // Like debugfs: an index covers up to the next key (or the end).
+                        let end = v
+                            .get(i + 1)
+                            .map_or(u64::from(u32::MAX), |n| u64::from(n.logical) - 1);
+                        NodeEntryView {
+                            logical_start: u64::from(x.logical),
+                            logical_end: end,
+                            physical_start: x.child,
+                            physical_end: x.child,
+                            length: end + 1 - u64::from(x.logical),
+                            unwritten: false,
+                            index: true,
+                        }
+                    })
+                    .collect(),
+            };
+            out.push(NodeView {
+                level: n.level,
+                depth: n.depth,
+                block: n.block,
+                max: n.max,
+                checksum_ok: n.checksum_ok,
+                entries,
+            });
+        }
+        Ok(out)
+    }
+}
