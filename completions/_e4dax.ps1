@@ -27,7 +27,13 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('mkfs', 'mkfs', [CompletionResultType]::ParameterValue, 'Create an ext4 file system image (block size 4096, as DAX needs)')
-            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs does; never writes')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a file or directory')
+            [CompletionResult]::new('fallocate', 'fallocate', [CompletionResultType]::ParameterValue, 'Allocate unwritten extents over a range, as fallocate(2)')
+            [CompletionResult]::new('punch', 'punch', [CompletionResultType]::ParameterValue, 'Punch a hole: free the blocks of a range (size unchanged)')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a file or an empty directory')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a directory (names and inode numbers)')
+            [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read a file: holes and unwritten extents read as zeros')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -48,12 +54,64 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'e4dax;create' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Create a directory')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
+            [CompletionResult]::new('--parents', '--parents', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;fallocate' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;punch' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;rm' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;ls' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;read' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset to start at')
+            [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Bytes to read (default: to the end of the file)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the bytes to FILE instead of standard output')
+            [CompletionResult]::new('--hexdump', '--hexdump', [CompletionResultType]::ParameterName, 'Print a hex dump instead of raw bytes')
+            [CompletionResult]::new('--check-stale', '--check-stale', [CompletionResultType]::ParameterName, 'Report every stale-data pattern inside written extents; exit 1 if there is any')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'e4dax;inspect' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
             [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
+            [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
+            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -69,9 +127,23 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'e4dax;inspect;extents' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;inode' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'e4dax;inspect;help' {
             [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
             [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
+            [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
+            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -79,6 +151,12 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect;help;groups' {
+            break
+        }
+        'e4dax;inspect;help;extents' {
+            break
+        }
+        'e4dax;inspect;help;inode' {
             break
         }
         'e4dax;inspect;help;help' {
@@ -92,7 +170,13 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         }
         'e4dax;help' {
             [CompletionResult]::new('mkfs', 'mkfs', [CompletionResultType]::ParameterValue, 'Create an ext4 file system image (block size 4096, as DAX needs)')
-            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs does; never writes')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a file or directory')
+            [CompletionResult]::new('fallocate', 'fallocate', [CompletionResultType]::ParameterValue, 'Allocate unwritten extents over a range, as fallocate(2)')
+            [CompletionResult]::new('punch', 'punch', [CompletionResultType]::ParameterValue, 'Punch a hole: free the blocks of a range (size unchanged)')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a file or an empty directory')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a directory (names and inode numbers)')
+            [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read a file: holes and unwritten extents read as zeros')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -100,15 +184,41 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;help;mkfs' {
             break
         }
+        'e4dax;help;create' {
+            break
+        }
+        'e4dax;help;fallocate' {
+            break
+        }
+        'e4dax;help;punch' {
+            break
+        }
+        'e4dax;help;rm' {
+            break
+        }
+        'e4dax;help;ls' {
+            break
+        }
+        'e4dax;help;read' {
+            break
+        }
         'e4dax;help;inspect' {
             [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
             [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
+            [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
+            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
             break
         }
         'e4dax;help;inspect;super' {
             break
         }
         'e4dax;help;inspect;groups' {
+            break
+        }
+        'e4dax;help;inspect;extents' {
+            break
+        }
+        'e4dax;help;inspect;inode' {
             break
         }
         'e4dax;help;generate' {

@@ -16,6 +16,12 @@ _e4dax() {
             ",$1")
                 cmd="e4dax"
                 ;;
+            e4dax,create)
+                cmd="e4dax__subcmd__create"
+                ;;
+            e4dax,fallocate)
+                cmd="e4dax__subcmd__fallocate"
+                ;;
             e4dax,generate)
                 cmd="e4dax__subcmd__generate"
                 ;;
@@ -25,8 +31,26 @@ _e4dax() {
             e4dax,inspect)
                 cmd="e4dax__subcmd__inspect"
                 ;;
+            e4dax,ls)
+                cmd="e4dax__subcmd__ls"
+                ;;
             e4dax,mkfs)
                 cmd="e4dax__subcmd__mkfs"
+                ;;
+            e4dax,punch)
+                cmd="e4dax__subcmd__punch"
+                ;;
+            e4dax,read)
+                cmd="e4dax__subcmd__read"
+                ;;
+            e4dax,rm)
+                cmd="e4dax__subcmd__rm"
+                ;;
+            e4dax__subcmd__help,create)
+                cmd="e4dax__subcmd__help__subcmd__create"
+                ;;
+            e4dax__subcmd__help,fallocate)
+                cmd="e4dax__subcmd__help__subcmd__fallocate"
                 ;;
             e4dax__subcmd__help,generate)
                 cmd="e4dax__subcmd__help__subcmd__generate"
@@ -37,14 +61,35 @@ _e4dax() {
             e4dax__subcmd__help,inspect)
                 cmd="e4dax__subcmd__help__subcmd__inspect"
                 ;;
+            e4dax__subcmd__help,ls)
+                cmd="e4dax__subcmd__help__subcmd__ls"
+                ;;
             e4dax__subcmd__help,mkfs)
                 cmd="e4dax__subcmd__help__subcmd__mkfs"
+                ;;
+            e4dax__subcmd__help,punch)
+                cmd="e4dax__subcmd__help__subcmd__punch"
+                ;;
+            e4dax__subcmd__help,read)
+                cmd="e4dax__subcmd__help__subcmd__read"
+                ;;
+            e4dax__subcmd__help,rm)
+                cmd="e4dax__subcmd__help__subcmd__rm"
+                ;;
+            e4dax__subcmd__help__subcmd__inspect,extents)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__extents"
                 ;;
             e4dax__subcmd__help__subcmd__inspect,groups)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__groups"
                 ;;
+            e4dax__subcmd__help__subcmd__inspect,inode)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__inode"
+                ;;
             e4dax__subcmd__help__subcmd__inspect,super)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__super"
+                ;;
+            e4dax__subcmd__inspect,extents)
+                cmd="e4dax__subcmd__inspect__subcmd__extents"
                 ;;
             e4dax__subcmd__inspect,groups)
                 cmd="e4dax__subcmd__inspect__subcmd__groups"
@@ -52,14 +97,23 @@ _e4dax() {
             e4dax__subcmd__inspect,help)
                 cmd="e4dax__subcmd__inspect__subcmd__help"
                 ;;
+            e4dax__subcmd__inspect,inode)
+                cmd="e4dax__subcmd__inspect__subcmd__inode"
+                ;;
             e4dax__subcmd__inspect,super)
                 cmd="e4dax__subcmd__inspect__subcmd__super"
+                ;;
+            e4dax__subcmd__inspect__subcmd__help,extents)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__extents"
                 ;;
             e4dax__subcmd__inspect__subcmd__help,groups)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__groups"
                 ;;
             e4dax__subcmd__inspect__subcmd__help,help)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__help"
+                ;;
+            e4dax__subcmd__inspect__subcmd__help,inode)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__inode"
                 ;;
             e4dax__subcmd__inspect__subcmd__help,super)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__super"
@@ -71,12 +125,48 @@ _e4dax() {
 
     case "${cmd}" in
         e4dax)
-            opts="-h -V --json --help --version mkfs inspect generate help"
+            opts="-h -V --json --help --version mkfs create fallocate punch rm ls read inspect generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__create)
+            opts="-p -h --dir --parents --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__fallocate)
+            opts="-h --offset --len --keep-size --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -99,8 +189,36 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help)
-            opts="mkfs inspect generate help"
+            opts="mkfs create fallocate punch rm ls read inspect generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__fallocate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -141,7 +259,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__inspect)
-            opts="super groups"
+            opts="super groups extents inode"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,7 +272,35 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__extents)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__help__subcmd__inspect__subcmd__groups)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__inode)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -182,6 +328,20 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__help__subcmd__mkfs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -196,9 +356,65 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__help__subcmd__punch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__read)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__inspect)
-            opts="-h --json --help super groups help"
+            opts="-h --json --help super groups extents inode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__extents)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -225,8 +441,22 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__help)
-            opts="super groups help"
+            opts="super groups extents inode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__extents)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -266,6 +496,20 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__inode)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__inspect__subcmd__help__subcmd__super)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -280,9 +524,37 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__inspect__subcmd__inode)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__inspect__subcmd__super)
             opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__ls)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -329,6 +601,68 @@ _e4dax() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__punch)
+            opts="-h --offset --len --keep-size --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__read)
+            opts="-h --offset --len --out --hexdump --check-stale --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__rm)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -24,7 +24,13 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand mkfs 'Create an ext4 file system image (block size 4096, as DAX needs)'
-            cand inspect 'Show on-disk structures, as dumpe2fs does; never writes'
+            cand create 'Create a file or directory'
+            cand fallocate 'Allocate unwritten extents over a range, as fallocate(2)'
+            cand punch 'Punch a hole: free the blocks of a range (size unchanged)'
+            cand rm 'Remove a file or an empty directory'
+            cand ls 'List a directory (names and inode numbers)'
+            cand read 'Read a file: holes and unwritten extents read as zeros'
+            cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -43,12 +49,58 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'e4dax;create'= {
+            cand --dir 'Create a directory'
+            cand -p 'Create missing parent directories too'
+            cand --parents 'Create missing parent directories too'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;fallocate'= {
+            cand --offset 'Byte offset (accepts K, M, G, T suffixes)'
+            cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
+            cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;punch'= {
+            cand --offset 'Byte offset (accepts K, M, G, T suffixes)'
+            cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
+            cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;rm'= {
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;ls'= {
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;read'= {
+            cand --offset 'Byte offset to start at'
+            cand --len 'Bytes to read (default: to the end of the file)'
+            cand --out 'Write the bytes to FILE instead of standard output'
+            cand --hexdump 'Print a hex dump instead of raw bytes'
+            cand --check-stale 'Report every stale-data pattern inside written extents; exit 1 if there is any'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'e4dax;inspect'= {
             cand --json 'Print machine-readable JSON instead of tables'
             cand -h 'Print help'
             cand --help 'Print help'
             cand super 'The superblock and journal superblock (like dumpe2fs -h)'
             cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+            cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
+            cand inode 'One inode''s fields (like debugfs stat)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'e4dax;inspect;super'= {
@@ -61,14 +113,30 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'e4dax;inspect;extents'= {
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;inode'= {
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'e4dax;inspect;help'= {
             cand super 'The superblock and journal superblock (like dumpe2fs -h)'
             cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+            cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
+            cand inode 'One inode''s fields (like debugfs stat)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'e4dax;inspect;help;super'= {
         }
         &'e4dax;inspect;help;groups'= {
+        }
+        &'e4dax;inspect;help;extents'= {
+        }
+        &'e4dax;inspect;help;inode'= {
         }
         &'e4dax;inspect;help;help'= {
         }
@@ -79,19 +147,43 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;help'= {
             cand mkfs 'Create an ext4 file system image (block size 4096, as DAX needs)'
-            cand inspect 'Show on-disk structures, as dumpe2fs does; never writes'
+            cand create 'Create a file or directory'
+            cand fallocate 'Allocate unwritten extents over a range, as fallocate(2)'
+            cand punch 'Punch a hole: free the blocks of a range (size unchanged)'
+            cand rm 'Remove a file or an empty directory'
+            cand ls 'List a directory (names and inode numbers)'
+            cand read 'Read a file: holes and unwritten extents read as zeros'
+            cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'e4dax;help;mkfs'= {
         }
+        &'e4dax;help;create'= {
+        }
+        &'e4dax;help;fallocate'= {
+        }
+        &'e4dax;help;punch'= {
+        }
+        &'e4dax;help;rm'= {
+        }
+        &'e4dax;help;ls'= {
+        }
+        &'e4dax;help;read'= {
+        }
         &'e4dax;help;inspect'= {
             cand super 'The superblock and journal superblock (like dumpe2fs -h)'
             cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+            cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
+            cand inode 'One inode''s fields (like debugfs stat)'
         }
         &'e4dax;help;inspect;super'= {
         }
         &'e4dax;help;inspect;groups'= {
+        }
+        &'e4dax;help;inspect;extents'= {
+        }
+        &'e4dax;help;inspect;inode'= {
         }
         &'e4dax;help;generate'= {
         }

@@ -598,7 +598,18 @@ impl<D: Device> Fs<D> {
         };
         let nodes = extent::nodes(&io, &root)?;
         let mut out = Vec::with_capacity(nodes.len());
+        // Like libext2fs: the root covers up to i_size; an index entry up to the next key or
+        // its parent's end. `pending[l]` holds the ends of level-l nodes still to come.
+        let bs = u64::from(self.block_size());
+        let root_end = node.size().div_ceil(bs).min(1 << 32);
+        let mut pending: Vec<std::collections::VecDeque<u64>> = vec![Default::default(); 8];
         for n in nodes {
+            let level = usize::from(n.level).min(pending.len() - 1);
+            let my_end = if level == 0 {
+                root_end
+            } else {
+                pending[level].pop_front().unwrap_or(root_end)
+            };
             let entries = match &n.content {
                 extent::NodeEntries::Leaf(v) => v
                     .iter()
@@ -616,16 +627,18 @@ impl<D: Device> Fs<D> {
                     .iter()
                     .enumerate()
                     .map(|(i, x)| {
-                        // Like debugfs: an index covers up to the next key (or the end).
-                        let end = v
-                            .get(i + 1)
-                            .map_or(u64::from(u32::MAX), |n| u64::from(n.logical) - 1);
+                        let end = v.get(i + 1).map_or(my_end, |n| u64::from(n.logical));
+                        if level + 1 < pending.len() {
+                            pending[level + 1].push_back(end);
+                        }
+                        let length = end.wrapping_sub(u64::from(x.logical)) & 0xFFFF_FFFF;
                         NodeEntryView {
                             logical_start: u64::from(x.logical),
-                            logical_end: end,
+                            logical_end: (u64::from(x.logical) + length).wrapping_sub(1)
+                                & 0xFFFF_FFFF,
                             physical_start: x.child,
                             physical_end: x.child,
-                            length: end + 1 - u64::from(x.logical),
+                            length,
                             unwritten: false,
                             index: true,
                         }

@@ -1,6 +1,5 @@
 //! File commands: `create`, `fallocate`, `punch`, `rm`, `ls`, `read`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -18,7 +17,7 @@ pub fn create(a: &CreateArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     if json_out {
         output::print_json(&json!({ "path": a.path, "inode": ino, "dir": a.dir }))?;
     } else {
-        println!("created {} (inode {ino})", a.path);
+        output::emit(&format!("created {} (inode {ino})", a.path));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -43,10 +42,10 @@ pub fn range(a: &RangeArgs, punch: bool, json_out: bool) -> anyhow::Result<ExitC
     if json_out {
         output::print_json(&r)?;
     } else {
-        println!(
+        output::emit(&format!(
             "{verb} {}: {} blocks allocated, {} freed, size {}",
             a.path, r.blocks_allocated, r.blocks_freed, r.size
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -59,7 +58,7 @@ pub fn rm(a: &PathArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     if json_out {
         output::print_json(&json!({ "removed": a.path }))?;
     } else {
-        println!("removed {}", a.path);
+        output::emit(&format!("removed {}", a.path));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -81,7 +80,7 @@ pub fn ls(a: &LsArgs, json_out: bool) -> anyhow::Result<ExitCode> {
                 e.name.clone(),
             ]);
         }
-        println!("{t}");
+        output::emit(&t.to_string());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -113,7 +112,7 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         if json_out {
             output::print_json(&json!({ "path": a.path, "inode": ino, "stale": found }))?;
         } else if found.is_empty() {
-            println!("{}: no stale data in written extents", a.path);
+            output::emit(&format!("{}: no stale data in written extents", a.path));
         } else {
             let mut t = output::table();
             t.set_header(vec![
@@ -130,7 +129,7 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
                     s.pattern_block.map_or("?".into(), |b| b.to_string()),
                 ]);
             }
-            println!("{t}");
+            output::emit(&t.to_string());
             eprintln!(
                 "e4dax: read {}: stale data in {} block(s)",
                 a.path,
@@ -151,20 +150,21 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     } else if a.hexdump {
         hexdump(&buf, off)?;
     } else {
-        std::io::stdout().lock().write_all(&buf)?;
+        output::emit_bytes(&buf);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `xxd`-style dump; runs of identical lines are folded into `*` as `hexdump -C` does.
+/// `hexdump -C`-style dump; runs of identical lines are folded into `*`.
 fn hexdump(buf: &[u8], base: u64) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let mut prev: Option<&[u8]> = None;
     let mut folded = false;
     for (i, line) in buf.chunks(16).enumerate() {
         if prev == Some(line) && line.len() == 16 {
             if !folded {
-                writeln!(out, "*")?;
+                out.push_str("*\n");
                 folded = true;
             }
             continue;
@@ -189,7 +189,12 @@ fn hexdump(buf: &[u8], base: u64) -> anyhow::Result<()> {
             hex.join(" "),
             text
         )?;
+        if out.len() > 1 << 16 {
+            output::emit_bytes(out.as_bytes());
+            out.clear();
+        }
     }
     writeln!(out, "{:08x}", base + buf.len() as u64)?;
+    output::emit_bytes(out.as_bytes());
     Ok(())
 }

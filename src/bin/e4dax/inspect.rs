@@ -182,7 +182,7 @@ fn print_extents(v: &Value) {
             ]);
         }
     }
-    println!("{t}");
+    output::emit(&t.to_string());
 }
 
 fn super_json(fs: &Fs<MappedImage>) -> anyhow::Result<Value> {
@@ -312,7 +312,7 @@ fn print_fields(v: &Value) {
             }
         }
     }
-    println!("{t}");
+    output::emit(&t.to_string());
 }
 
 fn print_groups(v: &Value) {
@@ -349,5 +349,5 @@ fn print_groups(v: &Value) {
             },
         ]);
     }
-    println!("{t}");
+    output::emit(&t.to_string());
 }

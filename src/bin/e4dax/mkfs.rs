@@ -96,12 +96,12 @@ pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
             report.free_blocks.to_string(),
             format_uuid(&uuid),
         ]);
-        println!("{t}");
+        output::emit(&t.to_string());
         if a.poison {
-            println!(
+            output::emit(&format!(
                 "poisoned {} free blocks with the stale-data pattern",
                 report.poisoned_blocks
-            );
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -31,8 +31,40 @@ pub fn table() -> Table {
 
 /// Print a value as pretty JSON.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    emit(&serde_json::to_string_pretty(v)?);
     Ok(())
+}
+
+/// Print a line of output. A closed pipe (`e4dax ... | head`) ends the program quietly, as
+/// SIGPIPE would, instead of failing.
+pub fn emit(text: &str) {
+    write_or_exit(format_args!("{text}\n"));
+}
+
+/// Write to standard output; a closed pipe ends the program quietly.
+pub fn write_or_exit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("e4dax: writing output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Write raw bytes to standard output; a closed pipe ends the program quietly.
+pub fn emit_bytes(b: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(b).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("e4dax: writing output: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// A progress bar on a terminal (stderr), nothing on a pipe.
