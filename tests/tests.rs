@@ -8,6 +8,8 @@ mod common;
 mod bad_input;
 #[path = "it/docs.rs"]
 mod docs;
+#[path = "it/files_model.rs"]
+mod files_model;
 #[path = "it/inspect.rs"]
 mod inspect;
 #[path = "it/lock.rs"]

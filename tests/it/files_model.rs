@@ -1,0 +1,337 @@
+//! The extent tree against a model and against e2fsprogs: random sequences of fallocate, punch,
+//! convert-range and rm over several files (one grown to a depth-2 tree first) are checked
+//! after every operation against a map of logical block -> written / unwritten / hole; after
+//! each sequence `e2fsck -fn` is clean and `debugfs ex` lists exactly the leaf extents that
+//! `e4dax inspect extents` lists. Also the 1->3 split and ENOSPC leaving the image unchanged.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use e4dax::fs::layout::Params;
+use e4dax::fs::mkfs::{mkfs, MkfsOptions};
+use e4dax::fs::Fs;
+use e4dax::pmem::MappedImage;
+use proptest::prelude::*;
+
+use crate::common::{assert_e2fsck_clean, debugfs, e2fsprogs, e4dax, read_bytes, tempdir};
+
+const BS: u64 = 4096;
+const FILES: usize = 3;
+/// Blocks of the file combed into single-block extents first: 1,400 extents need depth 2
+/// (the root holds 4 index entries of leaves holding 340 extents each).
+const COMB_BLOCKS: u32 = 2800;
+
+fn new_image(path: &Path, size: u64) {
+    let mut dev = MappedImage::create(path, size, false).unwrap();
+    let opts = MkfsOptions {
+        params: Params {
+            size_bytes: size,
+            journal_bytes: None,
+            inodes: None,
+            journal: true,
+        },
+        uuid: [0x42; 16],
+        label: String::new(),
+        time: 1_700_000_000,
+        poison: false,
+    };
+    mkfs(&mut dev, &opts, &mut |_, _| {}).unwrap();
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Fallocate {
+        file: usize,
+        off: u64,
+        len: u64,
+        keep_size: bool,
+    },
+    Punch {
+        file: usize,
+        off: u64,
+        len: u64,
+    },
+    Convert {
+        file: usize,
+        lblk: u32,
+        len: u32,
+    },
+    Recreate {
+        file: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let file = 0..FILES;
+    // Offsets within ~3,500 blocks; some unaligned byte offsets.
+    let off = prop_oneof![(0u64..3500).prop_map(|b| b * BS), 0u64..3500 * BS];
+    let len = prop_oneof![(1u64..64).prop_map(|b| b * BS), 1u64..300 * BS];
+    prop_oneof![
+        4 => (file.clone(), off.clone(), len.clone(), any::<bool>())
+            .prop_map(|(file, off, len, keep_size)| Op::Fallocate { file, off, len, keep_size }),
+        4 => (file.clone(), off, len).prop_map(|(file, off, len)| Op::Punch { file, off, len }),
+        3 => (file.clone(), 0u32..3500, 1u32..200).prop_map(|(file, lblk, len)| Op::Convert { file, lblk, len }),
+        1 => file.prop_map(|file| Op::Recreate { file }),
+    ]
+}
+
+/// The model of one file: logical block -> unwritten?, and i_size.
+#[derive(Clone, Debug, Default)]
+struct FileModel {
+    blocks: BTreeMap<u32, bool>,
+    size: u64,
+}
+
+impl FileModel {
+    fn fallocate(&mut self, off: u64, len: u64, keep_size: bool) {
+        for b in (off / BS) as u32..(off + len).div_ceil(BS) as u32 {
+            self.blocks.entry(b).or_insert(true);
+        }
+        if !keep_size {
+            self.size = self.size.max(off + len);
+        }
+    }
+    fn punch(&mut self, off: u64, len: u64) {
+        for b in off.div_ceil(BS) as u32..((off + len) / BS) as u32 {
+            self.blocks.remove(&b);
+        }
+    }
+    /// Convert, limited to blocks inside i_size (written blocks never lie past it).
+    fn convert_range(&self, lblk: u32, len: u32) -> Option<(u32, u32)> {
+        let limit = self.size.div_ceil(BS) as u32;
+        let end = (lblk + len).min(limit);
+        (lblk < end).then(|| (lblk, end - lblk))
+    }
+    fn convert(&mut self, lblk: u32, len: u32) {
+        for b in lblk..lblk + len {
+            if let Some(u) = self.blocks.get_mut(&b) {
+                *u = false;
+            }
+        }
+    }
+}
+
+fn check_file(fs: &Fs<MappedImage>, ino: u32, m: &FileModel, what: &str) {
+    let node = fs.inode(ino).unwrap();
+    assert_eq!(node.size(), m.size, "{what}: i_size");
+    let mut got = BTreeMap::new();
+    let extents = fs.file_extents(ino, &node).unwrap();
+    for e in &extents {
+        for b in e.logical..e.logical + e.len {
+            got.insert(b, e.unwritten);
+        }
+    }
+    assert_eq!(got, m.blocks, "{what}: block map differs from the model");
+    let data_blocks: u64 = extents.iter().map(|e| u64::from(e.len)).sum();
+    let nodes = fs.extent_nodes(ino, &node).unwrap();
+    let tree_blocks = nodes.iter().filter(|n| n.block.is_some()).count() as u64;
+    assert_eq!(
+        node.blocks_512(false, 4096),
+        (data_blocks + tree_blocks) * 8,
+        "{what}: i_blocks"
+    );
+}
+
+/// Leaf extents as `debugfs ex` lists them: (logical, physical, length, unwritten).
+fn debugfs_leaves(img: &Path, path: &str) -> Vec<(u64, u64, u64, bool)> {
+    let out = debugfs(img, &format!("ex {path}"));
+    let mut v = Vec::new();
+    for line in out.lines().skip(1) {
+        let mut l = line.to_string();
+        while l.contains("/ ") {
+            l = l.replace("/ ", "/");
+        }
+        let t: Vec<&str> = l.split_whitespace().collect();
+        if t.len() < 9 {
+            continue;
+        }
+        let (lv, depth) = t[0].split_once('/').unwrap();
+        if lv != depth {
+            continue;
+        }
+        let n = |i: usize| t[i].parse::<u64>().unwrap();
+        v.push((n(2), n(5), n(8), t.get(9) == Some(&"Uninit")));
+    }
+    v
+}
+
+fn our_leaves(img: &Path, path: &str) -> Vec<(u64, u64, u64, bool)> {
+    let out = e4dax()
+        .args(["inspect"])
+        .arg(img)
+        .args(["extents", path, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let depth = v["nodes"][0]["depth"].as_u64().unwrap();
+    let mut leaves = Vec::new();
+    for n in v["nodes"].as_array().unwrap() {
+        if n["level"].as_u64().unwrap() != depth {
+            continue;
+        }
+        for it in n["items"].as_array().unwrap() {
+            let g = |k: &str| it[k].as_u64().unwrap();
+            leaves.push((
+                g("logical_start"),
+                g("physical_start"),
+                g("length"),
+                it["unwritten"] == true,
+            ));
+        }
+    }
+    leaves
+}
+
+fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
+    let dir = tempdir();
+    let img = dir.path().join("model.img");
+    new_image(&img, 64 << 20);
+    let mut fs = Fs::open(MappedImage::open(&img, true).unwrap()).unwrap();
+    let mut inos = Vec::new();
+    let mut models = vec![FileModel::default(); FILES];
+    for f in 0..FILES {
+        inos.push(fs.create(&format!("/f{f}"), false, false).unwrap());
+    }
+    // Comb file 0 into single-block extents: a depth-2 tree.
+    fs.fallocate(inos[0], 0, u64::from(COMB_BLOCKS) * BS, false)
+        .unwrap();
+    models[0].fallocate(0, u64::from(COMB_BLOCKS) * BS, false);
+    for b in (1..COMB_BLOCKS).step_by(2) {
+        fs.punch(inos[0], u64::from(b) * BS, BS).unwrap();
+        models[0].punch(u64::from(b) * BS, BS);
+    }
+    let root = fs.inode(inos[0]).unwrap();
+    let depth = fs.extent_nodes(inos[0], &root).unwrap()[0].depth;
+    prop_assert_eq!(depth, 2, "the comb must reach depth 2");
+    check_file(&fs, inos[0], &models[0], "after the comb");
+    for (i, op) in ops.iter().enumerate() {
+        let what = format!("op {i} {op:?}");
+        match *op {
+            Op::Fallocate {
+                file,
+                off,
+                len,
+                keep_size,
+            } => {
+                fs.fallocate(inos[file], off, len, keep_size).unwrap();
+                models[file].fallocate(off, len, keep_size);
+            }
+            Op::Punch { file, off, len } => {
+                fs.punch(inos[file], off, len).unwrap();
+                models[file].punch(off, len);
+            }
+            Op::Convert { file, lblk, len } => {
+                if let Some((l, n)) = models[file].convert_range(lblk, len) {
+                    fs.convert_to_written(inos[file], l, n).unwrap();
+                    models[file].convert(l, n);
+                }
+            }
+            Op::Recreate { file } => {
+                fs.remove(&format!("/f{file}")).unwrap();
+                inos[file] = fs.create(&format!("/f{file}"), false, false).unwrap();
+                models[file] = FileModel::default();
+            }
+        }
+        let file = match *op {
+            Op::Fallocate { file, .. }
+            | Op::Punch { file, .. }
+            | Op::Convert { file, .. }
+            | Op::Recreate { file } => file,
+        };
+        check_file(&fs, inos[file], &models[file], &what);
+    }
+    fs.commit().unwrap();
+    drop(fs);
+    assert_e2fsck_clean(&img);
+    for f in 0..FILES {
+        let p = format!("/f{f}");
+        prop_assert_eq!(
+            debugfs_leaves(&img, &p),
+            our_leaves(&img, &p),
+            "debugfs ex vs inspect extents of {}",
+            p
+        );
+    }
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("E4DAX_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
+
+#[test]
+fn random_range_operations_match_model_and_e2fsprogs() {
+    if !e2fsprogs() {
+        return;
+    }
+    let config = ProptestConfig {
+        cases: cases(),
+        max_shrink_iters: 200,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(ops in proptest::collection::vec(op(), 1..25))| {
+        run_sequence(&ops)?;
+    });
+}
+
+#[test]
+fn convert_the_middle_block_splits_one_extent_into_three() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = dir.path().join("split.img");
+    new_image(&img, 64 << 20);
+    e4dax().arg("create").arg(&img).arg("/f").assert().success();
+    e4dax()
+        .arg("fallocate")
+        .arg(&img)
+        .args(["/f", "--offset", "0", "--len", "40K"])
+        .assert()
+        .success();
+    {
+        let mut fs = Fs::open(MappedImage::open(&img, true).unwrap()).unwrap();
+        let ino = fs.resolve("/f").unwrap();
+        fs.convert_to_written(ino, 5, 1).unwrap();
+        fs.commit().unwrap();
+    }
+    let leaves = our_leaves(&img, "/f");
+    assert_eq!(leaves.len(), 3, "{leaves:?}");
+    assert_eq!(
+        leaves.iter().map(|l| (l.0, l.2, l.3)).collect::<Vec<_>>(),
+        vec![(0, 5, true), (5, 1, false), (6, 4, true)]
+    );
+    assert_eq!(leaves, debugfs_leaves(&img, "/f"));
+    assert_e2fsck_clean(&img);
+}
+
+#[test]
+fn fallocate_past_free_space_fails_and_leaves_the_image_unchanged() {
+    let dir = tempdir();
+    let img = dir.path().join("enospc.img");
+    new_image(&img, 64 << 20);
+    e4dax().arg("create").arg(&img).arg("/f").assert().success();
+    let before = read_bytes(&img);
+    let out = e4dax()
+        .arg("fallocate")
+        .arg(&img)
+        .args(["/f", "--offset", "0", "--len", "100M"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("e4dax: ") && err.contains("no space"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(read_bytes(&img) == before, "the image changed");
+}
