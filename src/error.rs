@@ -18,11 +18,7 @@ pub enum Error {
 
     /// The image is shorter than its own metadata says.
     #[error("image is truncated: {what} needs {need} bytes, the image has {have}")]
-    Truncated {
-        what: &'static str,
-        need: u64,
-        have: u64,
-    },
+    Truncated { what: &'static str, need: u64, have: u64 },
 
     /// A structure failed validation ("expected X, got Y").
     #[error("corrupt {what}: {detail}")]
@@ -30,11 +26,7 @@ pub enum Error {
 
     /// A stored checksum does not match the contents.
     #[error("bad checksum on {what}: stored {stored:#010x}, computed {computed:#010x}")]
-    Checksum {
-        what: String,
-        stored: u32,
-        computed: u32,
-    },
+    Checksum { what: String, stored: u32, computed: u32 },
 
     /// The image uses a feature e4dax cannot handle (named).
     #[error("unsupported feature: {0}")]
@@ -59,9 +51,6 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn corrupt(what: &'static str, detail: impl Into<String>) -> Self {
-        Error::Corrupt {
-            what,
-            detail: detail.into(),
-        }
+        Error::Corrupt { what, detail: detail.into() }
     }
 }

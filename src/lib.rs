@@ -7,6 +7,7 @@
 pub mod error;
 pub mod extent;
 pub mod fs;
+pub mod journal;
 pub mod ondisk;
 pub mod pmem;
 pub mod units;

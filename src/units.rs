@@ -5,11 +5,7 @@ use crate::error::{Error, Result};
 /// Parse a byte count with an optional binary suffix (K, M, G, T, P, E; optional `iB`/`B`).
 pub fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim();
-    let bad = || {
-        Error::Invalid(format!(
-            "invalid size '{s}' (expected a number with an optional K, M, G or T suffix)"
-        ))
-    };
+    let bad = || Error::Invalid(format!("invalid size '{s}' (expected a number with an optional K, M, G or T suffix)"));
     let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     if digits_end == 0 {
         return Err(bad());
@@ -26,8 +22,7 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "E" => 60,
         _ => return Err(bad()),
     };
-    n.checked_mul(1u64 << shift)
-        .ok_or_else(|| Error::Invalid(format!("size '{s}' is too large")))
+    n.checked_mul(1u64 << shift).ok_or_else(|| Error::Invalid(format!("size '{s}' is too large")))
 }
 
 /// Format a byte count with the largest exact binary unit (`32M`, `4096`).

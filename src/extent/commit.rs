@@ -13,12 +13,7 @@ use crate::ondisk::extent::{block_capacity, Index, MAX_DEPTH, ROOT_CAPACITY};
 /// Write back `path`, whose leaf (and possibly other levels) the caller changed and marked
 /// dirty. `append`: the change was at the end of the leaf, so a split leaves the old leaf
 /// full and moves only the overflow (sequential growth packs leaves densely).
-pub(crate) fn commit<I: TreeIo + ?Sized>(
-    io: &mut I,
-    root: &mut Root<'_>,
-    mut path: Path,
-    append: bool,
-) -> Result<()> {
+pub(crate) fn commit<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, mut path: Path, append: bool) -> Result<()> {
     let bcap = usize::from(block_capacity(io.block_size()));
     let need = plan(&path, bcap)?;
     let mut fresh = alloc_all(io, &path, need)?.into_iter();
@@ -67,13 +62,7 @@ pub(crate) fn commit<I: TreeIo + ?Sized>(
             p.write_block(io, seed)?;
         }
         let idx = pieces.iter().map(index_of).collect::<Result<Vec<_>>>()?;
-        r.node = Node {
-            blk: None,
-            depth: r.node.depth + 1,
-            generation: r.node.generation,
-            ext: Vec::new(),
-            idx,
-        };
+        r.node = Node { blk: None, depth: r.node.depth + 1, generation: r.node.generation, ext: Vec::new(), idx };
         r.dirty = true;
     } else if r.node.depth > 0 && r.node.len() == 0 {
         r.node = Node::empty_root(r.node.generation);
@@ -101,9 +90,7 @@ fn plan(path: &Path, bcap: usize) -> Result<usize> {
                     return Err(internal(format!("root would need {pieces} children")));
                 }
                 if level.node.depth >= MAX_DEPTH {
-                    return Err(Error::Unsupported(format!(
-                        "extent tree deeper than {MAX_DEPTH} levels"
-                    )));
+                    return Err(Error::Unsupported(format!("extent tree deeper than {MAX_DEPTH} levels")));
                 }
                 need += pieces;
             }
@@ -123,10 +110,7 @@ fn plan(path: &Path, bcap: usize) -> Result<usize> {
 /// Allocate `need` tree blocks up front, near the leaf; on failure give back what was taken.
 fn alloc_all<I: TreeIo + ?Sized>(io: &mut I, path: &Path, need: usize) -> Result<Vec<u64>> {
     let leaf = &path.leaf().node;
-    let mut goal = leaf
-        .blk
-        .or_else(|| leaf.ext.first().map(|e| e.physical))
-        .unwrap_or(0);
+    let mut goal = leaf.blk.or_else(|| leaf.ext.first().map(|e| e.physical)).unwrap_or(0);
     let mut got = Vec::with_capacity(need);
     for _ in 0..need {
         match io.alloc_node(goal) {
@@ -166,17 +150,9 @@ fn split(
     for (i, n) in sizes.into_iter().enumerate() {
         let blk = match (i, keep_blk) {
             (0, Some(b)) => b,
-            _ => fresh
-                .next()
-                .ok_or_else(|| internal("split ran out of planned blocks".into()))?,
+            _ => fresh.next().ok_or_else(|| internal("split ran out of planned blocks".into()))?,
         };
-        let mut p = Node {
-            blk: Some(blk),
-            depth: node.depth,
-            generation: 0,
-            ext: Vec::new(),
-            idx: Vec::new(),
-        };
+        let mut p = Node { blk: Some(blk), depth: node.depth, generation: 0, ext: Vec::new(), idx: Vec::new() };
         if node.depth == 0 {
             p.ext = node.ext[at..at + n].to_vec();
         } else {
@@ -207,15 +183,8 @@ pub(crate) fn shrink<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>) -> Res
         let mut kids = Vec::with_capacity(r.idx.len());
         let mut total = 0;
         for (i, ix) in r.idx.iter().enumerate() {
-            let hi = r
-                .idx
-                .get(i + 1)
-                .map_or(LOGICAL_END, |n| u64::from(n.logical));
-            let b = Bounds {
-                lo: u64::from(ix.logical),
-                hi,
-                depth: r.depth - 1,
-            };
+            let hi = r.idx.get(i + 1).map_or(LOGICAL_END, |n| u64::from(n.logical));
+            let b = Bounds { lo: u64::from(ix.logical), hi, depth: r.depth - 1 };
             let (kid, _, _) = Node::read_block(io, ix.child, b, root.csum_seed, true)?;
             total += kid.len();
             if total > usize::from(ROOT_CAPACITY) {
@@ -223,13 +192,8 @@ pub(crate) fn shrink<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>) -> Res
             }
             kids.push(kid);
         }
-        let mut low = Node {
-            blk: None,
-            depth: r.depth - 1,
-            generation: r.generation,
-            ext: Vec::new(),
-            idx: Vec::new(),
-        };
+        let mut low =
+            Node { blk: None, depth: r.depth - 1, generation: r.generation, ext: Vec::new(), idx: Vec::new() };
         for k in &kids {
             low.ext.extend_from_slice(&k.ext);
             low.idx.extend_from_slice(&k.idx);

@@ -12,12 +12,7 @@ use super::remove::piece;
 use crate::error::Result;
 
 /// Mark every unwritten block in `lblk..lblk + len` written.
-pub fn convert_to_written<I: TreeIo + ?Sized>(
-    io: &mut I,
-    root: &mut Root<'_>,
-    lblk: u32,
-    len: u32,
-) -> Result<()> {
+pub fn convert_to_written<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, lblk: u32, len: u32) -> Result<()> {
     let end = (u64::from(lblk) + u64::from(len)).min(LOGICAL_END);
     if end <= u64::from(lblk) {
         return Ok(());

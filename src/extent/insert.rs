@@ -18,15 +18,9 @@ pub fn insert<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, e: Extent) ->
     let ext = &mut leaf.node.ext;
     let i = ext.partition_point(|x| x.logical < e.logical);
     let left_overlaps = i > 0 && ext[i - 1].logical_end() > u64::from(e.logical);
-    let right_overlaps = ext
-        .get(i)
-        .is_some_and(|x| u64::from(x.logical) < e.logical_end());
+    let right_overlaps = ext.get(i).is_some_and(|x| u64::from(x.logical) < e.logical_end());
     if left_overlaps || right_overlaps || e.logical_end() > hi {
-        return Err(Error::Invalid(format!(
-            "logical blocks {}..{} are not all a hole",
-            e.logical,
-            e.logical_end()
-        )));
+        return Err(Error::Invalid(format!("logical blocks {}..{} are not all a hole", e.logical, e.logical_end())));
     }
     let append = i == ext.len();
     ext.insert(i, e);
@@ -39,16 +33,9 @@ pub fn insert<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, e: Extent) ->
 
 /// A new extent must have a valid length for its kind and lie inside the file system.
 fn check_new(e: &Extent, blocks: u64) -> Result<()> {
-    let max = if e.unwritten {
-        MAX_LEN_UNWRITTEN
-    } else {
-        MAX_LEN_WRITTEN
-    };
+    let max = if e.unwritten { MAX_LEN_UNWRITTEN } else { MAX_LEN_WRITTEN };
     if e.len == 0 || e.len > max {
-        return Err(Error::Invalid(format!(
-            "extent length {} (expected 1 to {max})",
-            e.len
-        )));
+        return Err(Error::Invalid(format!("extent length {} (expected 1 to {max})", e.len)));
     }
     if e.logical_end() > u64::from(u32::MAX) {
         return Err(Error::Invalid(format!(
@@ -57,10 +44,7 @@ fn check_new(e: &Extent, blocks: u64) -> Result<()> {
         )));
     }
     if e.physical == 0 || e.physical.saturating_add(u64::from(e.len)) > blocks {
-        return Err(Error::Invalid(format!(
-            "extent maps physical {}+{} outside 1..{blocks}",
-            e.physical, e.len
-        )));
+        return Err(Error::Invalid(format!("extent maps physical {}+{} outside 1..{blocks}", e.physical, e.len)));
     }
     Ok(())
 }

@@ -33,11 +33,5 @@ pub struct Root<'a> {
 /// Make `i_block` an empty tree: a depth-0 root with no entries and room for four.
 pub fn init_empty(i_block: &mut [u8; ROOT_SIZE]) {
     i_block.fill(0);
-    Header {
-        entries: 0,
-        max: ROOT_CAPACITY,
-        depth: 0,
-        generation: 0,
-    }
-    .encode_into(&mut i_block[..]);
+    Header { entries: 0, max: ROOT_CAPACITY, depth: 0, generation: 0 }.encode_into(&mut i_block[..]);
 }

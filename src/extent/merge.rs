@@ -9,12 +9,7 @@ use super::path::find;
 use crate::error::Result;
 
 /// Merge every mergeable pair that meets at a leaf boundary inside `lo..=hi`.
-pub(crate) fn merge_boundaries<I: TreeIo + ?Sized>(
-    io: &mut I,
-    root: &mut Root<'_>,
-    lo: u32,
-    hi: u64,
-) -> Result<()> {
+pub(crate) fn merge_boundaries<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, lo: u32, hi: u64) -> Result<()> {
     // Start in the leaf holding `lo - 1`, whose end may be the boundary at `lo` itself.
     let mut cur = lo.saturating_sub(1);
     // Each round moves `cur` to a strictly larger leaf boundary.
@@ -42,10 +37,7 @@ fn merge_at<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, k: u32) -> Resu
     if left.leaf().node.blk == right.leaf().node.blk {
         return Ok(());
     }
-    let (Some(a), Some(b)) = (
-        left.leaf().node.ext.last().copied(),
-        right.leaf().node.ext.first().copied(),
-    ) else {
+    let (Some(a), Some(b)) = (left.leaf().node.ext.last().copied(), right.leaf().node.ext.first().copied()) else {
         return Ok(());
     };
     if !mergeable(&a, &b) {
@@ -60,11 +52,7 @@ fn merge_at<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, k: u32) -> Resu
     let l = left.leaf_mut();
     match l.node.ext.last_mut() {
         Some(last) if *last == a => last.len += b.len,
-        _ => {
-            return Err(super::node::internal(
-                "left extent moved during merge".into(),
-            ))
-        }
+        _ => return Err(super::node::internal("left extent moved during merge".into())),
     }
     l.dirty = true;
     commit(io, root, left, false)

@@ -68,10 +68,7 @@ impl<D: Device> LookupSource<Inode> for Fs<D> {
             return Err(Error::Unsupported("block-mapped (non-extent) file".into()));
         }
         let mut i_block = inode.f.i_block;
-        let root = Root {
-            i_block: &mut i_block,
-            csum_seed: None,
-        };
+        let root = Root { i_block: &mut i_block, csum_seed: None };
         lookup_in(&ImageView(self), &root, lblk)
     }
 }

@@ -3,9 +3,7 @@
 
 use super::io::{Root, TreeIo};
 use crate::error::{Error, Result};
-use crate::ondisk::extent::{
-    self as x, Extent, Header, Index, MAX_LEN_UNWRITTEN, MAX_LEN_WRITTEN, ROOT_CAPACITY,
-};
+use crate::ondisk::extent::{self as x, Extent, Header, Index, MAX_LEN_UNWRITTEN, MAX_LEN_WRITTEN, ROOT_CAPACITY};
 use crate::ondisk::le;
 
 /// One past the largest logical block an extent may cover.
@@ -31,13 +29,7 @@ pub(crate) struct Bounds {
 
 impl Node {
     pub fn empty_root(generation: u32) -> Node {
-        Node {
-            blk: None,
-            depth: 0,
-            generation,
-            ext: Vec::new(),
-            idx: Vec::new(),
-        }
+        Node { blk: None, depth: 0, generation, ext: Vec::new(), idx: Vec::new() }
     }
 
     pub fn len(&self) -> usize {
@@ -68,11 +60,7 @@ impl Node {
     /// Decode the root from `i_block` and validate it.
     pub fn read_root(root: &Root<'_>, blocks_count: u64) -> Result<Node> {
         let h = Header::parse(&root.i_block[..], ROOT_CAPACITY)?;
-        let b = Bounds {
-            lo: 0,
-            hi: LOGICAL_END,
-            depth: h.depth,
-        };
+        let b = Bounds { lo: 0, hi: LOGICAL_END, depth: h.depth };
         Node::decode(&root.i_block[..], h, None, b, blocks_count)
     }
 
@@ -105,27 +93,14 @@ impl Node {
 
     fn decode(buf: &[u8], h: Header, blk: Option<u64>, b: Bounds, blocks: u64) -> Result<Node> {
         if h.depth != b.depth {
-            return Err(corrupt_at(
-                blk,
-                format!("depth {} where {} was expected", h.depth, b.depth),
-            ));
+            return Err(corrupt_at(blk, format!("depth {} where {} was expected", h.depth, b.depth)));
         }
         let n = usize::from(h.entries);
-        let mut node = Node {
-            blk,
-            depth: h.depth,
-            generation: h.generation,
-            ext: Vec::new(),
-            idx: Vec::new(),
-        };
+        let mut node = Node { blk, depth: h.depth, generation: h.generation, ext: Vec::new(), idx: Vec::new() };
         if h.depth == 0 {
-            node.ext = (0..n)
-                .map(|i| Extent::parse(&buf[x::entry_offset(i)..]))
-                .collect();
+            node.ext = (0..n).map(|i| Extent::parse(&buf[x::entry_offset(i)..])).collect();
         } else {
-            node.idx = (0..n)
-                .map(|i| Index::parse(&buf[x::entry_offset(i)..]))
-                .collect();
+            node.idx = (0..n).map(|i| Index::parse(&buf[x::entry_offset(i)..])).collect();
         }
         node.validate(b.lo, b.hi, blocks)?;
         Ok(node)
@@ -136,30 +111,20 @@ impl Node {
         let mut prev_end = lo;
         if self.depth == 0 {
             for e in &self.ext {
-                let max = if e.unwritten {
-                    MAX_LEN_UNWRITTEN
-                } else {
-                    MAX_LEN_WRITTEN
-                };
+                let max = if e.unwritten { MAX_LEN_UNWRITTEN } else { MAX_LEN_WRITTEN };
                 if e.len == 0 || e.len > max {
                     return Err(corrupt_at(self.blk, format!("extent of length {}", e.len)));
                 }
                 if u64::from(e.logical) < prev_end || e.logical_end() > hi {
                     return Err(corrupt_at(
                         self.blk,
-                        format!(
-                            "extent at logical {} out of order (expected {prev_end} to {hi})",
-                            e.logical
-                        ),
+                        format!("extent at logical {} out of order (expected {prev_end} to {hi})", e.logical),
                     ));
                 }
                 if e.physical == 0 || e.physical.saturating_add(u64::from(e.len)) > blocks {
                     return Err(corrupt_at(
                         self.blk,
-                        format!(
-                            "extent maps physical {}+{} outside 1..{blocks}",
-                            e.physical, e.len
-                        ),
+                        format!("extent maps physical {}+{} outside 1..{blocks}", e.physical, e.len),
                     ));
                 }
                 prev_end = e.logical_end();
@@ -183,23 +148,13 @@ impl Node {
     /// Validation right before writing: a failure here is a bug, reported, never written.
     fn check_before_write(&self, block_size: u32, blocks: u64) -> Result<()> {
         if self.len() > self.capacity(block_size) || (self.blk.is_some() && self.len() == 0) {
-            return Err(internal(format!(
-                "node with {} entries about to be written",
-                self.len()
-            )));
+            return Err(internal(format!("node with {} entries about to be written", self.len())));
         }
-        self.validate(0, LOGICAL_END, blocks)
-            .map_err(|e| internal(format!("invalid node about to be written: {e}")))
+        self.validate(0, LOGICAL_END, blocks).map_err(|e| internal(format!("invalid node about to be written: {e}")))
     }
 
     fn encode_entries(&self, buf: &mut [u8], max: u16) {
-        Header {
-            entries: self.len() as u16,
-            max,
-            depth: self.depth,
-            generation: self.generation,
-        }
-        .encode_into(buf);
+        Header { entries: self.len() as u16, max, depth: self.depth, generation: self.generation }.encode_into(buf);
         for (i, e) in self.ext.iter().enumerate() {
             e.encode_into(&mut buf[x::entry_offset(i)..]);
         }
@@ -218,9 +173,7 @@ impl Node {
 
     /// Encode a node block (zeroed rest, checksum tail) and write it through `io`.
     pub fn write_block<I: TreeIo + ?Sized>(&self, io: &mut I, seed: Option<u32>) -> Result<()> {
-        let blk = self
-            .blk
-            .ok_or_else(|| internal("root node written as a block".into()))?;
+        let blk = self.blk.ok_or_else(|| internal("root node written as a block".into()))?;
         let bs = io.block_size();
         self.check_before_write(bs, io.blocks_count())?;
         let max = x::block_capacity(bs);
@@ -236,10 +189,7 @@ impl Node {
 /// A child pointer must name a block inside the file system, and never block 0.
 pub(crate) fn check_child(blk: u64, blocks: u64) -> Result<()> {
     if blk == 0 || blk >= blocks {
-        return Err(Error::corrupt(
-            "extent tree",
-            format!("child block {blk} outside 1..{blocks}"),
-        ));
+        return Err(Error::corrupt("extent tree", format!("child block {blk} outside 1..{blocks}")));
     }
     Ok(())
 }
@@ -258,11 +208,7 @@ pub(crate) fn internal(detail: String) -> Error {
 /// Whether `b` can be appended to `a` as one extent: logically and physically contiguous,
 /// the same kind, and the sum within the kind's length limit.
 pub(crate) fn mergeable(a: &Extent, b: &Extent) -> bool {
-    let max = if a.unwritten {
-        MAX_LEN_UNWRITTEN
-    } else {
-        MAX_LEN_WRITTEN
-    };
+    let max = if a.unwritten { MAX_LEN_UNWRITTEN } else { MAX_LEN_WRITTEN };
     a.unwritten == b.unwritten
         && a.logical_end() == u64::from(b.logical)
         && a.physical.checked_add(u64::from(a.len)) == Some(b.physical)

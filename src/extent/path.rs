@@ -44,12 +44,7 @@ impl Path {
 /// the last entry whose key is <= `lblk`, or the first entry when `lblk` precedes them all.
 pub(crate) fn find<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, lblk: u32) -> Result<Path> {
     let node = Node::read_root(root, io.blocks_count())?;
-    let mut levels = vec![Level {
-        node,
-        pos: 0,
-        hi: LOGICAL_END,
-        dirty: false,
-    }];
+    let mut levels = vec![Level { node, pos: 0, hi: LOGICAL_END, dirty: false }];
     for _ in 0..=MAX_DEPTH {
         let up = levels.len() - 1;
         let parent = &mut levels[up];
@@ -58,36 +53,19 @@ pub(crate) fn find<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, lblk: u32) -> Re
         }
         let idx = &parent.node.idx;
         if idx.is_empty() {
-            return Err(super::node::corrupt_at(
-                parent.node.blk,
-                "index node with no entries".into(),
-            ));
+            return Err(super::node::corrupt_at(parent.node.blk, "index node with no entries".into()));
         }
-        let pos = idx
-            .partition_point(|ix| ix.logical <= lblk)
-            .saturating_sub(1);
+        let pos = idx.partition_point(|ix| ix.logical <= lblk).saturating_sub(1);
         parent.pos = pos;
         let lo = u64::from(idx[pos].logical);
         let hi = idx.get(pos + 1).map_or(parent.hi, |n| u64::from(n.logical));
-        let b = Bounds {
-            lo,
-            hi,
-            depth: parent.node.depth - 1,
-        };
+        let b = Bounds { lo, hi, depth: parent.node.depth - 1 };
         let child = idx[pos].child;
         if levels.iter().any(|l| l.node.blk == Some(child)) {
-            return Err(super::node::corrupt_at(
-                Some(child),
-                "extent tree loops back".into(),
-            ));
+            return Err(super::node::corrupt_at(Some(child), "extent tree loops back".into()));
         }
         let (node, _, _) = Node::read_block(io, child, b, root.csum_seed, true)?;
-        levels.push(Level {
-            node,
-            pos: 0,
-            hi,
-            dirty: false,
-        });
+        levels.push(Level { node, pos: 0, hi, dirty: false });
     }
     Err(Error::corrupt("extent tree", "deeper than the depth limit"))
 }

@@ -11,12 +11,7 @@ use crate::ondisk::extent::Extent;
 
 /// Unmap logical blocks `lblk..lblk + len`; returns how many data blocks were freed
 /// (through [`TreeIo::free_data`]). Holes in the range are fine.
-pub fn remove_range<I: TreeIo + ?Sized>(
-    io: &mut I,
-    root: &mut Root<'_>,
-    lblk: u32,
-    len: u32,
-) -> Result<u64> {
+pub fn remove_range<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, lblk: u32, len: u32) -> Result<u64> {
     let end = (u64::from(lblk) + u64::from(len)).min(LOGICAL_END);
     if end <= u64::from(lblk) {
         return Ok(0);

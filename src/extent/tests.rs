@@ -47,19 +47,13 @@ impl TreeIo for MemIo {
         BLOCKS
     }
     fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
-        let b = self
-            .nodes
-            .get(&blk)
-            .ok_or_else(|| Error::Invalid(format!("read of unallocated block {blk}")))?;
+        let b = self.nodes.get(&blk).ok_or_else(|| Error::Invalid(format!("read of unallocated block {blk}")))?;
         buf.copy_from_slice(b);
         Ok(())
     }
     fn write_block(&mut self, blk: u64, data: &[u8]) -> Result<()> {
         assert_eq!(data.len(), self.bs as usize);
-        let b = self
-            .nodes
-            .get_mut(&blk)
-            .expect("write to a block not allocated");
+        let b = self.nodes.get_mut(&blk).expect("write to a block not allocated");
         b.copy_from_slice(data);
         self.writes += 1;
         Ok(())
@@ -94,29 +88,18 @@ impl TreeIo for MemIo {
 const SEED: u32 = 0x1234_5678;
 
 fn ext(logical: u32, len: u32, physical: u64, unwritten: bool) -> Extent {
-    Extent {
-        logical,
-        len,
-        physical,
-        unwritten,
-    }
+    Extent { logical, len, physical, unwritten }
 }
 
 fn root(ib: &mut [u8; 60]) -> Root<'_> {
-    Root {
-        i_block: ib,
-        csum_seed: Some(SEED),
-    }
+    Root { i_block: ib, csum_seed: Some(SEED) }
 }
 
 /// Check every invariant of the tree and return its extents.
 fn check(io: &MemIo, r: &Root<'_>) -> Vec<Extent> {
     let nodes = nodes(io, r).expect("walk");
     let cap = x::block_capacity(io.bs);
-    let by_block: HashMap<u64, &NodeInfo> = nodes
-        .iter()
-        .filter_map(|n| n.block.map(|b| (b, n)))
-        .collect();
+    let by_block: HashMap<u64, &NodeInfo> = nodes.iter().filter_map(|n| n.block.map(|b| (b, n))).collect();
     let blocks: HashSet<u64> = by_block.keys().copied().collect();
     let live: HashSet<u64> = io.nodes.keys().copied().collect();
     assert_eq!(blocks, live, "node blocks leaked or lost");
@@ -138,15 +121,8 @@ fn check(io: &MemIo, r: &Root<'_>) -> Vec<Extent> {
         }
     }
     if top.depth > 0 {
-        let kids: usize = nodes
-            .iter()
-            .filter(|n| n.level == 1)
-            .map(|n| usize::from(n.entries))
-            .sum();
-        assert!(
-            kids > 4,
-            "tree could be lower: {kids} entries under the root"
-        );
+        let kids: usize = nodes.iter().filter(|n| n.level == 1).map(|n| usize::from(n.entries)).sum();
+        assert!(kids > 4, "tree could be lower: {kids} entries under the root");
     }
     let all = extents(io, r).expect("extents");
     for w in all.windows(2) {
@@ -255,18 +231,10 @@ fn append_splits_leaves_full_and_grows_to_depth_2() {
     assert_eq!(depth(&r), 2);
     let all = check(&io, &r);
     assert_eq!(all.len(), 84 * 4 + 1);
-    let leaves: Vec<u16> = nodes(&io, &r)
-        .unwrap()
-        .iter()
-        .filter(|n| n.depth == 0)
-        .map(|n| n.entries)
-        .collect();
+    let leaves: Vec<u16> = nodes(&io, &r).unwrap().iter().filter(|n| n.depth == 0).map(|n| n.entries).collect();
     assert_eq!(leaves, vec![84, 84, 84, 84, 1], "appends fill leaves");
     for i in 0..(84 * 4 + 1) {
-        assert_eq!(
-            lookup(&io, &r, 2 * i).unwrap().map(|e| e.logical),
-            Some(2 * i)
-        );
+        assert_eq!(lookup(&io, &r, 2 * i).unwrap().map(|e| e.logical), Some(2 * i));
         assert_eq!(lookup(&io, &r, 2 * i + 1).unwrap(), None);
     }
 }
@@ -282,10 +250,7 @@ fn index_splits_grow_to_depth_3_and_shrink_back() {
     assert_eq!(depth(&r), 3);
     assert_eq!(check(&io, &r).len() as u32, n);
     // Punch from the left across hundreds of leaves and many index blocks.
-    assert_eq!(
-        remove_range(&mut io, &mut r, 0, 2 * (n - 3)).unwrap(),
-        u64::from(n - 3)
-    );
+    assert_eq!(remove_range(&mut io, &mut r, 0, 2 * (n - 3)).unwrap(), u64::from(n - 3));
     assert_eq!(check(&io, &r).len(), 3);
     assert_eq!(depth(&r), 0);
     assert!(io.nodes.is_empty());
@@ -305,12 +270,7 @@ fn inserts_before_everything_split_index_nodes_in_half() {
     assert_eq!(check(&io, &r).len() as u32, n);
     // Fill every hole: everything merges into written extents of at most 32768 blocks.
     for i in 0..n {
-        insert(
-            &mut io,
-            &mut r,
-            ext(2 * i + 1, 1, 11 + 2 * u64::from(i), true),
-        )
-        .unwrap();
+        insert(&mut io, &mut r, ext(2 * i + 1, 1, 11 + 2 * u64::from(i), true)).unwrap();
     }
     assert_eq!(check(&io, &r), vec![ext(0, 2 * n, 10, true)]);
     convert_to_written(&mut io, &mut r, 0, 2 * n).unwrap();
@@ -329,12 +289,7 @@ fn middle_insert_splits_a_full_leaf_in_half() {
     }
     assert_eq!(io.nodes.len(), 1);
     insert(&mut io, &mut r, ext(2, 1, 5000, false)).unwrap();
-    let leaves: Vec<u16> = nodes(&io, &r)
-        .unwrap()
-        .iter()
-        .filter(|n| n.depth == 0)
-        .map(|n| n.entries)
-        .collect();
+    let leaves: Vec<u16> = nodes(&io, &r).unwrap().iter().filter(|n| n.depth == 0).map(|n| n.entries).collect();
     assert_eq!(leaves, vec![43, 42]);
     check(&io, &r);
     // Before everything: the leftmost key changes all the way up.
@@ -371,27 +326,16 @@ fn punch_inside_one_extent_splits_it_and_a_full_leaf() {
     init_empty(&mut ib);
     let mut r = root(&mut ib);
     for i in 0..84 {
-        insert(
-            &mut io,
-            &mut r,
-            ext(100 * i, 50, 10 + 100 * u64::from(i), false),
-        )
-        .unwrap();
+        insert(&mut io, &mut r, ext(100 * i, 50, 10 + 100 * u64::from(i), false)).unwrap();
     }
     assert_eq!((depth(&r), io.nodes.len()), (1, 1));
     assert_eq!(remove_range(&mut io, &mut r, 1010, 5).unwrap(), 5);
     let all = check(&io, &r);
     assert_eq!(all.len(), 85);
     assert_eq!(io.nodes.len(), 2);
-    assert_eq!(
-        lookup(&io, &r, 1009).unwrap(),
-        Some(ext(1000, 10, 1010, false))
-    );
+    assert_eq!(lookup(&io, &r, 1009).unwrap(), Some(ext(1000, 10, 1010, false)));
     assert_eq!(lookup(&io, &r, 1012).unwrap(), None);
-    assert_eq!(
-        lookup(&io, &r, 1015).unwrap(),
-        Some(ext(1015, 35, 1025, false))
-    );
+    assert_eq!(lookup(&io, &r, 1015).unwrap(), Some(ext(1015, 35, 1025, false)));
     // A punch with no extent in it writes nothing.
     let w = io.writes;
     assert_eq!(remove_range(&mut io, &mut r, 60, 40).unwrap(), 0);
@@ -406,23 +350,9 @@ fn convert_1_to_3_split_and_merge_back() {
     let mut r = root(&mut ib);
     insert(&mut io, &mut r, ext(0, 10, 500, true)).unwrap();
     convert_to_written(&mut io, &mut r, 5, 1).unwrap();
-    assert_eq!(
-        check(&io, &r),
-        vec![
-            ext(0, 5, 500, true),
-            ext(5, 1, 505, false),
-            ext(6, 4, 506, true)
-        ]
-    );
+    assert_eq!(check(&io, &r), vec![ext(0, 5, 500, true), ext(5, 1, 505, false), ext(6, 4, 506, true)]);
     convert_to_written(&mut io, &mut r, 6, 1).unwrap(); // 1 -> 2, merged with the written
-    assert_eq!(
-        check(&io, &r),
-        vec![
-            ext(0, 5, 500, true),
-            ext(5, 2, 505, false),
-            ext(7, 3, 507, true)
-        ]
-    );
+    assert_eq!(check(&io, &r), vec![ext(0, 5, 500, true), ext(5, 2, 505, false), ext(7, 3, 507, true)]);
     convert_to_written(&mut io, &mut r, 0, 5).unwrap();
     convert_to_written(&mut io, &mut r, 7, 100).unwrap(); // past the end: a hole, left alone
     assert_eq!(check(&io, &r), vec![ext(0, 10, 500, false)]);
@@ -436,12 +366,7 @@ fn single_block_convert_writes_only_its_leaf() {
     init_empty(&mut ib);
     let mut r = root(&mut ib);
     for i in 0..200 {
-        insert(
-            &mut io,
-            &mut r,
-            ext(100 * i, 20, 10 + 100 * u64::from(i), true),
-        )
-        .unwrap();
+        insert(&mut io, &mut r, ext(100 * i, 20, 10 + 100 * u64::from(i), true)).unwrap();
     }
     assert_eq!(depth(&r), 1);
     let ib_before = *r.i_block;
@@ -464,12 +389,7 @@ fn convert_splits_a_full_leaf() {
     init_empty(&mut ib);
     let mut r = root(&mut ib);
     for i in 0..84 {
-        insert(
-            &mut io,
-            &mut r,
-            ext(100 * i, 20, 10 + 100 * u64::from(i), true),
-        )
-        .unwrap();
+        insert(&mut io, &mut r, ext(100 * i, 20, 10 + 100 * u64::from(i), true)).unwrap();
     }
     assert_eq!(io.nodes.len(), 1);
     convert_to_written(&mut io, &mut r, 4010, 1).unwrap();
@@ -534,18 +454,8 @@ fn bad_trees_are_errors_not_panics() {
     io.nodes.insert(leaf, good);
     // A loop: the leaf claims to be an index pointing at itself.
     let mut bad = io.nodes[&leaf].clone();
-    x::Header {
-        entries: 1,
-        max: 84,
-        depth: 1,
-        generation: 0,
-    }
-    .encode_into(&mut bad);
-    x::Index {
-        logical: 0,
-        child: leaf,
-    }
-    .encode_into(&mut bad[12..]);
+    x::Header { entries: 1, max: 84, depth: 1, generation: 0 }.encode_into(&mut bad);
+    x::Index { logical: 0, child: leaf }.encode_into(&mut bad[12..]);
     x::set_block_checksum(&mut bad, SEED, 84);
     io.nodes.insert(leaf, bad);
     assert!(lookup(&io, &r, 0).is_err());
@@ -567,27 +477,10 @@ fn bad_trees_are_errors_not_panics() {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Insert {
-        lblk: u32,
-        len: u32,
-        unwritten: bool,
-        contiguous: bool,
-        phys: u64,
-    },
-    Stripe {
-        start: u32,
-        count: u32,
-        stride: u32,
-        unwritten: bool,
-    },
-    Punch {
-        lblk: u32,
-        len: u32,
-    },
-    Convert {
-        lblk: u32,
-        len: u32,
-    },
+    Insert { lblk: u32, len: u32, unwritten: bool, contiguous: bool, phys: u64 },
+    Stripe { start: u32, count: u32, stride: u32, unwritten: bool },
+    Punch { lblk: u32, len: u32 },
+    Convert { lblk: u32, len: u32 },
 }
 
 const SPACE: u32 = 3000;
@@ -633,25 +526,14 @@ fn run(ops: Vec<Op>) -> u16 {
     let mut max_depth = 0;
     for op in ops {
         match op {
-            Op::Insert {
-                lblk,
-                len,
-                unwritten,
-                contiguous,
-                phys,
-            } => {
+            Op::Insert { lblk, len, unwritten, contiguous, phys } => {
                 let physical = match lblk.checked_sub(1).and_then(|p| m.get(&p)) {
                     Some(&(p, _)) if contiguous => p + 1,
                     _ => phys,
                 };
                 apply_insert(&mut io, &mut r, &mut m, ext(lblk, len, physical, unwritten));
             }
-            Op::Stripe {
-                start,
-                count,
-                stride,
-                unwritten,
-            } => {
+            Op::Stripe { start, count, stride, unwritten } => {
                 for i in 0..count {
                     let l = start + i * stride;
                     if !m.contains_key(&l) {

@@ -15,9 +15,7 @@ pub fn lookup_in<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, lblk: u32) -> Resu
     let path = find(io, root, lblk)?;
     let ext = &path.leaf().node.ext;
     let i = ext.partition_point(|e| e.logical <= lblk);
-    Ok(i.checked_sub(1)
-        .map(|i| ext[i])
-        .filter(|e| u64::from(lblk) < e.logical_end()))
+    Ok(i.checked_sub(1).map(|i| ext[i]).filter(|e| u64::from(lblk) < e.logical_end()))
 }
 
 /// The entries of one node.
@@ -81,10 +79,7 @@ fn walk<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, strict: bool) -> Result<Vec
                 None => break,
                 Some((blk, b, level, parent)) => {
                     if !seen.insert(blk) || seen.len() as u64 > blocks {
-                        return Err(super::node::corrupt_at(
-                            Some(blk),
-                            "block referenced twice in the tree".into(),
-                        ));
+                        return Err(super::node::corrupt_at(Some(blk), "block referenced twice in the tree".into()));
                     }
                     let (node, max, ok) = Node::read_block(io, blk, b, root.csum_seed, strict)?;
                     (node, max, ok, level, Some(parent), b.hi)
@@ -113,11 +108,7 @@ fn walk<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, strict: bool) -> Result<Vec
             first,
             last,
             checksum_ok: csum_ok,
-            content: if node.depth == 0 {
-                NodeEntries::Leaf(node.ext)
-            } else {
-                NodeEntries::Index(node.idx)
-            },
+            content: if node.depth == 0 { NodeEntries::Leaf(node.ext) } else { NodeEntries::Index(node.idx) },
         });
         parent_of.push(parent);
     }

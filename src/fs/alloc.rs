@@ -53,17 +53,10 @@ impl<D: Device> Handle<'_, D> {
         let count = sb.group_block_count(g as u64);
         let mut marks: Vec<(u64, u64)> = Vec::new();
         if sb.group_has_super(g as u64) {
-            marks.push((
-                first,
-                1 + sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks),
-            ));
+            marks.push((first, 1 + sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks)));
         }
         let itb = sb.inode_table_blocks();
-        for (b, n) in [
-            (d.block_bitmap, 1),
-            (d.inode_bitmap, 1),
-            (d.inode_table, itb),
-        ] {
+        for (b, n) in [(d.block_bitmap, 1), (d.inode_bitmap, 1), (d.inode_table, itb)] {
             if b >= first && b < first + count {
                 marks.push((b, n));
             }
@@ -112,11 +105,7 @@ impl<D: Device> Handle<'_, D> {
         let groups = sb.group_count() as usize;
         let bpg = u64::from(sb.f.s_blocks_per_group);
         let first_data = u64::from(sb.f.s_first_data_block);
-        let goal = if goal < first_data || goal >= sb.blocks_count() {
-            first_data
-        } else {
-            goal
-        };
+        let goal = if goal < first_data || goal >= sb.blocks_count() { first_data } else { goal };
         let g0 = ((goal - first_data) / bpg) as usize;
         for k in 0..=groups {
             let g = (g0 + k) % groups;
@@ -128,21 +117,38 @@ impl<D: Device> Handle<'_, D> {
             let start = if k == 0 { (goal - first) as usize } else { 0 };
             // Peek without dirtying; an uninitialised group has room by its free count.
             let d = &self.fs.groups()[g];
-            if !d.has_flag(BLOCK_UNINIT)
-                && find_zero(&self.fs.block(d.block_bitmap)?, start, count).is_none()
-            {
+            if !d.has_flag(BLOCK_UNINIT) && find_zero(&self.fs.block(d.block_bitmap)?, start, count).is_none() {
                 continue;
             }
             self.init_block_bitmap(g)?;
             let bb = self.fs.groups()[g].block_bitmap;
+            // Skip blocks freed by the running transaction: not reusable until it commits.
+            let mut from = start;
+            let mut found = None;
+            while let Some(i) = find_zero(&self.fs.block(bb)?, from, count) {
+                match self.fs.pending_free_end(first + i as u64) {
+                    Some(end) => from = (end - first) as usize,
+                    None => {
+                        found = Some(i);
+                        break;
+                    }
+                }
+            }
+            let Some(i) = found else { continue };
+            let mut n = 1usize;
+            {
+                let b = self.fs.block(bb)?;
+                while n < max as usize
+                    && i + n < count
+                    && !test_bit(&b, i + n)
+                    && self.fs.pending_free_end(first + (i + n) as u64).is_none()
+                {
+                    n += 1;
+                }
+            }
             let buf = self.get_write(bb)?;
-            let Some(i) = find_zero(buf, start, count) else {
-                continue;
-            };
-            let mut n = 0usize;
-            while n < max as usize && i + n < count && !test_bit(buf, i + n) {
-                set_bit(buf, i + n);
-                n += 1;
+            for k in i..i + n {
+                set_bit(buf, k);
             }
             let gd = self.group_mut(g);
             gd.free_blocks = gd.free_blocks.saturating_sub(n as u32);
@@ -158,14 +164,9 @@ impl<D: Device> Handle<'_, D> {
     pub fn free_blocks(&mut self, start: u64, len: u64) -> Result<()> {
         let bpg = u64::from(self.fs.sb.f.s_blocks_per_group);
         let first_data = u64::from(self.fs.sb.f.s_first_data_block);
-        let end = start
-            .checked_add(len)
-            .filter(|&e| e <= self.fs.sb.blocks_count() && start >= first_data);
+        let end = start.checked_add(len).filter(|&e| e <= self.fs.sb.blocks_count() && start >= first_data);
         let Some(end) = end else {
-            return Err(Error::corrupt(
-                "block range",
-                format!("{start}+{len} is outside the file system"),
-            ));
+            return Err(Error::corrupt("block range", format!("{start}+{len} is outside the file system")));
         };
         let mut b = start;
         while b < end {
@@ -178,20 +179,32 @@ impl<D: Device> Handle<'_, D> {
             for x in b..gend {
                 let i = (x - gfirst) as usize;
                 if !test_bit(buf, i) {
-                    return Err(Error::corrupt(
-                        "block bitmap",
-                        format!("freeing block {x}, which is already free"),
-                    ));
+                    return Err(Error::corrupt("block bitmap", format!("freeing block {x}, which is already free")));
                 }
                 clear_bit(buf, i);
             }
             let n = (gend - b) as u32;
+            self.fs.add_pending_free(b, gend - b);
             let gd = self.group_mut(g);
             gd.free_blocks += n;
             let sb = self.sb_mut();
             let free = sb.free_blocks_count() + u64::from(n);
             sb.set_free_blocks_count(free);
             b = gend;
+        }
+        Ok(())
+    }
+
+    /// Free a metadata block (extent tree node, directory block): besides the bitmap, a revoke
+    /// record keeps replay from writing an older logged copy over its next owner, and the
+    /// running transaction forgets its own copy.
+    pub fn free_metadata(&mut self, start: u64, len: u64) -> Result<()> {
+        self.free_blocks(start, len)?;
+        for b in start..start + len {
+            self.fs.cache.forget(b);
+            if let Some(j) = self.fs.journal.as_mut() {
+                j.revokes.insert(b);
+            }
         }
         Ok(())
     }
@@ -234,10 +247,7 @@ impl<D: Device> Handle<'_, D> {
     pub fn free_inode(&mut self, ino: u32, dir: bool) -> Result<()> {
         let ipg = self.fs.sb.f.s_inodes_per_group;
         if ino == 0 || ino > self.fs.sb.f.s_inodes_count {
-            return Err(Error::corrupt(
-                "inode number",
-                format!("{ino} is out of range"),
-            ));
+            return Err(Error::corrupt("inode number", format!("{ino} is out of range")));
         }
         let g = ((ino - 1) / ipg) as usize;
         let i = ((ino - 1) % ipg) as usize;
@@ -245,10 +255,7 @@ impl<D: Device> Handle<'_, D> {
         let ib = self.fs.groups()[g].inode_bitmap;
         let buf = self.get_write(ib)?;
         if !test_bit(buf, i) {
-            return Err(Error::corrupt(
-                "inode bitmap",
-                format!("freeing inode {ino}, which is already free"),
-            ));
+            return Err(Error::corrupt("inode bitmap", format!("freeing inode {ino}, which is already free")));
         }
         clear_bit(buf, i);
         let gd = self.group_mut(g);

@@ -39,11 +39,16 @@ impl BufferCache {
         }
     }
 
+    /// Drop the running transaction's copy of `blk` (a freed metadata block, as jbd2's forget).
+    pub fn forget(&mut self, blk: u64) {
+        if self.blocks.remove(&blk).is_some() {
+            self.order.retain(|&b| b != blk);
+        }
+    }
+
     /// Dirty blocks in the order they were first dirtied.
     pub fn dirty(&self) -> impl Iterator<Item = (u64, &[u8])> {
-        self.order
-            .iter()
-            .filter_map(|b| self.blocks.get(b).map(|d| (*b, &d[..])))
+        self.order.iter().filter_map(|b| self.blocks.get(b).map(|d| (*b, &d[..])))
     }
 
     pub fn len(&self) -> usize {
@@ -70,10 +75,7 @@ pub struct Credits {
 
 impl Credits {
     pub fn new(reserved: u32) -> Self {
-        Credits {
-            reserved,
-            touched: Vec::new(),
-        }
+        Credits { reserved, touched: Vec::new() }
     }
 
     /// Account for dirtying `blk`. Exceeding the reservation is a programming error.

@@ -37,20 +37,13 @@ impl<D: Device> Fs<D> {
         let bs = u64::from(self.block_size());
         let n = node.size().div_ceil(bs);
         if n > self.sb.blocks_count() || n > u64::from(u32::MAX) {
-            return Err(Error::corrupt(
-                "directory",
-                format!("size {} is impossible", node.size()),
-            ));
+            return Err(Error::corrupt("directory", format!("size {} is impossible", node.size())));
         }
         Ok(n as u32)
     }
 
     /// Call `f(lblk, physical, block)` for every mapped block of directory `node`.
-    fn for_each_dir_block(
-        &self,
-        node: &Inode,
-        mut f: impl FnMut(u32, u64, &[u8]) -> Result<bool>,
-    ) -> Result<()> {
+    fn for_each_dir_block(&self, node: &Inode, mut f: impl FnMut(u32, u64, &[u8]) -> Result<bool>) -> Result<()> {
         for lblk in 0..self.dir_blocks(node)? {
             let Some(e) = crate::extent::lookup(self, node, lblk)? else {
                 continue;
@@ -118,9 +111,7 @@ impl<D: Device> Fs<D> {
                 Ok(Some((child, _))) => child,
                 Ok(None) => return Err(Error::NotFound(path.to_string())),
                 Err(Error::Invalid(_)) => {
-                    return Err(Error::Invalid(format!(
-                        "{path}: a component is not a directory"
-                    )))
+                    return Err(Error::Invalid(format!("{path}: a component is not a directory")))
                 }
                 Err(e) => return Err(e),
             };
@@ -140,29 +131,21 @@ impl<D: Device> Fs<D> {
                 Ok(Some((child, _))) => child,
                 Ok(None) => return Err(Error::NotFound(path.to_string())),
                 Err(Error::Invalid(_)) => {
-                    return Err(Error::Invalid(format!(
-                        "{path}: a component is not a directory"
-                    )))
+                    return Err(Error::Invalid(format!("{path}: a component is not a directory")))
                 }
                 Err(e) => return Err(e),
             };
         }
-        self.dir_inode(ino)
-            .map_err(|_| Error::Invalid(format!("{path}: a component is not a directory")))?;
+        self.dir_inode(ino).map_err(|_| Error::Invalid(format!("{path}: a component is not a directory")))?;
         Ok((ino, last))
     }
 }
 
 /// Split a path into its components, validating each name.
 pub fn components(path: &str) -> Result<Vec<&str>> {
-    let comps: Vec<&str> = path
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
+    let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
     if comps.len() > PATH_DEPTH_MAX {
-        return Err(Error::Invalid(format!(
-            "path has more than {PATH_DEPTH_MAX} components"
-        )));
+        return Err(Error::Invalid(format!("path has more than {PATH_DEPTH_MAX} components")));
     }
     for c in &comps {
         if c.len() > dirent::NAME_MAX {
@@ -174,9 +157,7 @@ pub fn components(path: &str) -> Result<Vec<&str>> {
             )));
         }
         if *c == ".." {
-            return Err(Error::Invalid(format!(
-                "{path}: '..' is not supported in paths"
-            )));
+            return Err(Error::Invalid(format!("{path}: '..' is not supported in paths")));
         }
     }
     Ok(comps)
@@ -184,16 +165,8 @@ pub fn components(path: &str) -> Result<Vec<&str>> {
 
 /// Walk the entries of one directory block; `f(offset, entry)` returns false to stop. The
 /// checksum tail and htree index blocks (one empty entry over the block) need no special case.
-fn walk_block(
-    b: &[u8],
-    bs: u32,
-    mut f: impl FnMut(usize, dirent::DirEntry<'_>) -> bool,
-) -> Result<()> {
-    let end = if dirent::has_tail(b) {
-        b.len() - dirent::TAIL_SIZE
-    } else {
-        b.len()
-    };
+fn walk_block(b: &[u8], bs: u32, mut f: impl FnMut(usize, dirent::DirEntry<'_>) -> bool) -> Result<()> {
+    let end = if dirent::has_tail(b) { b.len() - dirent::TAIL_SIZE } else { b.len() };
     let mut off = 0;
     while off < end {
         let e = dirent::parse_at(&b[..end], off, bs)?;
@@ -215,17 +188,12 @@ impl<D: Device> Handle<'_, D> {
         let need = rec_len_for(name.len());
         let bs = self.fs.block_size();
         let csum = self.fs.sb.has_metadata_csum();
-        let seed =
-            crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
+        let seed = crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
         // Find a block with room: an unused entry big enough, or slack after a live one.
         let mut spot = None;
         self.fs.for_each_dir_block(&node, |_, phys, b| {
             walk_block(b, bs, |off, e| {
-                let used = if e.inode == 0 {
-                    0
-                } else {
-                    rec_len_for(e.name.len())
-                };
+                let used = if e.inode == 0 { 0 } else { rec_len_for(e.name.len()) };
                 if e.rec_len as usize >= used + need {
                     spot = Some((phys, off, used));
                     return false;
@@ -243,22 +211,13 @@ impl<D: Device> Handle<'_, D> {
         };
         let buf = self.get_write(phys)?;
         let old = dirent::parse_at(buf, off, bs)?;
-        let (old_ino, old_len, old_ft, old_name_len) =
-            (old.inode, old.rec_len, old.file_type, old.name.len());
+        let (old_ino, old_len, old_ft, old_name_len) = (old.inode, old.rec_len, old.file_type, old.name.len());
         if used == 0 {
             dirent::write_at(buf, off, ino, old_len, file_type, name, bs);
         } else {
             let name_copy: Vec<u8> = buf[off + 8..off + 8 + old_name_len].to_vec();
             dirent::write_at(buf, off, old_ino, used as u32, old_ft, &name_copy, bs);
-            dirent::write_at(
-                buf,
-                off + used,
-                ino,
-                old_len - used as u32,
-                file_type,
-                name,
-                bs,
-            );
+            dirent::write_at(buf, off + used, ino, old_len - used as u32, file_type, name, bs);
         }
         if csum && dirent::has_tail(buf) {
             dirent::set_tail_checksum(buf, seed);
@@ -287,8 +246,7 @@ impl<D: Device> Handle<'_, D> {
         let Some((phys, off, prev, ino)) = spot else {
             return Err(Error::NotFound(String::from_utf8_lossy(name).into_owned()));
         };
-        let seed =
-            crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
+        let seed = crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
         let csum = self.fs.sb.has_metadata_csum();
         let buf = self.get_write(phys)?;
         let this = dirent::parse_at(buf, off, bs)?.rec_len;
@@ -323,8 +281,7 @@ impl<D: Device> Handle<'_, D> {
     fn drop_htree(&mut self, dir: u32, node: &mut Inode) -> Result<()> {
         let bs = self.fs.block_size();
         let csum = self.fs.sb.has_metadata_csum();
-        let seed =
-            crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
+        let seed = crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
         let mut fix = Vec::new();
         self.fs.for_each_dir_block(node, |lblk, phys, b| {
             let e = dirent::parse_at(b, 0, bs)?;
@@ -352,9 +309,7 @@ impl<D: Device> Handle<'_, D> {
                     buf.fill(0);
                     dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs);
                 } else {
-                    return Err(Error::Unsupported(
-                        "directory block without room for a checksum tail".into(),
-                    ));
+                    return Err(Error::Unsupported("directory block without room for a checksum tail".into()));
                 }
             }
             if csum {
@@ -370,8 +325,5 @@ impl<D: Device> Handle<'_, D> {
 
 /// Seconds since the epoch.
 pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -23,6 +23,8 @@ pub struct HandleTree<'h, 'f, D: Device> {
     pub h: &'h mut Handle<'f, D>,
     pub node_delta: i64,
     pub data_freed: u64,
+    /// The file's blocks are metadata (a directory): freeing them revokes them.
+    pub metadata_data: bool,
 }
 
 impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
@@ -46,12 +48,16 @@ impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
         Ok(b)
     }
     fn free_node(&mut self, blk: u64) -> Result<()> {
-        self.h.free_blocks(blk, 1)?;
+        self.h.free_metadata(blk, 1)?;
         self.node_delta -= 1;
         Ok(())
     }
     fn free_data(&mut self, start: u64, len: u64) -> Result<()> {
-        self.h.free_blocks(start, len)?;
+        if self.metadata_data {
+            self.h.free_metadata(start, len)?;
+        } else {
+            self.h.free_blocks(start, len)?;
+        }
         self.data_freed += len;
         Ok(())
     }
@@ -60,9 +66,9 @@ impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
 impl<D: Device> Fs<D> {
     /// Checksum seed of inode `ino`'s tree nodes and directory blocks (None without csums).
     pub fn inode_csum_seed(&self, ino: u32, node: &Inode) -> Option<u32> {
-        self.sb.has_metadata_csum().then(|| {
-            crate::ondisk::checksum::inode_seed(self.sb.csum_seed(), ino, node.f.i_generation)
-        })
+        self.sb
+            .has_metadata_csum()
+            .then(|| crate::ondisk::checksum::inode_seed(self.sb.csum_seed(), ino, node.f.i_generation))
     }
 }
 
@@ -80,20 +86,13 @@ impl<D: Device> Handle<'_, D> {
     ) -> Result<T> {
         let seed = self.fs.inode_csum_seed(ino, node);
         let bs = self.fs.block_size();
-        let mut io = HandleTree {
-            h: self,
-            node_delta: 0,
-            data_freed: 0,
-        };
-        let mut root = Root {
-            i_block: &mut node.f.i_block,
-            csum_seed: seed,
-        };
+        let metadata_data = node.is_dir();
+        let mut io = HandleTree { h: self, node_delta: 0, data_freed: 0, metadata_data };
+        let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
         let out = f(&mut io, &mut root)?;
         let delta = io.node_delta;
         let freed = io.data_freed;
-        let b = node.blocks_512(false, bs) as i64 + (delta * sectors(1, bs) as i64)
-            - sectors(freed, bs) as i64;
+        let b = node.blocks_512(false, bs) as i64 + (delta * sectors(1, bs) as i64) - sectors(freed, bs) as i64;
         node.set_blocks_512(b.max(0) as u64);
         self.write_inode(ino, node)?;
         Ok(out)
@@ -102,21 +101,11 @@ impl<D: Device> Handle<'_, D> {
     /// Give directory `dir` one more block (an empty entry with a checksum tail).
     pub(crate) fn dir_append_block(&mut self, dir: u32, node: &mut Inode) -> Result<u64> {
         let bs = self.fs.block_size();
-        let lblk = u32::try_from(node.size() / u64::from(bs))
-            .map_err(|_| Error::corrupt("directory", "too large"))?;
+        let lblk = u32::try_from(node.size() / u64::from(bs)).map_err(|_| Error::corrupt("directory", "too large"))?;
         let goal = self.fs.inode_goal(dir);
         let phys = self.alloc_block(goal)?;
         self.with_tree(dir, node, |io, root| {
-            extent::insert(
-                io,
-                root,
-                Extent {
-                    logical: lblk,
-                    len: 1,
-                    physical: phys,
-                    unwritten: false,
-                },
-            )
+            extent::insert(io, root, Extent { logical: lblk, len: 1, physical: phys, unwritten: false })
         })?;
         let seed = self.fs.inode_csum_seed(dir, node);
         let tail = if seed.is_some() { dirent::TAIL_SIZE } else { 0 };
@@ -152,8 +141,7 @@ impl<D: Device> Fs<D> {
                 prefix.push_str(c);
                 match self.resolve(&prefix) {
                     Ok(ino) => {
-                        self.dir_inode(ino)
-                            .map_err(|_| Error::Invalid(format!("{prefix}: not a directory")))?;
+                        self.dir_inode(ino).map_err(|_| Error::Invalid(format!("{prefix}: not a directory")))?;
                     }
                     Err(Error::NotFound(_)) => {
                         self.create_one(&prefix, true)?;
@@ -171,14 +159,10 @@ impl<D: Device> Fs<D> {
             return Err(Error::Invalid(format!("{path}: already exists")));
         }
         let t = now();
-        let mut h = self.handle(EDIT_CREDITS);
+        let mut h = self.handle(EDIT_CREDITS)?;
         let pg = ((parent - 1) / h.fs.sb.f.s_inodes_per_group) as usize;
         let ino = h.alloc_inode(pg, dir)?;
-        let mut node = Inode::new(if dir {
-            S_IFDIR | 0o755
-        } else {
-            S_IFREG | 0o644
-        });
+        let mut node = Inode::new(if dir { S_IFDIR | 0o755 } else { S_IFREG | 0o644 });
         node.set_times(t);
         node.f.i_flags = FL_EXTENTS;
         node.f.i_links_count = if dir { 2 } else { 1 };
@@ -218,9 +202,7 @@ impl<D: Device> Fs<D> {
             return Err(Error::Invalid(format!("{path}: directory not empty")));
         }
         if !dir && !node.is_reg() {
-            return Err(Error::Unsupported(format!(
-                "{path}: removing special files"
-            )));
+            return Err(Error::Unsupported(format!("{path}: removing special files")));
         }
         // Free the data a batch of extents per handle, then the inode.
         let extents = self.file_extents(ino, &node)?;
@@ -230,12 +212,10 @@ impl<D: Device> Fs<D> {
             };
             let from = first.logical;
             let len = (last.logical_end() - u64::from(from)) as u32;
-            let mut h = self.handle(REMOVE_BATCH_CREDITS);
-            h.with_tree(ino, &mut node, |io, root| {
-                extent::remove_range(io, root, from, len)
-            })?;
+            let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
+            h.with_tree(ino, &mut node, |io, root| extent::remove_range(io, root, from, len))?;
         }
-        let mut h = self.handle(EDIT_CREDITS);
+        let mut h = self.handle(EDIT_CREDITS)?;
         h.dir_remove(parent, name.as_bytes())?;
         if dir {
             let mut p = h.fs.inode(parent)?;
@@ -253,10 +233,7 @@ impl<D: Device> Fs<D> {
     pub fn file_extents(&self, ino: u32, node: &Inode) -> Result<Vec<Extent>> {
         let mut i_block = node.f.i_block;
         let io = ReadTree { fs: self };
-        let root = Root {
-            i_block: &mut i_block,
-            csum_seed: self.inode_csum_seed(ino, node),
-        };
+        let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
         extent::extents(&io, &root)
     }
 
@@ -356,15 +333,12 @@ impl<D: Device> Fs<D> {
     /// past the maximum file size.
     fn block_range(&self, off: u64, len: u64) -> Result<(u32, u32)> {
         let bs = u64::from(self.block_size());
-        let end = off
-            .checked_add(len)
-            .filter(|&e| e <= max_file_bytes(self.block_size()))
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "range {off}+{len} is past the maximum file size ({} bytes)",
-                    max_file_bytes(self.block_size())
-                ))
-            })?;
+        let end = off.checked_add(len).filter(|&e| e <= max_file_bytes(self.block_size())).ok_or_else(|| {
+            Error::Invalid(format!(
+                "range {off}+{len} is past the maximum file size ({} bytes)",
+                max_file_bytes(self.block_size())
+            ))
+        })?;
         if len == 0 {
             return Err(Error::Invalid("length must be greater than zero".into()));
         }
@@ -379,9 +353,7 @@ impl<D: Device> Fs<D> {
             return Err(Error::Invalid(format!("{path}: not a regular file")));
         }
         if !node.has_flag(FL_EXTENTS) {
-            return Err(Error::Unsupported(format!(
-                "{path}: block-mapped (non-extent) file"
-            )));
+            return Err(Error::Unsupported(format!("{path}: block-mapped (non-extent) file")));
         }
         Ok((ino, node))
     }
@@ -389,13 +361,7 @@ impl<D: Device> Fs<D> {
     /// fallocate(2) without flags (or with KEEP_SIZE): every hole in the range gets unwritten
     /// extents; i_size grows to the range's end unless `keep_size`. Fails with `NoSpace`
     /// before changing anything when the holes need more blocks than are free.
-    pub fn fallocate(
-        &mut self,
-        ino: u32,
-        off: u64,
-        len: u64,
-        keep_size: bool,
-    ) -> Result<RangeReport> {
+    pub fn fallocate(&mut self, ino: u32, off: u64, len: u64, keep_size: bool) -> Result<RangeReport> {
         let (first, end) = self.block_range(off, len)?;
         let mut node = self.inode(ino)?;
         let holes = holes(&self.file_extents(ino, &node)?, first, end);
@@ -411,24 +377,14 @@ impl<D: Device> Fs<D> {
         let mut goal = self.inode_goal(ino);
         for (a, b) in holes {
             let mut l = a;
-            if let Some(prev) = self
-                .file_extents(ino, &node)?
-                .iter()
-                .rev()
-                .find(|e| e.logical < a)
-            {
+            if let Some(prev) = self.file_extents(ino, &node)?.iter().rev().find(|e| e.logical < a) {
                 goal = prev.physical + u64::from(a - prev.logical);
             }
             while l < b {
-                let mut h = self.handle(EDIT_CREDITS);
+                let mut h = self.handle(EDIT_CREDITS)?;
                 let want = (b - l).min(FALLOC_CHUNK);
                 let (phys, n) = h.alloc_run(goal, want)?;
-                let e = Extent {
-                    logical: l,
-                    len: n,
-                    physical: phys,
-                    unwritten: true,
-                };
+                let e = Extent { logical: l, len: n, physical: phys, unwritten: true };
                 h.with_tree(ino, &mut node, |io, root| extent::insert(io, root, e))?;
                 node.set_blocks_512(node.blocks_512(false, bs) + sectors(u64::from(n), bs));
                 h.write_inode(ino, &node)?;
@@ -438,7 +394,7 @@ impl<D: Device> Fs<D> {
             }
         }
         let new_end = off + len;
-        let mut h = self.handle(EDIT_CREDITS);
+        let mut h = self.handle(EDIT_CREDITS)?;
         if !keep_size && new_end > node.size() {
             node.set_size(new_end);
         }
@@ -446,12 +402,7 @@ impl<D: Device> Fs<D> {
         node.f.i_ctime = t;
         node.f.i_mtime = t;
         h.write_inode(ino, &node)?;
-        Ok(RangeReport {
-            inode: ino,
-            blocks_allocated: allocated,
-            blocks_freed: 0,
-            size: node.size(),
-        })
+        Ok(RangeReport { inode: ino, blocks_allocated: allocated, blocks_freed: 0, size: node.size() })
     }
 
     /// Punch a hole (fallocate PUNCH_HOLE | KEEP_SIZE): whole blocks in the range are
@@ -464,10 +415,7 @@ impl<D: Device> Fs<D> {
         let end_full = end / bs;
         let mut node = self.inode(ino)?;
         // Zero partial edge blocks (data stores, straight to the image as DAX would).
-        for (a, b) in [
-            (off, end.min(first_full * bs)),
-            (off.max(end_full * bs), end),
-        ] {
+        for (a, b) in [(off, end.min(first_full * bs)), (off.max(end_full * bs), end)] {
             if a < b && !(a >= first_full * bs && b <= end_full * bs) {
                 self.zero_written(ino, &node, a, b - a)?;
             }
@@ -475,43 +423,34 @@ impl<D: Device> Fs<D> {
         let mut freed = 0;
         if first_full < end_full {
             let extents = self.file_extents(ino, &node)?;
-            let inside: Vec<&Extent> = extents
-                .iter()
-                .filter(|e| e.logical_end() > first_full && u64::from(e.logical) < end_full)
-                .collect();
+            let inside: Vec<&Extent> =
+                extents.iter().filter(|e| e.logical_end() > first_full && u64::from(e.logical) < end_full).collect();
             for batch in inside.chunks(REMOVE_BATCH_EXTENTS) {
                 let (Some(f), Some(l)) = (batch.first(), batch.last()) else {
                     continue;
                 };
                 let from = u64::from(f.logical).max(first_full);
                 let to = l.logical_end().min(end_full);
-                let mut h = self.handle(REMOVE_BATCH_CREDITS);
+                let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
                 freed += h.with_tree(ino, &mut node, |io, root| {
                     extent::remove_range(io, root, from as u32, (to - from) as u32)
                 })?;
             }
         }
-        let mut h = self.handle(EDIT_CREDITS);
+        let mut h = self.handle(EDIT_CREDITS)?;
         let t = now() as u32;
         node.f.i_ctime = t;
         node.f.i_mtime = t;
         h.write_inode(ino, &node)?;
-        Ok(RangeReport {
-            inode: ino,
-            blocks_allocated: 0,
-            blocks_freed: freed,
-            size: node.size(),
-        })
+        Ok(RangeReport { inode: ino, blocks_allocated: 0, blocks_freed: freed, size: node.size() })
     }
 
     /// Convert the unwritten blocks of `[lblk, lblk + len)` to written (the call the fault path
     /// makes after zeroing). The caller is responsible for the blocks' contents.
     pub fn convert_to_written(&mut self, ino: u32, lblk: u32, len: u32) -> Result<()> {
         let mut node = self.inode(ino)?;
-        let mut h = self.handle(EDIT_CREDITS);
-        h.with_tree(ino, &mut node, |io, root| {
-            extent::convert_to_written(io, root, lblk, len)
-        })
+        let mut h = self.handle(EDIT_CREDITS)?;
+        h.with_tree(ino, &mut node, |io, root| extent::convert_to_written(io, root, lblk, len))
     }
 
     /// Zero the written bytes of `[off, off + len)` of a file (data stores).
@@ -521,10 +460,7 @@ impl<D: Device> Fs<D> {
         let mut i_block = node.f.i_block;
         let e = {
             let io = ReadTree { fs: self };
-            let root = Root {
-                i_block: &mut i_block,
-                csum_seed: self.inode_csum_seed(ino, node),
-            };
+            let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
             extent::lookup(&io, &root, lblk)?
         };
         if let Some(e) = e.filter(|e| !e.unwritten) {
@@ -592,10 +528,7 @@ impl<D: Device> Fs<D> {
     pub fn extent_nodes(&self, ino: u32, node: &Inode) -> Result<Vec<NodeView>> {
         let mut i_block = node.f.i_block;
         let io = ReadTree { fs: self };
-        let root = Root {
-            i_block: &mut i_block,
-            csum_seed: self.inode_csum_seed(ino, node),
-        };
+        let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
         let nodes = extent::nodes(&io, &root)?;
         let mut out = Vec::with_capacity(nodes.len());
         // Like libext2fs: the root covers up to i_size; an index entry up to the next key or
@@ -605,11 +538,7 @@ impl<D: Device> Fs<D> {
         let mut pending: Vec<std::collections::VecDeque<u64>> = vec![Default::default(); 8];
         for n in nodes {
             let level = usize::from(n.level).min(pending.len() - 1);
-            let my_end = if level == 0 {
-                root_end
-            } else {
-                pending[level].pop_front().unwrap_or(root_end)
-            };
+            let my_end = if level == 0 { root_end } else { pending[level].pop_front().unwrap_or(root_end) };
             let entries = match &n.content {
                 extent::NodeEntries::Leaf(v) => v
                     .iter()
@@ -634,8 +563,7 @@ impl<D: Device> Fs<D> {
                         let length = end.wrapping_sub(u64::from(x.logical)) & 0xFFFF_FFFF;
                         NodeEntryView {
                             logical_start: u64::from(x.logical),
-                            logical_end: (u64::from(x.logical) + length).wrapping_sub(1)
-                                & 0xFFFF_FFFF,
+                            logical_end: (u64::from(x.logical) + length).wrapping_sub(1) & 0xFFFF_FFFF,
                             physical_start: x.child,
                             physical_end: x.child,
                             length,

@@ -2,12 +2,14 @@
 //! with every on-disk number bounds-checked before it is used.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::cache::{BufferCache, Credits};
 
 use crate::error::{Error, Result};
+use crate::journal::Journal;
 use crate::ondisk::checksum::crc32c_raw;
+use crate::ondisk::features::incompat;
 use crate::ondisk::group_desc::{self, GroupDesc};
 use crate::ondisk::inode::{self, Inode};
 use crate::ondisk::jbd2::superblock::JournalSuperblock;
@@ -25,6 +27,14 @@ pub struct Fs<D: Device> {
     pub(crate) cache: BufferCache,
     dirty_groups: BTreeSet<usize>,
     sb_dirty: bool,
+    /// Replayed journal blocks laid over the image by a read-only mount.
+    pub(crate) overlay: HashMap<u64, Box<[u8]>>,
+    /// Blocks freed by the running transaction: not reusable until it commits.
+    pending_free: BTreeMap<u64, u64>,
+    /// The journal, on a writable mount of a file system that has one.
+    pub journal: Option<Journal>,
+    /// Leave committed transactions in the log at unmount (`--no-checkpoint`).
+    pub no_checkpoint: bool,
 }
 
 impl<D: Device> Fs<D> {
@@ -36,36 +46,21 @@ impl<D: Device> Fs<D> {
             // Too short to hold a superblock: say whether it is ext4 at all.
             let have = dev.view(0, len as usize)?;
             if have.len() > superblock::OFFSET as usize + 0x3A
-                && have[superblock::OFFSET as usize + 0x38..superblock::OFFSET as usize + 0x3A]
-                    == [0x53, 0xEF]
+                && have[superblock::OFFSET as usize + 0x38..superblock::OFFSET as usize + 0x3A] == [0x53, 0xEF]
             {
-                return Err(Error::Truncated {
-                    what: "superblock",
-                    need,
-                    have: len,
-                });
+                return Err(Error::Truncated { what: "superblock", need, have: len });
             }
-            return Err(Error::NotExt4(format!(
-                "{len} bytes is too short to hold a superblock"
-            )));
+            return Err(Error::NotExt4(format!("{len} bytes is too short to hold a superblock")));
         }
         let sb = Superblock::parse(&dev.view(superblock::OFFSET, superblock::SIZE)?)?;
         let fs_bytes = sb.blocks_count().checked_mul(u64::from(sb.block_size()));
         match fs_bytes {
             Some(n) if n <= len => {}
-            Some(n) => {
-                return Err(Error::Truncated {
-                    what: "file system",
-                    need: n,
-                    have: len,
-                })
-            }
+            Some(n) => return Err(Error::Truncated { what: "file system", need: n, have: len }),
             None => return Err(Error::corrupt("superblock", "block count overflows")),
         }
         let csum = if sb.has_metadata_csum() {
-            group_desc::Csum::Crc32c {
-                seed: sb.csum_seed(),
-            }
+            group_desc::Csum::Crc32c { seed: sb.csum_seed() }
         } else if sb.has_ro_compat(crate::ondisk::features::ro_compat::GDT_CSUM) {
             group_desc::Csum::Crc16 { uuid: sb.f.s_uuid }
         } else {
@@ -80,28 +75,32 @@ impl<D: Device> Fs<D> {
             cache: BufferCache::default(),
             dirty_groups: BTreeSet::new(),
             sb_dirty: false,
+            overlay: HashMap::new(),
+            pending_free: BTreeMap::new(),
+            journal: None,
+            no_checkpoint: false,
         };
         fs.read_groups()?;
         Ok(fs)
     }
 
-    fn read_groups(&mut self) -> Result<()> {
+    pub(crate) fn read_groups(&mut self) -> Result<()> {
         let sb = &self.sb;
-        let bs = u64::from(sb.block_size());
         let count = sb.group_count();
         let ds = usize::from(sb.desc_size());
         let gdt_start = u64::from(sb.f.s_first_data_block) + 1;
         if gdt_start + sb.gdt_blocks() > sb.blocks_count() {
-            return Err(Error::corrupt(
-                "group descriptors",
-                "the table runs past the end of the file system",
-            ));
+            return Err(Error::corrupt("group descriptors", "the table runs past the end of the file system"));
         }
-        let table_len = usize::try_from(count * ds as u64)
-            .map_err(|_| Error::corrupt("group descriptors", "too many groups"))?;
-        let table = self.dev.view(gdt_start * bs, table_len)?;
+        let table_len =
+            usize::try_from(count * ds as u64).map_err(|_| Error::corrupt("group descriptors", "too many groups"))?;
+        let mut table = Vec::with_capacity(table_len);
+        for i in 0..sb.gdt_blocks() {
+            table.extend_from_slice(&self.block(gdt_start + i)?);
+        }
         let mut groups = Vec::with_capacity(count as usize);
         let mut ok = Vec::with_capacity(count as usize);
+        let sb = &self.sb;
         let itb = sb.inode_table_blocks();
         let blocks = sb.blocks_count();
         for g in 0..count {
@@ -112,8 +111,7 @@ impl<D: Device> Fs<D> {
                 c => c.compute(g as u32, raw) == d.checksum,
             };
             let in_fs = |b: u64, n: u64| {
-                b >= u64::from(sb.f.s_first_data_block)
-                    && b.checked_add(n).is_some_and(|e| e <= blocks)
+                b >= u64::from(sb.f.s_first_data_block) && b.checked_add(n).is_some_and(|e| e <= blocks)
             };
             for (what, b, n) in [
                 ("block bitmap", d.block_bitmap, 1),
@@ -130,7 +128,6 @@ impl<D: Device> Fs<D> {
             groups.push(d);
             ok.push(good);
         }
-        drop(table);
         self.groups = groups;
         self.group_csum_ok = ok;
         Ok(())
@@ -155,6 +152,9 @@ impl<D: Device> Fs<D> {
         if let Some(b) = self.cache.get(blk) {
             return Ok(Cow::Borrowed(b));
         }
+        if let Some(b) = self.overlay.get(&blk) {
+            return Ok(Cow::Borrowed(b));
+        }
         let bs = u64::from(self.block_size());
         Ok(self.dev.view(blk * bs, bs as usize)?)
     }
@@ -164,21 +164,22 @@ impl<D: Device> Fs<D> {
         if blk >= self.sb.blocks_count() {
             return Err(Error::corrupt(
                 "block number",
-                format!(
-                    "{blk} is past the end of the file system ({} blocks)",
-                    self.sb.blocks_count()
-                ),
+                format!("{blk} is past the end of the file system ({} blocks)", self.sb.blocks_count()),
             ));
         }
         Ok(())
     }
 
-    /// Start a handle that may dirty up to `credits` distinct blocks.
-    pub fn handle(&mut self, credits: u32) -> Handle<'_, D> {
-        Handle {
-            fs: self,
-            credits: Credits::new(credits),
+    /// Start a handle that may dirty up to `credits` distinct blocks. When the running
+    /// transaction could grow past the journal's limit with it, the transaction is committed
+    /// first (as jbd2 does).
+    pub fn handle(&mut self, credits: u32) -> Result<Handle<'_, D>> {
+        if let Some(j) = &self.journal {
+            if self.cache.len() as u32 + credits > j.max_transaction {
+                self.commit()?;
+            }
         }
+        Ok(Handle { fs: self, credits: Credits::new(credits) })
     }
 
     pub(crate) fn group_mut(&mut self, g: usize) -> &mut GroupDesc {
@@ -195,10 +196,37 @@ impl<D: Device> Fs<D> {
         !self.cache.is_empty() || self.sb_dirty || !self.dirty_groups.is_empty()
     }
 
-    /// Write the running transaction's metadata home: group descriptors (with fresh bitmap
-    /// and descriptor checksums) and the superblock are encoded into their blocks, then every
-    /// dirty block is stored, flushed and fenced, tagged `writeback`.
+    /// Commit the running transaction. Group descriptors (with fresh bitmap and descriptor
+    /// checksums) and the superblock are encoded into their blocks; then, with a journal, the
+    /// transaction is logged (the first commit of a mount sets `needs_recovery` and `s_start`
+    /// first); without one, every dirty block is written home in place (`writeback`).
     pub fn commit(&mut self) -> Result<()> {
+        if !self.is_dirty() {
+            return Ok(());
+        }
+        if self.journal.is_some() {
+            return self.journal_commit();
+        }
+        self.encode_metadata()?;
+        let prev = self.dev.set_tag("writeback");
+        let bs = u64::from(self.block_size());
+        let mut result = Ok(());
+        for (blk, data) in self.cache.dirty() {
+            if let Err(e) = self.dev.store(blk * bs, data).and_then(|_| self.dev.flush(blk * bs, bs)) {
+                result = Err(e.into());
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = self.dev.fence().map_err(Into::into);
+        }
+        self.dev.set_tag(prev);
+        self.cache.clear();
+        self.pending_free.clear();
+        result
+    }
+
+    fn encode_metadata(&mut self) -> Result<()> {
         self.encode_groups()?;
         if self.sb_dirty {
             let bytes = self.sb.encode();
@@ -209,37 +237,93 @@ impl<D: Device> Fs<D> {
             buf[off..off + superblock::SIZE].copy_from_slice(&bytes);
             self.sb_dirty = false;
         }
-        let prev = self.dev.set_tag("writeback");
-        let bs = u64::from(self.block_size());
-        let mut result = Ok(());
-        for (blk, data) in self.cache.dirty() {
-            if let Err(e) = self
-                .dev
-                .store(blk * bs, data)
-                .and_then(|_| self.dev.flush(blk * bs, bs))
-            {
-                result = Err(e.into());
-                break;
-            }
+        Ok(())
+    }
+
+    fn journal_commit(&mut self) -> Result<()> {
+        let live = self.journal.as_ref().is_some_and(|j| j.live);
+        if !live {
+            let prev = self.dev.set_tag("commit");
+            let r = self.set_recover_on_disk(true);
+            self.dev.set_tag(prev);
+            r?;
+            self.sb.f.s_feature_incompat |= incompat::RECOVER;
+            self.sb_dirty = true;
         }
-        if result.is_ok() {
-            result = self.dev.fence().map_err(Into::into);
+        self.encode_metadata()?;
+        let now = super::dir::now();
+        let Some(j) = self.journal.as_mut() else { return Ok(()) };
+        if !live {
+            j.go_live(&mut self.dev)?;
         }
-        self.dev.set_tag(prev);
+        let blocks: Vec<(u64, &[u8])> = self.cache.dirty().collect();
+        let needed = j.blocks_needed(blocks.len(), j.revokes.len());
+        if needed > j.geo.capacity() - j.used() {
+            j.checkpoint(&mut self.dev)?;
+        }
+        j.commit(&mut self.dev, &blocks, now)?;
         self.cache.clear();
-        result
+        self.pending_free.clear();
+        Ok(())
+    }
+
+    /// Set or clear `needs_recovery` in the superblock on the image directly (not through the
+    /// journal): the home copy gains or loses only that bit.
+    fn set_recover_on_disk(&mut self, on: bool) -> Result<()> {
+        let mut home = Superblock::parse_unchecked(&self.dev.view(superblock::OFFSET, superblock::SIZE)?)?;
+        if on {
+            home.f.s_feature_incompat |= incompat::RECOVER;
+        } else {
+            home.f.s_feature_incompat &= !incompat::RECOVER;
+        }
+        self.dev.store(superblock::OFFSET, &home.encode())?;
+        self.dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
+        self.dev.fence()?;
+        Ok(())
+    }
+
+    /// End of a command: commit, then (unless `no_checkpoint`) checkpoint everything, mark the
+    /// log empty and clear `needs_recovery`, as an unmount does.
+    pub fn unmount(&mut self) -> Result<()> {
+        self.commit()?;
+        if self.no_checkpoint {
+            return Ok(());
+        }
+        let Some(j) = self.journal.as_mut() else { return Ok(()) };
+        if !j.live {
+            return Ok(());
+        }
+        j.unmount(&mut self.dev)?;
+        let prev = self.dev.set_tag("checkpoint");
+        let r = self.set_recover_on_disk(false);
+        self.dev.set_tag(prev);
+        r?;
+        self.sb.f.s_feature_incompat &= !incompat::RECOVER;
+        Ok(())
+    }
+
+    /// Whether block `blk` was freed by the running transaction; if so, the end of that run.
+    pub(crate) fn pending_free_end(&self, blk: u64) -> Option<u64> {
+        let (&s, &len) = self.pending_free.range(..=blk).next_back()?;
+        (blk < s + len).then_some(s + len)
+    }
+
+    pub(crate) fn add_pending_free(&mut self, start: u64, len: u64) {
+        if self.journal.is_some() {
+            self.pending_free.insert(start, len);
+        }
+    }
+
+    /// Whether any block waits for the running transaction to commit before reuse.
+    pub fn has_pending_free(&self) -> bool {
+        !self.pending_free.is_empty()
     }
 
     fn cache_block_mut(&mut self, blk: u64) -> Result<&mut [u8]> {
         self.check_block(blk)?;
         let bs = u64::from(self.block_size());
         let dev = &self.dev;
-        self.cache.get_mut_or_load(blk, || {
-            Ok(dev
-                .view(blk * bs, bs as usize)?
-                .into_owned()
-                .into_boxed_slice())
-        })
+        self.cache.get_mut_or_load(blk, || Ok(dev.view(blk * bs, bs as usize)?.into_owned().into_boxed_slice()))
     }
 
     fn encode_groups(&mut self) -> Result<()> {
@@ -287,10 +371,7 @@ impl<D: Device> Fs<D> {
         let ipg = self.sb.f.s_inodes_per_group;
         let g = ((ino - 1) / ipg) as usize;
         let idx = u64::from((ino - 1) % ipg);
-        let d = self
-            .groups
-            .get(g)
-            .ok_or_else(|| Error::corrupt("inode number", format!("{ino} has no group")))?;
+        let d = self.groups.get(g).ok_or_else(|| Error::corrupt("inode number", format!("{ino} has no group")))?;
         let isz = u64::from(self.sb.inode_size());
         Ok(d.inode_table * u64::from(self.block_size()) + idx * isz)
     }
@@ -300,8 +381,11 @@ impl<D: Device> Fs<D> {
         let off = self.inode_offset(ino)?;
         let isz = usize::from(self.sb.inode_size());
         let bs = u64::from(self.block_size());
+        let at = (off % bs) as usize;
         if let Some(b) = self.cache.get(off / bs) {
-            let at = (off % bs) as usize;
+            return Ok(Cow::Borrowed(&b[at..at + isz]));
+        }
+        if let Some(b) = self.overlay.get(&(off / bs)) {
             return Ok(Cow::Borrowed(&b[at..at + isz]));
         }
         Ok(self.dev.view(off, isz)?)
@@ -330,9 +414,7 @@ impl<D: Device> Fs<D> {
         let node = self.inode(ino)?;
         let first = crate::extent::lookup(self, &node, 0)?
             .filter(|e| !e.unwritten)
-            .ok_or_else(|| {
-                Error::corrupt("journal inode", "block 0 of the journal is not mapped")
-            })?;
+            .ok_or_else(|| Error::corrupt("journal inode", "block 0 of the journal is not mapped"))?;
         let blk = first.physical;
         let b = self.block(blk)?;
         Ok(Some(JournalSuperblock::parse(&b[..])?))
@@ -381,11 +463,7 @@ impl<D: Device> Handle<'_, D> {
         let off = self.fs.inode_offset(ino)?;
         let bs = u64::from(self.fs.block_size());
         let isz = usize::from(self.fs.sb.inode_size());
-        let csum = self
-            .fs
-            .sb
-            .has_metadata_csum()
-            .then(|| self.fs.sb.csum_seed());
+        let csum = self.fs.sb.has_metadata_csum().then(|| self.fs.sb.csum_seed());
         let blk = off / bs;
         let at = (off % bs) as usize;
         let buf = self.get_write(blk)?;

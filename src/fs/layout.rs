@@ -126,9 +126,7 @@ impl Layout {
                 Err(shorter) => blocks = shorter,
             }
         }
-        Err(Error::Invalid(
-            "cannot lay out a file system of this size".into(),
-        ))
+        Err(Error::Invalid("cannot lay out a file system of this size".into()))
     }
 
     /// `Ok(Ok(layout))`, or `Ok(Err(new_block_count))` when the last group must be dropped.
@@ -153,19 +151,13 @@ impl Layout {
             let sup = has_super(g);
             let mut next = first;
             if sup {
-                used.push(Run {
-                    start: first,
-                    len: 1 + gdt_blocks,
-                });
+                used.push(Run { start: first, len: 1 + gdt_blocks });
                 next += 1 + gdt_blocks;
             }
             if g % flex == 0 {
                 let members = flex.min(groups - g);
                 let area = members * (2 + itb);
-                used.push(Run {
-                    start: next,
-                    len: area,
-                });
+                used.push(Run { start: next, len: area });
                 next += area;
             }
             let own = next - first;
@@ -173,9 +165,7 @@ impl Layout {
                 return Ok(Err(first));
             }
             if own > len {
-                return Err(Error::Invalid(
-                    "image too small for its own metadata".into(),
-                ));
+                return Err(Error::Invalid("image too small for its own metadata".into()));
             }
             places.push(GroupPlace {
                 first_block: first,
@@ -191,8 +181,7 @@ impl Layout {
         // Fill in bitmap and table locations inside each leader's area.
         for leader in (0..groups).step_by(flex as usize) {
             let members = flex.min(groups - leader);
-            let base = places[leader as usize].first_block
-                + if has_super(leader) { 1 + gdt_blocks } else { 0 };
+            let base = places[leader as usize].first_block + if has_super(leader) { 1 + gdt_blocks } else { 0 };
             for i in 0..members {
                 let pl = &mut places[(leader + i) as usize];
                 pl.block_bitmap = base + i;
@@ -201,27 +190,14 @@ impl Layout {
             }
         }
         // Root directory and lost+found right after group 0's metadata.
-        let area0_end = used
-            .iter()
-            .take_while(|r| r.start < bpg)
-            .map(Run::end)
-            .max()
-            .unwrap_or(0);
+        let area0_end = used.iter().take_while(|r| r.start < bpg).map(Run::end).max().unwrap_or(0);
         let root_block = area0_end;
         let lpf_start = root_block + 1;
         let mut next_small = lpf_start + LPF_BLOCKS;
         if next_small > places[0].blocks {
-            return Err(Error::Invalid(
-                "image too small for the root directory".into(),
-            ));
+            return Err(Error::Invalid("image too small for the root directory".into()));
         }
-        insert_run(
-            &mut used,
-            Run {
-                start: root_block,
-                len: 1 + LPF_BLOCKS,
-            },
-        );
+        insert_run(&mut used, Run { start: root_block, len: 1 + LPF_BLOCKS });
 
         let mut journal = Vec::new();
         let mut journal_blocks = 0;
@@ -238,12 +214,7 @@ impl Layout {
                     journal_blocks, JOURNAL_MIN_BLOCKS, max
                 )));
             }
-            let runs = place_journal(
-                &used,
-                blocks,
-                places[(groups / 2) as usize].first_block,
-                journal_blocks,
-            );
+            let runs = place_journal(&used, blocks, places[(groups / 2) as usize].first_block, journal_blocks);
             let mut logical = 0u64;
             for r in &runs {
                 let mut s = r.start;
@@ -261,25 +232,14 @@ impl Layout {
             }
             if journal.len() > usize::from(crate::ondisk::extent::ROOT_CAPACITY) {
                 if journal.len() > usize::from(crate::ondisk::extent::block_capacity(BLOCK_SIZE)) {
-                    return Err(Error::Invalid(
-                        "journal too fragmented for one extent leaf".into(),
-                    ));
+                    return Err(Error::Invalid("journal too fragmented for one extent leaf".into()));
                 }
                 // The leaf goes in the first free block after lost+found.
-                while used
-                    .iter()
-                    .any(|r| r.start <= next_small && next_small < r.end())
-                {
+                while used.iter().any(|r| r.start <= next_small && next_small < r.end()) {
                     next_small += 1;
                 }
                 journal_leaf = Some(next_small);
-                insert_run(
-                    &mut used,
-                    Run {
-                        start: next_small,
-                        len: 1,
-                    },
-                );
+                insert_run(&mut used, Run { start: next_small, len: 1 });
             }
         }
         // Count used blocks per group, and which groups need a real block bitmap.
@@ -352,9 +312,7 @@ fn inodes_per_group(p: &Params, blocks: u64, groups: u64) -> Result<u32> {
     }
     ipg = ipg.min(max_by_bitmap).min(max_by_count);
     if ipg < INODES_PER_BLOCK {
-        return Err(Error::Invalid(
-            "image too large: fewer than 16 inodes per group would fit".into(),
-        ));
+        return Err(Error::Invalid("image too large: fewer than 16 inodes per group would fit".into()));
     }
     Ok(ipg as u32)
 }
@@ -371,15 +329,8 @@ fn gaps(used: &[Run], blocks: u64) -> impl Iterator<Item = Run> + '_ {
     let mut i = 0usize;
     std::iter::from_fn(move || {
         while i <= used.len() {
-            let next_start = if i < used.len() {
-                used[i].start
-            } else {
-                blocks
-            };
-            let gap = Run {
-                start: prev_end,
-                len: next_start.saturating_sub(prev_end),
-            };
+            let next_start = if i < used.len() { used[i].start } else { blocks };
+            let gap = Run { start: prev_end, len: next_start.saturating_sub(prev_end) };
             if i < used.len() {
                 prev_end = prev_end.max(used[i].end());
             } else {
@@ -398,26 +349,14 @@ fn gaps(used: &[Run], blocks: u64) -> impl Iterator<Item = Run> + '_ {
 /// one anywhere, else the fewest pieces from the start.
 fn place_journal(used: &[Run], blocks: u64, goal: u64, want: u64) -> Vec<Run> {
     let fits = |r: &Run| r.len >= want;
-    let after_goal = gaps(used, blocks).find(|r| {
-        r.end() > goal
-            && Run {
-                start: r.start.max(goal),
-                len: r.end() - r.start.max(goal),
-            }
-            .len >= want
-    });
+    let after_goal = gaps(used, blocks)
+        .find(|r| r.end() > goal && Run { start: r.start.max(goal), len: r.end() - r.start.max(goal) }.len >= want);
     if let Some(r) = after_goal {
         let s = r.start.max(goal);
-        return vec![Run {
-            start: s,
-            len: want,
-        }];
+        return vec![Run { start: s, len: want }];
     }
     if let Some(r) = gaps(used, blocks).find(fits) {
-        return vec![Run {
-            start: r.start,
-            len: want,
-        }];
+        return vec![Run { start: r.start, len: want }];
     }
     let mut left = want;
     let mut out = Vec::new();
@@ -426,10 +365,7 @@ fn place_journal(used: &[Run], blocks: u64, goal: u64, want: u64) -> Vec<Run> {
             break;
         }
         let n = r.len.min(left);
-        out.push(Run {
-            start: r.start,
-            len: n,
-        });
+        out.push(Run { start: r.start, len: n });
         left -= n;
     }
     out
@@ -440,12 +376,7 @@ mod tests {
     use super::*;
 
     fn params(size: u64) -> Params {
-        Params {
-            size_bytes: size,
-            journal_bytes: None,
-            inodes: None,
-            journal: true,
-        }
+        Params { size_bytes: size, journal_bytes: None, inodes: None, journal: true }
     }
 
     fn check_disjoint(l: &Layout) {

@@ -5,9 +5,7 @@
 //! [`crate::pmem::MappedImage::create`] guarantees). With `poison`, every free block is filled
 //! with the stale-data pattern instead.
 
-use super::layout::{
-    Layout, Params, BLOCKS_PER_GROUP, BLOCK_SIZE, DESC_SIZE, FIRST_INO, INODE_SIZE, LPF_BLOCKS,
-};
+use super::layout::{Layout, Params, BLOCKS_PER_GROUP, BLOCK_SIZE, DESC_SIZE, FIRST_INO, INODE_SIZE, LPF_BLOCKS};
 use crate::error::Result;
 use crate::ondisk::checksum::{crc32c_raw, inode_seed};
 use crate::ondisk::dirent::{self, FT_DIR};
@@ -46,11 +44,7 @@ const BS: usize = BLOCK_SIZE as usize;
 
 /// Format `dev` (which must read as zeros and be at least the layout's size).
 /// `progress(done, total)` is called while free blocks are poisoned.
-pub fn mkfs(
-    dev: &mut dyn Device,
-    opts: &MkfsOptions,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<MkfsReport> {
+pub fn mkfs(dev: &mut dyn Device, opts: &MkfsOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<MkfsReport> {
     let layout = Layout::compute(&opts.params)?;
     let prev = dev.set_tag("mkfs");
     let r = write_all(dev, opts, &layout, progress);
@@ -73,8 +67,7 @@ fn write_all(
     let it0 = l.groups[0].inode_table;
     let mut table = vec![0u8; (FIRST_INO as usize) * usize::from(INODE_SIZE)];
     for ino in 1..=FIRST_INO {
-        let slot = &mut table
-            [(ino as usize - 1) * usize::from(INODE_SIZE)..ino as usize * usize::from(INODE_SIZE)];
+        let slot = &mut table[(ino as usize - 1) * usize::from(INODE_SIZE)..ino as usize * usize::from(INODE_SIZE)];
         let node = match ino {
             ROOT_INO => Some(dir_inode(opts.time, 0o755, 3, 1, l.root_block)),
             LOST_FOUND_INO => Some(dir_inode(opts.time, 0o700, 2, LPF_BLOCKS, l.lpf_start)),
@@ -104,15 +97,7 @@ fn write_all(
     dirent::write_at(&mut buf, 0, ROOT_INO, 12, FT_DIR, b".", BLOCK_SIZE);
     dirent::write_at(&mut buf, 12, ROOT_INO, 12, FT_DIR, b"..", BLOCK_SIZE);
     let rest = (BS - 24 - dirent::TAIL_SIZE) as u32;
-    dirent::write_at(
-        &mut buf,
-        24,
-        LOST_FOUND_INO,
-        rest,
-        FT_DIR,
-        b"lost+found",
-        BLOCK_SIZE,
-    );
+    dirent::write_at(&mut buf, 24, LOST_FOUND_INO, rest, FT_DIR, b"lost+found", BLOCK_SIZE);
     dirent::init_tail(&mut buf);
     dirent::set_tail_checksum(&mut buf, root_seed);
     dev.store(l.root_block * BS as u64, &buf)?;
@@ -121,25 +106,9 @@ fn write_all(
         buf.fill(0);
         if i == 0 {
             dirent::write_at(&mut buf, 0, LOST_FOUND_INO, 12, FT_DIR, b".", BLOCK_SIZE);
-            dirent::write_at(
-                &mut buf,
-                12,
-                ROOT_INO,
-                (BS - 12 - dirent::TAIL_SIZE) as u32,
-                FT_DIR,
-                b"..",
-                BLOCK_SIZE,
-            );
+            dirent::write_at(&mut buf, 12, ROOT_INO, (BS - 12 - dirent::TAIL_SIZE) as u32, FT_DIR, b"..", BLOCK_SIZE);
         } else {
-            dirent::write_at(
-                &mut buf,
-                0,
-                0,
-                (BS - dirent::TAIL_SIZE) as u32,
-                0,
-                b"",
-                BLOCK_SIZE,
-            );
+            dirent::write_at(&mut buf, 0, 0, (BS - dirent::TAIL_SIZE) as u32, 0, b"", BLOCK_SIZE);
         }
         dirent::init_tail(&mut buf);
         dirent::set_tail_checksum(&mut buf, lpf_seed);
@@ -158,20 +127,9 @@ fn write_all(
         if let Some(leaf) = l.journal_leaf {
             buf.fill(0);
             let max = extent::block_capacity(BLOCK_SIZE);
-            Header {
-                entries: l.journal.len() as u16,
-                max,
-                depth: 0,
-                generation: 0,
-            }
-            .encode_into(&mut buf);
+            Header { entries: l.journal.len() as u16, max, depth: 0, generation: 0 }.encode_into(&mut buf);
             for (i, (lg, r)) in l.journal.iter().enumerate() {
-                let e = Extent {
-                    logical: *lg,
-                    len: r.len as u32,
-                    physical: r.start,
-                    unwritten: false,
-                };
+                let e = Extent { logical: *lg, len: r.len as u32, physical: r.start, unwritten: false };
                 e.encode_into(&mut buf[extent::entry_offset(i)..]);
             }
             extent::set_block_checksum(&mut buf, inode_seed(seed, JOURNAL_INO, 0), max);
@@ -191,11 +149,7 @@ fn write_all(
                 }
                 let s = r.start.max(pl.first_block);
                 let e = r.end().min(gend);
-                set_bits(
-                    &mut buf,
-                    (s - pl.first_block) as usize,
-                    (e - pl.first_block) as usize,
-                );
+                set_bits(&mut buf, (s - pl.first_block) as usize, (e - pl.first_block) as usize);
                 if r.end() <= gend {
                     ranges.next();
                 } else {
@@ -205,10 +159,7 @@ fn write_all(
             set_bits(&mut buf, pl.blocks as usize, 8 * BS);
             dev.store(pl.block_bitmap * BS as u64, &buf)?;
         } else {
-            while ranges
-                .peek()
-                .is_some_and(|r| r.end() <= pl.first_block + pl.blocks)
-            {
+            while ranges.peek().is_some_and(|r| r.end() <= pl.first_block + pl.blocks) {
                 ranges.next();
             }
         }
@@ -230,11 +181,7 @@ fn write_all(
         let mut s = sb.clone();
         s.f.s_block_group_nr = g as u16;
         let bytes = s.encode();
-        let off = if g == 0 {
-            superblock::OFFSET
-        } else {
-            pl.first_block * BS as u64
-        };
+        let off = if g == 0 { superblock::OFFSET } else { pl.first_block * BS as u64 };
         dev.store(off, &bytes)?;
         dev.store((pl.first_block + 1) * BS as u64, &gdt)?;
     }
@@ -326,13 +273,8 @@ fn build_superblock(opts: &MkfsOptions, l: &Layout) -> Superblock {
     f.s_rev_level = 1;
     f.s_first_ino = FIRST_INO;
     f.s_inode_size = INODE_SIZE;
-    f.s_feature_compat = if opts.params.journal {
-        compat::HAS_JOURNAL
-    } else {
-        0
-    };
-    f.s_feature_incompat =
-        incompat::FILETYPE | incompat::EXTENTS | incompat::BIT64 | incompat::FLEX_BG;
+    f.s_feature_compat = if opts.params.journal { compat::HAS_JOURNAL } else { 0 };
+    f.s_feature_incompat = incompat::FILETYPE | incompat::EXTENTS | incompat::BIT64 | incompat::FLEX_BG;
     f.s_feature_ro_compat = ro_compat::SPARSE_SUPER
         | ro_compat::LARGE_FILE
         | ro_compat::DIR_NLINK
@@ -382,15 +324,7 @@ fn dir_inode(time: u64, perm: u16, links: u16, blocks: u64, start: u64) -> Inode
     n.set_blocks_512(blocks * (BS as u64 / 512));
     n.set_times(time);
     n.f.i_flags = inode::FL_EXTENTS;
-    write_root(
-        &mut n.f.i_block,
-        &[Extent {
-            logical: 0,
-            len: blocks as u32,
-            physical: start,
-            unwritten: false,
-        }],
-    );
+    write_root(&mut n.f.i_block, &[Extent { logical: 0, len: blocks as u32, physical: start, unwritten: false }]);
     n
 }
 
@@ -407,41 +341,20 @@ fn journal_inode(time: u64, l: &Layout) -> Inode {
             let ext: Vec<Extent> = l
                 .journal
                 .iter()
-                .map(|(lg, r)| Extent {
-                    logical: *lg,
-                    len: r.len as u32,
-                    physical: r.start,
-                    unwritten: false,
-                })
+                .map(|(lg, r)| Extent { logical: *lg, len: r.len as u32, physical: r.start, unwritten: false })
                 .collect();
             write_root(&mut n.f.i_block, &ext);
         }
         Some(leaf) => {
-            Header {
-                entries: 1,
-                max: extent::ROOT_CAPACITY,
-                depth: 1,
-                generation: 0,
-            }
-            .encode_into(&mut n.f.i_block);
-            Index {
-                logical: 0,
-                child: leaf,
-            }
-            .encode_into(&mut n.f.i_block[extent::entry_offset(0)..]);
+            Header { entries: 1, max: extent::ROOT_CAPACITY, depth: 1, generation: 0 }.encode_into(&mut n.f.i_block);
+            Index { logical: 0, child: leaf }.encode_into(&mut n.f.i_block[extent::entry_offset(0)..]);
         }
     }
     n
 }
 
 fn write_root(i_block: &mut [u8; 60], ext: &[Extent]) {
-    Header {
-        entries: ext.len() as u16,
-        max: extent::ROOT_CAPACITY,
-        depth: 0,
-        generation: 0,
-    }
-    .encode_into(i_block);
+    Header { entries: ext.len() as u16, max: extent::ROOT_CAPACITY, depth: 0, generation: 0 }.encode_into(i_block);
     for (i, e) in ext.iter().enumerate() {
         e.encode_into(&mut i_block[extent::entry_offset(i)..]);
     }

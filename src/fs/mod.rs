@@ -8,6 +8,7 @@ pub mod file;
 pub mod image;
 pub mod layout;
 pub mod mkfs;
+pub mod mount;
 pub mod stale;
 
 pub use image::{Fs, Handle};

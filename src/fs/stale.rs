@@ -36,13 +36,7 @@ impl<D: Device> Fs<D> {
                 let phys = e.physical + (l - u64::from(e.logical));
                 let b = self.block(phys)?;
                 if let Some((offset, pattern_block)) = poison::find(&b) {
-                    hits.push(StaleHit {
-                        inode: ino,
-                        logical: l,
-                        physical: phys,
-                        offset,
-                        pattern_block,
-                    });
+                    hits.push(StaleHit { inode: ino, logical: l, physical: phys, offset, pattern_block });
                 }
             }
         }

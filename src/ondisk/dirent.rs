@@ -65,35 +65,17 @@ pub fn parse_at(block: &[u8], off: usize, block_size: u32) -> Result<DirEntry<'_
     let rec_len = rec_len_from_disk(le::u16(block, off + 4), block_size);
     let name_len = usize::from(block[off + 6]);
     let file_type = block[off + 7];
-    if rec_len < HEADER_SIZE as u32
-        || !rec_len.is_multiple_of(4)
-        || off + rec_len as usize > block.len()
-    {
+    if rec_len < HEADER_SIZE as u32 || !rec_len.is_multiple_of(4) || off + rec_len as usize > block.len() {
         return bad(format!("rec_len {rec_len} at offset {off}"));
     }
     if HEADER_SIZE + name_len > rec_len as usize {
-        return bad(format!(
-            "name_len {name_len} does not fit rec_len {rec_len} at offset {off}"
-        ));
+        return bad(format!("name_len {name_len} does not fit rec_len {rec_len} at offset {off}"));
     }
-    Ok(DirEntry {
-        inode,
-        rec_len,
-        file_type,
-        name: &block[off + HEADER_SIZE..off + HEADER_SIZE + name_len],
-    })
+    Ok(DirEntry { inode, rec_len, file_type, name: &block[off + HEADER_SIZE..off + HEADER_SIZE + name_len] })
 }
 
 /// Write an entry at `off`.
-pub fn write_at(
-    block: &mut [u8],
-    off: usize,
-    inode: u32,
-    rec_len: u32,
-    file_type: u8,
-    name: &[u8],
-    block_size: u32,
-) {
+pub fn write_at(block: &mut [u8], off: usize, inode: u32, rec_len: u32, file_type: u8, name: &[u8], block_size: u32) {
     assert!(name.len() <= NAME_MAX && HEADER_SIZE + name.len() <= rec_len as usize);
     le::put32(block, off, inode);
     le::put16(block, off + 4, rec_len_to_disk(rec_len, block_size));
@@ -105,10 +87,7 @@ pub fn write_at(
 /// Whether the last 12 bytes of `block` are a checksum tail.
 pub fn has_tail(block: &[u8]) -> bool {
     let t = block.len() - TAIL_SIZE;
-    le::u32(block, t) == 0
-        && le::u16(block, t + 4) == TAIL_SIZE as u16
-        && block[t + 6] == 0
-        && block[t + 7] == TAIL_FT
+    le::u32(block, t) == 0 && le::u16(block, t + 4) == TAIL_SIZE as u16 && block[t + 6] == 0 && block[t + 7] == TAIL_FT
 }
 
 /// Initialize the checksum tail (checksum left for [`set_tail_checksum`]).
@@ -157,15 +136,7 @@ mod tests {
     fn entries_and_tail() {
         let mut b = vec![0u8; 4096];
         write_at(&mut b, 0, 2, 12, FT_DIR, b".", 4096);
-        write_at(
-            &mut b,
-            12,
-            2,
-            4096 - 12 - TAIL_SIZE as u32,
-            FT_DIR,
-            b"..",
-            4096,
-        );
+        write_at(&mut b, 12, 2, 4096 - 12 - TAIL_SIZE as u32, FT_DIR, b"..", 4096);
         init_tail(&mut b);
         set_tail_checksum(&mut b, 77);
         assert!(tail_checksum_ok(&b, 77));
@@ -176,9 +147,6 @@ mod tests {
         b[4] = 3; // rec_len 3: not a multiple of 4
         assert!(parse_at(&b, 0, 4096).is_err());
         assert_eq!(rec_len_for(10), 20);
-        assert_eq!(
-            rec_len_from_disk(rec_len_to_disk(65536, 65536), 65536),
-            65536
-        );
+        assert_eq!(rec_len_from_disk(rec_len_to_disk(65536, 65536), 65536), 65536);
     }
 }

@@ -39,41 +39,21 @@ impl Header {
     /// Parse and validate a node header; `capacity` is how many entries fit where the node is.
     pub fn parse(b: &[u8], capacity: u16) -> Result<Header> {
         if b.len() < HEADER_SIZE {
-            return Err(Error::corrupt(
-                "extent header",
-                format!("node of {} bytes", b.len()),
-            ));
+            return Err(Error::corrupt("extent header", format!("node of {} bytes", b.len())));
         }
         let magic = le::u16(b, 0);
         if magic != MAGIC {
-            return Err(Error::corrupt(
-                "extent header",
-                format!("magic {magic:#06x}, expected {MAGIC:#06x}"),
-            ));
+            return Err(Error::corrupt("extent header", format!("magic {magic:#06x}, expected {MAGIC:#06x}")));
         }
-        let h = Header {
-            entries: le::u16(b, 2),
-            max: le::u16(b, 4),
-            depth: le::u16(b, 6),
-            generation: le::u32(b, 8),
-        };
+        let h = Header { entries: le::u16(b, 2), max: le::u16(b, 4), depth: le::u16(b, 6), generation: le::u32(b, 8) };
         if h.max == 0 || h.max > capacity {
-            return Err(Error::corrupt(
-                "extent header",
-                format!("eh_max {} (expected 1 to {capacity})", h.max),
-            ));
+            return Err(Error::corrupt("extent header", format!("eh_max {} (expected 1 to {capacity})", h.max)));
         }
         if h.entries > h.max {
-            return Err(Error::corrupt(
-                "extent header",
-                format!("eh_entries {} exceeds eh_max {}", h.entries, h.max),
-            ));
+            return Err(Error::corrupt("extent header", format!("eh_entries {} exceeds eh_max {}", h.entries, h.max)));
         }
         if h.depth > MAX_DEPTH {
-            return Err(Error::corrupt(
-                "extent header",
-                format!("eh_depth {} exceeds {MAX_DEPTH}", h.depth),
-            ));
+            return Err(Error::corrupt("extent header", format!("eh_depth {} exceeds {MAX_DEPTH}", h.depth)));
         }
         Ok(h)
     }
@@ -102,35 +82,15 @@ pub struct Extent {
 impl Extent {
     pub fn parse(b: &[u8]) -> Extent {
         let raw_len = u32::from(le::u16(b, 4));
-        let (len, unwritten) = if raw_len > MAX_LEN_WRITTEN {
-            (raw_len - MAX_LEN_WRITTEN, true)
-        } else {
-            (raw_len, false)
-        };
-        Extent {
-            logical: le::u32(b, 0),
-            len,
-            physical: lohi(le::u32(b, 8), u32::from(le::u16(b, 6))),
-            unwritten,
-        }
+        let (len, unwritten) =
+            if raw_len > MAX_LEN_WRITTEN { (raw_len - MAX_LEN_WRITTEN, true) } else { (raw_len, false) };
+        Extent { logical: le::u32(b, 0), len, physical: lohi(le::u32(b, 8), u32::from(le::u16(b, 6))), unwritten }
     }
 
     /// Encode; the length must be valid for the kind (a programming error otherwise).
     pub fn encode_into(&self, b: &mut [u8]) {
-        assert!(
-            self.len >= 1
-                && self.len
-                    <= if self.unwritten {
-                        MAX_LEN_UNWRITTEN
-                    } else {
-                        MAX_LEN_WRITTEN
-                    }
-        );
-        let raw_len = if self.unwritten {
-            self.len + MAX_LEN_WRITTEN
-        } else {
-            self.len
-        };
+        assert!(self.len >= 1 && self.len <= if self.unwritten { MAX_LEN_UNWRITTEN } else { MAX_LEN_WRITTEN });
+        let raw_len = if self.unwritten { self.len + MAX_LEN_WRITTEN } else { self.len };
         le::put32(b, 0, self.logical);
         le::put16(b, 4, raw_len as u16);
         le::put16(b, 6, (self.physical >> 32) as u16);
@@ -154,10 +114,7 @@ pub struct Index {
 
 impl Index {
     pub fn parse(b: &[u8]) -> Index {
-        Index {
-            logical: le::u32(b, 0),
-            child: lohi(le::u32(b, 4), u32::from(le::u16(b, 8))),
-        }
+        Index { logical: le::u32(b, 0), child: lohi(le::u32(b, 4), u32::from(le::u16(b, 8))) }
     }
     pub fn encode_into(&self, b: &mut [u8]) {
         le::put32(b, 0, self.logical);
@@ -202,80 +159,30 @@ mod tests {
     #[test]
     fn extent_round_trip_and_unwritten_encoding() {
         for e in [
-            Extent {
-                logical: 0,
-                len: 1,
-                physical: 4241,
-                unwritten: false,
-            },
-            Extent {
-                logical: 7,
-                len: 32768,
-                physical: 0xFFFF_0000_1234,
-                unwritten: false,
-            },
-            Extent {
-                logical: 9,
-                len: 32767,
-                physical: 5,
-                unwritten: true,
-            },
-            Extent {
-                logical: 9,
-                len: 1,
-                physical: 5,
-                unwritten: true,
-            },
+            Extent { logical: 0, len: 1, physical: 4241, unwritten: false },
+            Extent { logical: 7, len: 32768, physical: 0xFFFF_0000_1234, unwritten: false },
+            Extent { logical: 9, len: 32767, physical: 5, unwritten: true },
+            Extent { logical: 9, len: 1, physical: 5, unwritten: true },
         ] {
             let mut b = [0u8; 12];
             e.encode_into(&mut b);
             assert_eq!(Extent::parse(&b), e);
         }
         let mut b = [0u8; 12];
-        Extent {
-            logical: 0,
-            len: 1,
-            physical: 0,
-            unwritten: true,
-        }
-        .encode_into(&mut b);
+        Extent { logical: 0, len: 1, physical: 0, unwritten: true }.encode_into(&mut b);
         assert_eq!(le::u16(&b, 4), 32769);
     }
 
     #[test]
     fn header_validation() {
         let mut b = [0u8; 12];
-        Header {
-            entries: 1,
-            max: 4,
-            depth: 0,
-            generation: 0,
-        }
-        .encode_into(&mut b);
+        Header { entries: 1, max: 4, depth: 0, generation: 0 }.encode_into(&mut b);
         assert!(Header::parse(&b, ROOT_CAPACITY).is_ok());
-        Header {
-            entries: 5,
-            max: 4,
-            depth: 0,
-            generation: 0,
-        }
-        .encode_into(&mut b);
+        Header { entries: 5, max: 4, depth: 0, generation: 0 }.encode_into(&mut b);
         assert!(Header::parse(&b, ROOT_CAPACITY).is_err());
-        Header {
-            entries: 1,
-            max: 5,
-            depth: 0,
-            generation: 0,
-        }
-        .encode_into(&mut b);
+        Header { entries: 1, max: 5, depth: 0, generation: 0 }.encode_into(&mut b);
         assert!(Header::parse(&b, ROOT_CAPACITY).is_err());
-        Header {
-            entries: 1,
-            max: 4,
-            depth: 6,
-            generation: 0,
-        }
-        .encode_into(&mut b);
+        Header { entries: 1, max: 4, depth: 6, generation: 0 }.encode_into(&mut b);
         assert!(Header::parse(&b, ROOT_CAPACITY).is_err());
         b[0] = 0;
         assert!(Header::parse(&b, ROOT_CAPACITY).is_err());
@@ -284,10 +191,7 @@ mod tests {
 
     #[test]
     fn index_round_trip() {
-        let i = Index {
-            logical: 100,
-            child: 0x1_0000_0002,
-        };
+        let i = Index { logical: 100, child: 0x1_0000_0002 };
         let mut b = [0u8; 12];
         i.encode_into(&mut b);
         assert_eq!(Index::parse(&b), i);

@@ -127,11 +127,7 @@ pub fn name(kind: Kind, bit: u32) -> String {
 /// All set features in dumpe2fs order: compat, incompat, ro_compat, each by ascending bit.
 pub fn names(compat: u32, incompat: u32, ro_compat: u32) -> Vec<String> {
     let mut out = Vec::new();
-    for (kind, word) in [
-        (Kind::Compat, compat),
-        (Kind::Incompat, incompat),
-        (Kind::RoCompat, ro_compat),
-    ] {
+    for (kind, word) in [(Kind::Compat, compat), (Kind::Incompat, incompat), (Kind::RoCompat, ro_compat)] {
         for i in 0..32 {
             let bit = 1u32 << i;
             if word & bit != 0 {
@@ -178,11 +174,7 @@ fn refuse(kind: Kind, word: u32, why: &str) -> Result<()> {
 pub fn check_readable(incompat: u32, ro_compat: u32) -> Result<()> {
     let bad = incompat & !INCOMPAT_READ;
     if bad != 0 {
-        return refuse(
-            Kind::Incompat,
-            bad,
-            "incompatible feature e4dax cannot read",
-        );
+        return refuse(Kind::Incompat, bad, "incompatible feature e4dax cannot read");
     }
     let bad = ro_compat & RO_COMPAT_UNREADABLE;
     if bad != 0 {
@@ -249,11 +241,8 @@ pub mod jbd2 {
     }
 
     /// Incompatible journal features e4dax can replay.
-    pub const INCOMPAT_KNOWN: u32 = INCOMPAT_REVOKE
-        | INCOMPAT_64BIT
-        | INCOMPAT_ASYNC_COMMIT
-        | INCOMPAT_CSUM_V2
-        | INCOMPAT_CSUM_V3;
+    pub const INCOMPAT_KNOWN: u32 =
+        INCOMPAT_REVOKE | INCOMPAT_64BIT | INCOMPAT_ASYNC_COMMIT | INCOMPAT_CSUM_V2 | INCOMPAT_CSUM_V3;
 }
 
 #[cfg(test)]

@@ -74,11 +74,7 @@ impl GroupDesc {
     /// Decode a descriptor of `b.len()` bytes (32, or 64 and more).
     pub fn parse(b: &[u8]) -> Self {
         let lo = Fields::read(b);
-        let hi = if b.len() >= SIZE_64 {
-            FieldsHi::read(b)
-        } else {
-            FieldsHi::read(&[0u8; SIZE_64])
-        };
+        let hi = if b.len() >= SIZE_64 { FieldsHi::read(b) } else { FieldsHi::read(&[0u8; SIZE_64]) };
         let wide = |l: u16, h: u16| u32::from(l) | (u32::from(h) << 16);
         GroupDesc {
             block_bitmap: lohi(lo.bg_block_bitmap_lo, hi.bg_block_bitmap_hi),
@@ -226,12 +222,7 @@ mod tests {
 
     #[test]
     fn round_trip_32_drops_hi() {
-        let d = GroupDesc {
-            block_bitmap: 5,
-            inode_table: 7,
-            free_blocks: 100,
-            ..Default::default()
-        };
+        let d = GroupDesc { block_bitmap: 5, inode_table: 7, free_blocks: 100, ..Default::default() };
         let mut b = [0u8; 32];
         d.encode_into(&mut b);
         assert_eq!(GroupDesc::parse(&b), d);
@@ -239,11 +230,7 @@ mod tests {
 
     #[test]
     fn checksum_ignores_stored_field() {
-        let d = GroupDesc {
-            block_bitmap: 5,
-            inode_table: 7,
-            ..Default::default()
-        };
+        let d = GroupDesc { block_bitmap: 5, inode_table: 7, ..Default::default() };
         let cs = Csum::Crc32c { seed: 0x1234 };
         let mut a = [0u8; 64];
         encode_checksummed(&d, 3, cs, &mut a);

@@ -127,11 +127,7 @@ impl Superblock {
         if sb.has_metadata_csum() {
             let computed = Self::checksum_of(&sb.raw[..]);
             if computed != sb.f.s_checksum {
-                return Err(Error::Checksum {
-                    what: "superblock".into(),
-                    stored: sb.f.s_checksum,
-                    computed,
-                });
+                return Err(Error::Checksum { what: "superblock".into(), stored: sb.f.s_checksum, computed });
             }
         }
         Ok(sb)
@@ -150,20 +146,14 @@ impl Superblock {
         raw.copy_from_slice(&b[..SIZE]);
         let f = Fields::read(&raw[..]);
         if f.s_magic != MAGIC {
-            return Err(Error::NotExt4(format!(
-                "bad superblock magic {:#06x} (expected {MAGIC:#06x})",
-                f.s_magic
-            )));
+            return Err(Error::NotExt4(format!("bad superblock magic {:#06x} (expected {MAGIC:#06x})", f.s_magic)));
         }
         Ok(Superblock { f, raw })
     }
 
     /// A superblock from fields alone (mkfs).
     pub fn from_fields(f: Fields) -> Self {
-        Superblock {
-            f,
-            raw: Box::new([0u8; SIZE]),
-        }
+        Superblock { f, raw: Box::new([0u8; SIZE]) }
     }
 
     /// Encode into 1024 bytes, recomputing `s_checksum` when `metadata_csum` is on.
@@ -211,14 +201,8 @@ impl Superblock {
         }
         let bs = self.block_size();
         let bits = 8 * bs;
-        if f.s_blocks_per_group == 0
-            || f.s_blocks_per_group > bits
-            || !f.s_blocks_per_group.is_multiple_of(8)
-        {
-            return bad(format!(
-                "s_blocks_per_group {} (expected a multiple of 8 up to {bits})",
-                f.s_blocks_per_group
-            ));
+        if f.s_blocks_per_group == 0 || f.s_blocks_per_group > bits || !f.s_blocks_per_group.is_multiple_of(8) {
+            return bad(format!("s_blocks_per_group {} (expected a multiple of 8 up to {bits})", f.s_blocks_per_group));
         }
         if f.s_clusters_per_group != f.s_blocks_per_group {
             return bad(format!(
@@ -226,35 +210,22 @@ impl Superblock {
                 f.s_clusters_per_group, f.s_blocks_per_group
             ));
         }
-        if f.s_inodes_per_group == 0
-            || f.s_inodes_per_group > bits
-            || !f.s_inodes_per_group.is_multiple_of(8)
-        {
-            return bad(format!(
-                "s_inodes_per_group {} (expected a multiple of 8 up to {bits})",
-                f.s_inodes_per_group
-            ));
+        if f.s_inodes_per_group == 0 || f.s_inodes_per_group > bits || !f.s_inodes_per_group.is_multiple_of(8) {
+            return bad(format!("s_inodes_per_group {} (expected a multiple of 8 up to {bits})", f.s_inodes_per_group));
         }
         let isz = self.inode_size();
         if isz < GOOD_OLD_INODE_SIZE || !isz.is_power_of_two() || u32::from(isz) > bs {
-            return bad(format!(
-                "s_inode_size {isz} (expected a power of two from 128 to the block size)"
-            ));
+            return bad(format!("s_inode_size {isz} (expected a power of two from 128 to the block size)"));
         }
         if self.has_incompat(incompat::BIT64) {
             let d = f.s_desc_size;
             if !(64..=1024).contains(&d) || !d.is_power_of_two() {
-                return bad(format!(
-                    "s_desc_size {d} (expected a power of two from 64 to 1024)"
-                ));
+                return bad(format!("s_desc_size {d} (expected a power of two from 64 to 1024)"));
             }
         }
         let blocks = self.blocks_count();
         if blocks <= u64::from(f.s_first_data_block) {
-            return bad(format!(
-                "s_blocks_count {blocks} is not above s_first_data_block {}",
-                f.s_first_data_block
-            ));
+            return bad(format!("s_blocks_count {blocks} is not above s_first_data_block {}", f.s_first_data_block));
         }
         if f.s_first_data_block != u32::from(bs == 1024) {
             return bad(format!(
@@ -272,53 +243,31 @@ impl Superblock {
             ));
         }
         if f.s_rev_level >= 1 && f.s_first_ino < 11 {
-            return bad(format!(
-                "s_first_ino {} (expected at least 11)",
-                f.s_first_ino
-            ));
+            return bad(format!("s_first_ino {} (expected at least 11)", f.s_first_ino));
         }
         if u64::from(f.s_first_ino) > u64::from(f.s_inodes_count) {
-            return bad(format!(
-                "s_first_ino {} is past s_inodes_count {}",
-                f.s_first_ino, f.s_inodes_count
-            ));
+            return bad(format!("s_first_ino {} is past s_inodes_count {}", f.s_first_ino, f.s_inodes_count));
         }
         if self.has_metadata_csum() && f.s_checksum_type != CHECKSUM_CRC32C {
-            return bad(format!(
-                "s_checksum_type {} (expected 1, crc32c)",
-                f.s_checksum_type
-            ));
+            return bad(format!("s_checksum_type {} (expected 1, crc32c)", f.s_checksum_type));
         }
         if self.free_blocks_count() > blocks {
-            return bad(format!(
-                "free blocks {} exceed the block count {blocks}",
-                self.free_blocks_count()
-            ));
+            return bad(format!("free blocks {} exceed the block count {blocks}", self.free_blocks_count()));
         }
         if f.s_free_inodes_count > f.s_inodes_count {
-            return bad(format!(
-                "free inodes {} exceed the inode count {}",
-                f.s_free_inodes_count, f.s_inodes_count
-            ));
+            return bad(format!("free inodes {} exceed the inode count {}", f.s_free_inodes_count, f.s_inodes_count));
         }
         if self.has_compat(compat::HAS_JOURNAL)
             && f.s_journal_inum != 0
             && (f.s_journal_inum > f.s_inodes_count || f.s_journal_inum < 1)
         {
-            return bad(format!(
-                "s_journal_inum {} is out of range",
-                f.s_journal_inum
-            ));
+            return bad(format!("s_journal_inum {} is out of range", f.s_journal_inum));
         }
         Ok(())
     }
 
     pub fn block_size(&self) -> u32 {
-        1024u32
-            << self
-                .f
-                .s_log_block_size
-                .min(LOG_BLOCK_SIZE_MAX - LOG_BLOCK_SIZE_MIN)
+        1024u32 << self.f.s_log_block_size.min(LOG_BLOCK_SIZE_MAX - LOG_BLOCK_SIZE_MIN)
     }
     pub fn inode_size(&self) -> u16 {
         if self.f.s_rev_level == 0 {
@@ -338,42 +287,21 @@ impl Superblock {
         }
     }
     pub fn blocks_count(&self) -> u64 {
-        lohi(
-            self.f.s_blocks_count_lo,
-            if self.is_64bit() {
-                self.f.s_blocks_count_hi
-            } else {
-                0
-            },
-        )
+        lohi(self.f.s_blocks_count_lo, if self.is_64bit() { self.f.s_blocks_count_hi } else { 0 })
     }
     pub fn set_blocks_count(&mut self, v: u64) {
         self.f.s_blocks_count_lo = v as u32;
         self.f.s_blocks_count_hi = (v >> 32) as u32;
     }
     pub fn r_blocks_count(&self) -> u64 {
-        lohi(
-            self.f.s_r_blocks_count_lo,
-            if self.is_64bit() {
-                self.f.s_r_blocks_count_hi
-            } else {
-                0
-            },
-        )
+        lohi(self.f.s_r_blocks_count_lo, if self.is_64bit() { self.f.s_r_blocks_count_hi } else { 0 })
     }
     pub fn set_r_blocks_count(&mut self, v: u64) {
         self.f.s_r_blocks_count_lo = v as u32;
         self.f.s_r_blocks_count_hi = (v >> 32) as u32;
     }
     pub fn free_blocks_count(&self) -> u64 {
-        lohi(
-            self.f.s_free_blocks_count_lo,
-            if self.is_64bit() {
-                self.f.s_free_blocks_count_hi
-            } else {
-                0
-            },
-        )
+        lohi(self.f.s_free_blocks_count_lo, if self.is_64bit() { self.f.s_free_blocks_count_hi } else { 0 })
     }
     pub fn set_free_blocks_count(&mut self, v: u64) {
         self.f.s_free_blocks_count_lo = v as u32;
@@ -381,9 +309,7 @@ impl Superblock {
     }
     /// Number of block groups.
     pub fn group_count(&self) -> u64 {
-        let data = self
-            .blocks_count()
-            .saturating_sub(u64::from(self.f.s_first_data_block));
+        let data = self.blocks_count().saturating_sub(u64::from(self.f.s_first_data_block));
         data.div_ceil(u64::from(self.f.s_blocks_per_group.max(1)))
     }
     /// Group descriptors per block.
@@ -396,8 +322,7 @@ impl Superblock {
     }
     /// Blocks of one group's inode table.
     pub fn inode_table_blocks(&self) -> u64 {
-        (u64::from(self.f.s_inodes_per_group) * u64::from(self.inode_size()))
-            .div_ceil(u64::from(self.block_size()))
+        (u64::from(self.f.s_inodes_per_group) * u64::from(self.inode_size())).div_ceil(u64::from(self.block_size()))
     }
     pub fn has_compat(&self, bit: u32) -> bool {
         self.f.s_feature_compat & bit != 0
@@ -434,11 +359,7 @@ impl Superblock {
     }
     /// Feature names as dumpe2fs prints them.
     pub fn feature_names(&self) -> Vec<String> {
-        features::names(
-            self.f.s_feature_compat,
-            self.f.s_feature_incompat,
-            self.f.s_feature_ro_compat,
-        )
+        features::names(self.f.s_feature_compat, self.f.s_feature_incompat, self.f.s_feature_ro_compat)
     }
     /// Volume label, up to the first NUL.
     pub fn volume_name(&self) -> String {
@@ -467,8 +388,7 @@ impl Superblock {
     /// Number of blocks in group `g` (the last one may be short).
     pub fn group_block_count(&self, g: u64) -> u64 {
         let first = self.group_first_block(g);
-        (self.blocks_count() - first.min(self.blocks_count()))
-            .min(u64::from(self.f.s_blocks_per_group))
+        (self.blocks_count() - first.min(self.blocks_count())).min(u64::from(self.f.s_blocks_per_group))
     }
 }
 
@@ -511,11 +431,8 @@ pub fn format_uuid(u: &[u8; 16]) -> String {
 pub fn parse_uuid(s: &str) -> Result<[u8; 16]> {
     let hex: String = s.chars().filter(|&c| c != '-').collect();
     let groups: Vec<usize> = s.split('-').map(str::len).collect();
-    if hex.len() != 32 || groups != [8, 4, 4, 4, 12] || !hex.chars().all(|c| c.is_ascii_hexdigit())
-    {
-        return Err(Error::Invalid(format!(
-            "invalid UUID '{s}' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
-        )));
+    if hex.len() != 32 || groups != [8, 4, 4, 4, 12] || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::Invalid(format!("invalid UUID '{s}' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")));
     }
     let mut u = [0u8; 16];
     for (i, b) in u.iter_mut().enumerate() {
@@ -549,13 +466,7 @@ mod tests {
 
     #[test]
     fn not_ext4() {
-        assert!(matches!(
-            Superblock::parse(&[0u8; SIZE]),
-            Err(Error::NotExt4(_))
-        ));
-        assert!(matches!(
-            Superblock::parse(&[0u8; 10]),
-            Err(Error::Truncated { .. })
-        ));
+        assert!(matches!(Superblock::parse(&[0u8; SIZE]), Err(Error::NotExt4(_))));
+        assert!(matches!(Superblock::parse(&[0u8; 10]), Err(Error::Truncated { .. })));
     }
 }

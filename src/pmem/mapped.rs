@@ -35,17 +35,11 @@ impl MappedImage {
     /// [`Error::Empty`].
     pub fn open(path: impl AsRef<Path>, writable: bool) -> Result<Self, Error> {
         let path = path.as_ref();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(writable)
-            .open(path)
-            .map_err(|e| io_error(path, e))?;
+        let file = OpenOptions::new().read(true).write(writable).open(path).map_err(|e| io_error(path, e))?;
         lock(&file, path, writable)?;
         let len = file.metadata().map_err(|e| io_error(path, e))?.len();
         if len == 0 {
-            return Err(Error::Empty {
-                path: path.to_path_buf(),
-            });
+            return Err(Error::Empty { path: path.to_path_buf() });
         }
         Self::map(path, file, len, writable)
     }
@@ -60,9 +54,7 @@ impl MappedImage {
     pub fn create(path: impl AsRef<Path>, size_bytes: u64, force: bool) -> Result<Self, Error> {
         let path = path.as_ref();
         if size_bytes == 0 {
-            return Err(Error::Empty {
-                path: path.to_path_buf(),
-            });
+            return Err(Error::Empty { path: path.to_path_buf() });
         }
         let (file, created) = open_or_create(path)?;
         lock(&file, path, true)?;
@@ -78,9 +70,7 @@ impl MappedImage {
     fn size_and_map(path: &Path, file: File, size_bytes: u64, force: bool) -> Result<Self, Error> {
         let existing_len = file.metadata().map_err(|e| io_error(path, e))?.len();
         if existing_len != 0 && !force {
-            return Err(Error::Exists {
-                path: path.to_path_buf(),
-            });
+            return Err(Error::Exists { path: path.to_path_buf() });
         }
         // Truncate to zero first so every old block is released and the image is one hole.
         file.set_len(0).map_err(|e| io_error(path, e))?;
@@ -109,13 +99,7 @@ impl MappedImage {
             }
         }
         .map_err(|e| io_error(path, e))?;
-        Ok(MappedImage {
-            path: path.to_path_buf(),
-            map,
-            len,
-            tag: DEFAULT_TAG,
-            _file: file,
-        })
+        Ok(MappedImage { path: path.to_path_buf(), map, len, tag: DEFAULT_TAG, _file: file })
     }
 
     /// The image file's path.
@@ -211,33 +195,23 @@ fn open_or_create(path: &Path) -> Result<(File, bool), Error> {
     options.read(true).write(true);
     match options.clone().create_new(true).open(path) {
         Ok(file) => Ok((file, true)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => options
-            .open(path)
-            .map(|file| (file, false))
-            .map_err(|e| io_error(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            options.open(path).map(|file| (file, false)).map_err(|e| io_error(path, e))
+        }
         Err(e) => Err(io_error(path, e)),
     }
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    Error::Io { path: path.to_path_buf(), source }
 }
 
 /// Take an exclusive (`writable`) or shared lock without blocking.
 fn lock(file: &File, path: &Path, writable: bool) -> Result<(), Error> {
-    let result = if writable {
-        file.try_lock()
-    } else {
-        file.try_lock_shared()
-    };
+    let result = if writable { file.try_lock() } else { file.try_lock_shared() };
     match result {
         Ok(()) => Ok(()),
-        Err(TryLockError::WouldBlock) => Err(Error::InUse {
-            path: path.to_path_buf(),
-        }),
+        Err(TryLockError::WouldBlock) => Err(Error::InUse { path: path.to_path_buf() }),
         Err(TryLockError::Error(e)) => Err(io_error(path, e)),
     }
 }
@@ -255,10 +229,7 @@ mod tests {
     }
 
     fn assert_out_of_range<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
-        assert!(
-            matches!(result, Err(Error::OutOfRange { .. })),
-            "{what}: {result:?}"
-        );
+        assert!(matches!(result, Err(Error::OutOfRange { .. })), "{what}: {result:?}");
     }
 
     #[test]
@@ -297,10 +268,7 @@ mod tests {
 
         let image = MappedImage::create(&path, 1 << 20, true).unwrap();
         assert_eq!(image.len(), 1 << 20);
-        assert!(
-            image.as_slice().iter().all(|&b| b == 0),
-            "force must zero the old contents"
-        );
+        assert!(image.as_slice().iter().all(|&b| b == 0), "force must zero the old contents");
     }
 
     #[test]
@@ -309,14 +277,8 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         assert_eq!(MappedImage::create(&path, 4096, false).unwrap().len(), 4096);
         let (_dir2, other) = scratch();
-        assert!(matches!(
-            MappedImage::create(&other, 0, true),
-            Err(Error::Empty { .. })
-        ));
-        assert!(
-            !other.exists(),
-            "a refused zero size must not create the file"
-        );
+        assert!(matches!(MappedImage::create(&other, 0, true), Err(Error::Empty { .. })));
+        assert!(!other.exists(), "a refused zero size must not create the file");
     }
 
     #[test]
@@ -327,42 +289,24 @@ mod tests {
         assert!(!path.exists(), "a failed create left {path:?} behind");
         std::fs::write(&path, b"").unwrap();
         assert!(MappedImage::create(&path, u64::MAX, false).is_err());
-        assert!(
-            path.exists(),
-            "a failed create removed a file it did not create"
-        );
+        assert!(path.exists(), "a failed create removed a file it did not create");
     }
 
     #[test]
     fn open_refuses_empty_and_missing_files() {
         let (_dir, path) = scratch();
-        assert!(matches!(
-            MappedImage::open(&path, false),
-            Err(Error::Io { .. })
-        ));
+        assert!(matches!(MappedImage::open(&path, false), Err(Error::Io { .. })));
         std::fs::write(&path, b"").unwrap();
-        assert!(matches!(
-            MappedImage::open(&path, false),
-            Err(Error::Empty { .. })
-        ));
-        assert!(matches!(
-            MappedImage::open(&path, true),
-            Err(Error::Empty { .. })
-        ));
+        assert!(matches!(MappedImage::open(&path, false), Err(Error::Empty { .. })));
+        assert!(matches!(MappedImage::open(&path, true), Err(Error::Empty { .. })));
     }
 
     #[test]
     fn second_writer_is_refused_in_use() {
         let (_dir, path) = scratch();
         let writer = MappedImage::create(&path, 4096, false).unwrap();
-        assert!(matches!(
-            MappedImage::open(&path, true),
-            Err(Error::InUse { .. })
-        ));
-        assert!(matches!(
-            MappedImage::create(&path, 4096, true),
-            Err(Error::InUse { .. })
-        ));
+        assert!(matches!(MappedImage::open(&path, true), Err(Error::InUse { .. })));
+        assert!(matches!(MappedImage::create(&path, 4096, true), Err(Error::InUse { .. })));
         drop(writer);
         MappedImage::open(&path, true).unwrap();
     }
@@ -373,9 +317,7 @@ mod tests {
         let writer = MappedImage::create(&path, 4096, false).unwrap();
         let err = MappedImage::open(&path, false).unwrap_err();
         assert!(matches!(err, Error::InUse { .. }), "{err:?}");
-        assert!(err
-            .to_string()
-            .ends_with("image is in use by another process"));
+        assert!(err.to_string().ends_with("image is in use by another process"));
         drop(writer);
         MappedImage::open(&path, false).unwrap();
     }
@@ -386,10 +328,7 @@ mod tests {
         drop(MappedImage::create(&path, 4096, false).unwrap());
         let first = MappedImage::open(&path, false).unwrap();
         let second = MappedImage::open(&path, false).unwrap();
-        assert!(matches!(
-            MappedImage::open(&path, true),
-            Err(Error::InUse { .. })
-        ));
+        assert!(matches!(MappedImage::open(&path, true), Err(Error::InUse { .. })));
         drop((first, second));
         MappedImage::open(&path, true).unwrap();
     }
@@ -402,19 +341,12 @@ mod tests {
         assert_eq!(image.len(), 2 * TIB);
         let far = 2 * TIB - 4096;
         assert!(image.view(far, 4096).unwrap().iter().all(|&b| b == 0));
-        assert!(image
-            .view(TIB + 12345, 100)
-            .unwrap()
-            .iter()
-            .all(|&b| b == 0));
+        assert!(image.view(TIB + 12345, 100).unwrap().iter().all(|&b| b == 0));
         image.store(far, b"end").unwrap();
         image.sync().unwrap();
         assert_eq!(image.view(far, 3).unwrap().as_ref(), b"end");
         let allocated_bytes = std::fs::metadata(&path).unwrap().blocks() * 512;
-        assert!(
-            allocated_bytes < 1 << 20,
-            "not sparse: {allocated_bytes} bytes allocated"
-        );
+        assert!(allocated_bytes < 1 << 20, "not sparse: {allocated_bytes} bytes allocated");
     }
 
     #[test]
@@ -424,14 +356,8 @@ mod tests {
         let size = 16 * TIB - 4096;
         let mut image = MappedImage::create(&path, size, false).unwrap();
         image.store(size - 8, &[0xff; 8]).unwrap();
-        assert_eq!(
-            image.view(size - 9, 9).unwrap().as_ref(),
-            &[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
-        );
-        assert!(matches!(
-            image.store(size - 7, &[0; 8]),
-            Err(Error::OutOfRange { .. })
-        ));
+        assert_eq!(image.view(size - 9, 9).unwrap().as_ref(), &[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert!(matches!(image.store(size - 7, &[0; 8]), Err(Error::OutOfRange { .. })));
     }
 
     #[test]
@@ -455,10 +381,7 @@ mod tests {
         assert!(image.view(size, 0).unwrap().is_empty());
         image.store(size, &[]).unwrap();
         image.flush(0, size).unwrap();
-        assert!(
-            image.as_slice().iter().all(|&b| b == 0),
-            "a refused store wrote something"
-        );
+        assert!(image.as_slice().iter().all(|&b| b == 0), "a refused store wrote something");
     }
 
     #[test]
@@ -468,10 +391,7 @@ mod tests {
         let mut image = MappedImage::open(&path, false).unwrap();
         assert!(matches!(image.store(0, &[1]), Err(Error::ReadOnly)));
         assert!(matches!(image.store_nt(0, &[1]), Err(Error::ReadOnly)));
-        assert!(matches!(
-            image.store(4096, &[1]),
-            Err(Error::OutOfRange { .. })
-        ));
+        assert!(matches!(image.store(4096, &[1]), Err(Error::OutOfRange { .. })));
         image.flush(0, 64).unwrap();
         image.fence().unwrap();
         image.sync().unwrap();

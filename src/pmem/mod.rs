@@ -215,10 +215,7 @@ impl<D: Device + ?Sized> Device for Box<D> {
 /// range. Never panics: overflow and ranges beyond the address space are `OutOfRange`.
 pub(crate) fn check_range(off: u64, len: u64, size: u64) -> Result<Range<usize>, Error> {
     let out_of_range = || Error::OutOfRange { off, len, size };
-    let end = off
-        .checked_add(len)
-        .filter(|&end| end <= size)
-        .ok_or_else(out_of_range)?;
+    let end = off.checked_add(len).filter(|&end| end <= size).ok_or_else(out_of_range)?;
     let start = usize::try_from(off).map_err(|_| out_of_range())?;
     let end = usize::try_from(end).map_err(|_| out_of_range())?;
     Ok(start..end)
@@ -242,20 +239,9 @@ mod tests {
 
     #[test]
     fn check_range_rejects_overflow_and_past_end() {
-        for (off, len) in [
-            (10, 1),
-            (11, 0),
-            (9, 2),
-            (u64::MAX, 1),
-            (u64::MAX, 0),
-            (1, u64::MAX),
-        ] {
+        for (off, len) in [(10, 1), (11, 0), (9, 2), (u64::MAX, 1), (u64::MAX, 0), (1, u64::MAX)] {
             match check_range(off, len, 10) {
-                Err(Error::OutOfRange {
-                    off: o,
-                    len: l,
-                    size: 10,
-                }) => assert_eq!((o, l), (off, len)),
+                Err(Error::OutOfRange { off: o, len: l, size: 10 }) => assert_eq!((o, l), (off, len)),
                 other => panic!("({off}, {len}): expected OutOfRange, got {other:?}"),
             }
         }
@@ -275,20 +261,10 @@ mod tests {
     #[test]
     fn error_display_is_one_short_line() {
         let errors = [
-            Error::InUse {
-                path: "a.img".into(),
-            },
-            Error::Exists {
-                path: "a.img".into(),
-            },
-            Error::Empty {
-                path: "a.img".into(),
-            },
-            Error::OutOfRange {
-                off: 1,
-                len: 2,
-                size: 3,
-            },
+            Error::InUse { path: "a.img".into() },
+            Error::Exists { path: "a.img".into() },
+            Error::Empty { path: "a.img".into() },
+            Error::OutOfRange { off: 1, len: 2, size: 3 },
             Error::ReadOnly,
             Error::TooLarge { len_bytes: 1 << 44 },
         ];
@@ -296,18 +272,9 @@ mod tests {
             let text = e.to_string();
             assert!(!text.contains('\n') && text.len() < 100, "{text}");
         }
+        assert_eq!(Error::InUse { path: "a.img".into() }.to_string(), "a.img: image is in use by another process");
         assert_eq!(
-            Error::InUse {
-                path: "a.img".into()
-            }
-            .to_string(),
-            "a.img: image is in use by another process"
-        );
-        assert_eq!(
-            Error::Exists {
-                path: "a.img".into()
-            }
-            .to_string(),
+            Error::Exists { path: "a.img".into() }.to_string(),
             "a.img exists and is not empty (use --force to overwrite)"
         );
     }

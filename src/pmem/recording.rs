@@ -25,12 +25,7 @@ pub struct RecordingDevice {
 impl RecordingDevice {
     /// Record on top of `image` (which becomes both the initial and the current contents).
     pub fn new(image: Vec<u8>) -> Self {
-        RecordingDevice {
-            initial: image.clone(),
-            memory: image,
-            trace: Trace::new(),
-            tag: DEFAULT_TAG,
-        }
+        RecordingDevice { initial: image.clone(), memory: image, trace: Trace::new(), tag: DEFAULT_TAG }
     }
 
     /// Copy the whole of `device` into memory and record on top of it. [`Error::TooLarge`]
@@ -142,11 +137,7 @@ mod tests {
         dev.store_nt(4096, &[0xee; 4096]).unwrap();
         dev.fence().unwrap();
 
-        let kinds: Vec<_> = dev
-            .trace()
-            .iter()
-            .map(|e| (e.seq, e.kind, e.off, e.len, e.tag))
-            .collect();
+        let kinds: Vec<_> = dev.trace().iter().map(|e| (e.seq, e.kind, e.off, e.len, e.tag)).collect();
         assert_eq!(
             kinds,
             [
@@ -211,32 +202,14 @@ mod tests {
         let mut dev = RecordingDevice::new(vec![0; 4096]);
         for off in [size, size + 1, u64::MAX, u64::MAX - 1, u64::MAX - 63] {
             assert!(matches!(dev.view(off, 1), Err(Error::OutOfRange { .. })));
-            assert!(matches!(
-                dev.read_at(off, &mut [0; 1]),
-                Err(Error::OutOfRange { .. })
-            ));
-            assert!(matches!(
-                dev.store(off, &[1]),
-                Err(Error::OutOfRange { .. })
-            ));
-            assert!(matches!(
-                dev.store_nt(off, &[1]),
-                Err(Error::OutOfRange { .. })
-            ));
+            assert!(matches!(dev.read_at(off, &mut [0; 1]), Err(Error::OutOfRange { .. })));
+            assert!(matches!(dev.store(off, &[1]), Err(Error::OutOfRange { .. })));
+            assert!(matches!(dev.store_nt(off, &[1]), Err(Error::OutOfRange { .. })));
             assert!(matches!(dev.flush(off, 1), Err(Error::OutOfRange { .. })));
         }
-        assert!(matches!(
-            dev.flush(1, u64::MAX),
-            Err(Error::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            dev.store(size - 1, &[1, 2]),
-            Err(Error::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            dev.view(0, usize::MAX),
-            Err(Error::OutOfRange { .. })
-        ));
+        assert!(matches!(dev.flush(1, u64::MAX), Err(Error::OutOfRange { .. })));
+        assert!(matches!(dev.store(size - 1, &[1, 2]), Err(Error::OutOfRange { .. })));
+        assert!(matches!(dev.view(0, usize::MAX), Err(Error::OutOfRange { .. })));
         assert!(dev.trace().is_empty());
         assert!(dev.memory().iter().all(|&b| b == 0));
     }

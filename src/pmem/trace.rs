@@ -24,12 +24,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// All kinds, in display order.
-    pub const ALL: [EventKind; 4] = [
-        EventKind::Store,
-        EventKind::StoreNt,
-        EventKind::Flush,
-        EventKind::Fence,
-    ];
+    pub const ALL: [EventKind; 4] = [EventKind::Store, EventKind::StoreNt, EventKind::Flush, EventKind::Fence];
 
     /// Short lower-case name (`store`, `store_nt`, `flush`, `fence`).
     pub fn name(self) -> &'static str {
@@ -108,11 +103,7 @@ pub struct TagSummary {
 
 impl TagSummary {
     fn new(tag: &'static str) -> Self {
-        TagSummary {
-            tag,
-            counts: [0; 4],
-            stored_bytes: [0; 2],
-        }
+        TagSummary { tag, counts: [0; 4], stored_bytes: [0; 2] }
     }
 
     /// Number of events of `kind`.
@@ -204,11 +195,7 @@ impl Trace {
         let Ok(len) = usize::try_from(event.len) else {
             return &[];
         };
-        event
-            .data_start
-            .checked_add(len)
-            .and_then(|end| self.arena.get(event.data_start..end))
-            .unwrap_or(&[])
+        event.data_start.checked_add(len).and_then(|end| self.arena.get(event.data_start..end)).unwrap_or(&[])
     }
 
     /// Total bytes held for store data.
@@ -231,11 +218,7 @@ impl Trace {
         let data = self.data(event);
         if data.len() != range.len() {
             // The event came from another trace: its bytes are not in this arena.
-            return Err(Error::OutOfRange {
-                off: event.off,
-                len: event.len,
-                size: super::len_u64(self.arena.len()),
-            });
+            return Err(Error::OutOfRange { off: event.off, len: event.len, size: super::len_u64(self.arena.len()) });
         }
         image[range].copy_from_slice(data);
         Ok(())
@@ -265,13 +248,7 @@ impl Trace {
     }
 
     /// Record a store of either kind; the caller has bounds-checked it.
-    pub(crate) fn push_store(
-        &mut self,
-        kind: EventKind,
-        off: u64,
-        bytes: &[u8],
-        tag: &'static str,
-    ) {
+    pub(crate) fn push_store(&mut self, kind: EventKind, off: u64, bytes: &[u8], tag: &'static str) {
         debug_assert!(kind.is_store());
         let data_start = self.arena.len();
         self.arena.extend_from_slice(bytes);
@@ -290,14 +267,7 @@ impl Trace {
 
     fn push(&mut self, kind: EventKind, off: u64, len: u64, tag: &'static str, data_start: usize) {
         let seq = super::len_u64(self.events.len());
-        self.events.push(TraceEvent {
-            seq,
-            kind,
-            off,
-            len,
-            tag,
-            data_start,
-        });
+        self.events.push(TraceEvent { seq, kind, off, len, tag, data_start });
     }
 }
 
@@ -367,14 +337,7 @@ mod tests {
         assert_eq!(trace.events()[1].lines(), 1..2); // 64..128
         assert_eq!(trace.events()[2].lines(), 0..0); // fence
         assert_eq!(trace.events()[3].lines(), 64..65); // 4096..4104
-        let straddle = TraceEvent {
-            seq: 0,
-            kind: EventKind::Store,
-            off: 60,
-            len: 8,
-            tag: "t",
-            data_start: 0,
-        };
+        let straddle = TraceEvent { seq: 0, kind: EventKind::Store, off: 60, len: 8, tag: "t", data_start: 0 };
         assert_eq!(straddle.lines(), 0..2);
     }
 
@@ -408,10 +371,7 @@ mod tests {
         assert_eq!(&image[4096..4104], &[7; 8]);
         assert_eq!(image[0], b'z');
         let mut small = vec![0u8; 101];
-        assert!(matches!(
-            trace.apply(&trace.events()[0], &mut small),
-            Err(Error::OutOfRange { .. })
-        ));
+        assert!(matches!(trace.apply(&trace.events()[0], &mut small), Err(Error::OutOfRange { .. })));
         assert!(small.iter().all(|&b| b == 0));
         let foreign = Trace::new();
         assert!(foreign.apply(&trace.events()[3], &mut image).is_err());

@@ -19,6 +19,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Writing commands: leave committed transactions in the journal (no checkpoint), for
+    /// inspection and replay
+    #[arg(long, global = true)]
+    pub no_checkpoint: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -39,6 +44,8 @@ pub enum Command {
     Ls(LsArgs),
     /// Read a file: holes and unwritten extents read as zeros
     Read(ReadArgs),
+    /// Replay the journal as mount or e2fsck would, and report what it held
+    JournalReplay(JournalReplayArgs),
     /// Show on-disk structures, as dumpe2fs and debugfs do; never writes
     Inspect(InspectArgs),
     /// Write man pages or shell completions (for packagers and the repository)
@@ -154,6 +161,15 @@ pub struct ReadArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct JournalReplayArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Report what would be replayed without writing anything
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Image file (opened read-only)
     pub image: PathBuf,
@@ -172,6 +188,8 @@ pub enum InspectWhat {
         /// Path inside the file system, or #N for inode N
         path: String,
     },
+    /// The journal's log block by block (like debugfs logdump -a), with checksum verdicts
+    Journal,
     /// One inode's fields (like debugfs stat)
     Inode {
         /// Path inside the file system, or #N for inode N

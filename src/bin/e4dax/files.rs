@@ -9,9 +9,9 @@ use serde_json::json;
 use crate::cli::{CreateArgs, LsArgs, PathArgs, RangeArgs, ReadArgs};
 use crate::{open, output};
 
-pub fn create(a: &CreateArgs, json_out: bool) -> anyhow::Result<ExitCode> {
+pub fn create(a: &CreateArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("create {} {}", a.image.display(), a.path);
-    let mut fs = open::writable(&a.image).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
     let ino = fs.create(&a.path, a.dir, a.parents).with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;
     if json_out {
@@ -22,7 +22,7 @@ pub fn create(a: &CreateArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn range(a: &RangeArgs, punch: bool, json_out: bool) -> anyhow::Result<ExitCode> {
+pub fn range(a: &RangeArgs, punch: bool, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let verb = if punch { "punch" } else { "fallocate" };
     let ctx = || format!("{verb} {} {}", a.image.display(), a.path);
     let off = parse_size(&a.offset).with_context(ctx)?;
@@ -30,14 +30,9 @@ pub fn range(a: &RangeArgs, punch: bool, json_out: bool) -> anyhow::Result<ExitC
     if punch && a.keep_size {
         bail!("{}: --keep-size is implied by punch", ctx());
     }
-    let mut fs = open::writable(&a.image).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
     let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
-    let r = if punch {
-        fs.punch(ino, off, len)
-    } else {
-        fs.fallocate(ino, off, len, a.keep_size)
-    }
-    .with_context(ctx)?;
+    let r = if punch { fs.punch(ino, off, len) } else { fs.fallocate(ino, off, len, a.keep_size) }.with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;
     if json_out {
         output::print_json(&r)?;
@@ -50,9 +45,9 @@ pub fn range(a: &RangeArgs, punch: bool, json_out: bool) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn rm(a: &PathArgs, json_out: bool) -> anyhow::Result<ExitCode> {
+pub fn rm(a: &PathArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("rm {} {}", a.image.display(), a.path);
-    let mut fs = open::writable(&a.image).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
     fs.remove(&a.path).with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;
     if json_out {
@@ -74,11 +69,7 @@ pub fn ls(a: &LsArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         let mut t = output::table();
         t.set_header(vec!["inode", "type", "name"]);
         for e in &entries {
-            t.add_row(vec![
-                e.inode.to_string(),
-                type_name(e.file_type).to_string(),
-                e.name.clone(),
-            ]);
+            t.add_row(vec![e.inode.to_string(), type_name(e.file_type).to_string(), e.name.clone()]);
         }
         output::emit(&t.to_string());
     }
@@ -115,12 +106,7 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
             output::emit(&format!("{}: no stale data in written extents", a.path));
         } else {
             let mut t = output::table();
-            t.set_header(vec![
-                "logical block",
-                "physical block",
-                "offset in block",
-                "pattern of block",
-            ]);
+            t.set_header(vec!["logical block", "physical block", "offset in block", "pattern of block"]);
             for s in &found {
                 t.add_row(vec![
                     s.logical.to_string(),
@@ -130,23 +116,14 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
                 ]);
             }
             output::emit(&t.to_string());
-            eprintln!(
-                "e4dax: read {}: stale data in {} block(s)",
-                a.path,
-                found.len()
-            );
+            eprintln!("e4dax: read {}: stale data in {} block(s)", a.path, found.len());
         }
-        return Ok(if found.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        return Ok(if found.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
     let mut buf = Vec::new();
     fs.read_file(ino, off, len, &mut buf).with_context(ctx)?;
     if let Some(out) = &a.out {
-        std::fs::write(out, &buf)
-            .with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
+        std::fs::write(out, &buf).with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
     } else if a.hexdump {
         hexdump(&buf, off)?;
     } else {
@@ -172,23 +149,8 @@ fn hexdump(buf: &[u8], base: u64) -> anyhow::Result<()> {
         folded = false;
         prev = Some(line);
         let hex: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
-        let text: String = line
-            .iter()
-            .map(|&b| {
-                if (0x20..0x7f).contains(&b) {
-                    b as char
-                } else {
-                    '.'
-                }
-            })
-            .collect();
-        writeln!(
-            out,
-            "{:08x}  {:<47}  |{}|",
-            base + 16 * i as u64,
-            hex.join(" "),
-            text
-        )?;
+        let text: String = line.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
+        writeln!(out, "{:08x}  {:<47}  |{}|", base + 16 * i as u64, hex.join(" "), text)?;
         if out.len() > 1 << 16 {
             output::emit_bytes(out.as_bytes());
             out.clear();

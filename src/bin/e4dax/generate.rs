@@ -21,19 +21,12 @@ pub fn run(a: &GenerateArgs) -> anyhow::Result<ExitCode> {
 
 fn man(dir: &Path) -> anyhow::Result<()> {
     let cmd = Cli::command();
-    clap_mangen::generate_to(cmd, dir)
-        .with_context(|| format!("writing man pages to {}", dir.display()))?;
+    clap_mangen::generate_to(cmd, dir).with_context(|| format!("writing man pages to {}", dir.display()))?;
     Ok(())
 }
 
 fn completions(dir: &Path) -> anyhow::Result<()> {
-    for shell in [
-        Shell::Bash,
-        Shell::Zsh,
-        Shell::Fish,
-        Shell::Elvish,
-        Shell::PowerShell,
-    ] {
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::PowerShell] {
         let mut cmd = Cli::command();
         clap_complete::generate_to(shell, &mut cmd, "e4dax", dir)
             .with_context(|| format!("writing {shell} completions to {}", dir.display()))?;

@@ -16,6 +16,17 @@ pub fn run(a: &InspectArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let dev = MappedImage::open(&a.image, false).with_context(ctx)?;
     let fs = Fs::open(dev).with_context(ctx)?;
     match &a.what {
+        InspectWhat::Journal => {
+            let Some((geo, jsb)) = fs.journal_geometry().with_context(ctx)? else {
+                anyhow::bail!("{}: the file system has no journal", ctx());
+            };
+            let d = e4dax::journal::logdump::dump(&fs.dev, &geo, &jsb).with_context(ctx)?;
+            if json_out {
+                output::print_json(&d)?;
+            } else {
+                print_journal(&d);
+            }
+        }
         InspectWhat::Inode { path } => {
             let ino = resolve(&fs, path).with_context(ctx)?;
             let v = inode_json(&fs, ino).with_context(ctx)?;
@@ -57,9 +68,7 @@ pub fn run(a: &InspectArgs, json_out: bool) -> anyhow::Result<ExitCode> {
 /// `#N` names inode N; anything else is a path.
 fn resolve(fs: &Fs<MappedImage>, what: &str) -> anyhow::Result<u32> {
     if let Some(n) = what.strip_prefix('#') {
-        let ino: u32 = n
-            .parse()
-            .with_context(|| format!("'{what}' is not an inode number"))?;
+        let ino: u32 = n.parse().with_context(|| format!("'{what}' is not an inode number"))?;
         fs.inode_offset(ino)?;
         return Ok(ino);
     }
@@ -80,9 +89,7 @@ fn inode_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
         i::S_IFSOCK => "socket",
         _ => "bad type",
     };
-    let huge = fs
-        .sb
-        .has_ro_compat(e4dax::ondisk::features::ro_compat::HUGE_FILE);
+    let huge = fs.sb.has_ro_compat(e4dax::ondisk::features::ro_compat::HUGE_FILE);
     Ok(json!({
         "inode": ino,
         "type": kind,
@@ -135,26 +142,57 @@ fn extents_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
     Ok(json!({ "inode": ino, "nodes": levels }))
 }
 
+fn verdict(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "ok",
+        Some(false) => "BAD",
+        None => "-",
+    }
+}
+
+fn print_journal(d: &e4dax::journal::logdump::LogDump) {
+    output::emit(&format!("Journal starts at block {}, transaction {}", d.start, d.sequence));
+    let mut t = output::table();
+    t.set_header(vec!["log block", "type", "sequence", "csum", "contents"]);
+    for b in &d.blocks {
+        let contents = match b.kind {
+            "descriptor" => b
+                .tags
+                .iter()
+                .map(|x| {
+                    format!(
+                        "FS block {} at log {} (flags {:#x}, csum {})",
+                        x.fs_block,
+                        x.log_block,
+                        x.flags,
+                        verdict(x.checksum_ok)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "revoke" => format!("revoked: {:?}", b.revoked),
+            "commit" => format!("commit time {}", b.commit_time.unwrap_or(0)),
+            _ => String::new(),
+        };
+        t.add_row(vec![
+            b.log_block.to_string(),
+            b.kind.to_string(),
+            b.sequence.to_string(),
+            verdict(b.checksum_ok).to_string(),
+            contents,
+        ]);
+    }
+    output::emit(&t.to_string());
+    output::emit(&d.end);
+}
+
 fn print_extents(v: &Value) {
     let mut t = output::table();
-    t.set_header(vec![
-        "level",
-        "entries",
-        "node block",
-        "logical",
-        "physical",
-        "length",
-        "flags",
-        "csum",
-    ]);
+    t.set_header(vec!["level", "entries", "node block", "logical", "physical", "length", "flags", "csum"]);
     let tree_depth = v["nodes"][0]["depth"].as_u64().unwrap_or(0);
     for n in v["nodes"].as_array().into_iter().flatten() {
         let entries = format!("{}/{}", n["entries"], n["max"]);
-        let block = if n["block"].is_null() {
-            "inode".to_string()
-        } else {
-            n["block"].to_string()
-        };
+        let block = if n["block"].is_null() { "inode".to_string() } else { n["block"].to_string() };
         let csum = match &n["checksum_ok"] {
             Value::Bool(true) => "ok",
             Value::Bool(false) => "BAD",
@@ -173,11 +211,7 @@ fn print_extents(v: &Value) {
                     format!("{} - {}", it["physical_start"], it["physical_end"])
                 },
                 it["length"].to_string(),
-                if it["unwritten"] == json!(true) {
-                    "Uninit".into()
-                } else {
-                    String::new()
-                },
+                if it["unwritten"] == json!(true) { "Uninit".into() } else { String::new() },
                 csum.to_string(),
             ]);
         }
@@ -342,11 +376,7 @@ fn print_groups(v: &Value) {
             scalar(&g["free_inodes"]),
             scalar(&g["used_dirs"]),
             scalar(&g["itable_unused"]),
-            if g["checksum_ok"] == json!(true) {
-                "ok".into()
-            } else {
-                "BAD".into()
-            },
+            if g["checksum_ok"] == json!(true) { "ok".into() } else { "BAD".into() },
         ]);
     }
     output::emit(&t.to_string());

@@ -5,6 +5,7 @@ mod cli;
 mod files;
 mod generate;
 mod inspect;
+mod journal;
 mod mkfs;
 mod open;
 mod output;
@@ -21,10 +22,11 @@ fn main() -> ExitCode {
     let json = cli.json;
     let result = match cli.command {
         cli::Command::Mkfs(a) => mkfs::run(&a, json),
-        cli::Command::Create(a) => files::create(&a, json),
-        cli::Command::Fallocate(a) => files::range(&a, false, json),
-        cli::Command::Punch(a) => files::range(&a, true, json),
-        cli::Command::Rm(a) => files::rm(&a, json),
+        cli::Command::Create(a) => files::create(&a, json, cli.no_checkpoint),
+        cli::Command::Fallocate(a) => files::range(&a, false, json, cli.no_checkpoint),
+        cli::Command::Punch(a) => files::range(&a, true, json, cli.no_checkpoint),
+        cli::Command::Rm(a) => files::rm(&a, json, cli.no_checkpoint),
+        cli::Command::JournalReplay(a) => journal::replay(&a, json),
         cli::Command::Ls(a) => files::ls(&a, json),
         cli::Command::Read(a) => files::read(&a, json),
         cli::Command::Inspect(a) => inspect::run(&a, json),

@@ -22,12 +22,7 @@ pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
         );
     }
     let size = parse_size(&a.size).with_context(ctx)?;
-    let journal_bytes = a
-        .journal_size
-        .as_deref()
-        .map(parse_size)
-        .transpose()
-        .with_context(ctx)?;
+    let journal_bytes = a.journal_size.as_deref().map(parse_size).transpose().with_context(ctx)?;
     let uuid = match &a.uuid {
         Some(u) => parse_uuid(u).with_context(ctx)?,
         None => random_uuid(),
@@ -36,31 +31,14 @@ pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
         bail!("{}: label '{}' is longer than 16 bytes", ctx(), a.label);
     }
     let time = a.time.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     });
-    let params = Params {
-        size_bytes: size,
-        journal_bytes,
-        inodes: a.inodes,
-        journal: !a.no_journal,
-    };
+    let params = Params { size_bytes: size, journal_bytes, inodes: a.inodes, journal: !a.no_journal };
     // Decide everything before touching the file, so that bad arguments leave it alone.
     let layout = Layout::compute(&params).with_context(ctx)?;
-    let opts = MkfsOptions {
-        params,
-        uuid,
-        label: a.label.clone(),
-        time,
-        poison: a.poison,
-    };
+    let opts = MkfsOptions { params, uuid, label: a.label.clone(), time, poison: a.poison };
     let mut dev = MappedImage::create(&a.image, size, a.force).with_context(ctx)?;
-    let pb = output::progress(
-        if a.poison { layout.free_blocks() } else { 0 },
-        "poisoning free blocks",
-    );
+    let pb = output::progress(if a.poison { layout.free_blocks() } else { 0 }, "poisoning free blocks");
     let report = mkfs(&mut dev, &opts, &mut |done, _| pb.set_position(done)).with_context(ctx)?;
     pb.finish_and_clear();
     dev.sync().with_context(ctx)?;
@@ -72,16 +50,7 @@ pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
         output::print_json(&v)?;
     } else {
         let mut t = output::table();
-        t.set_header(vec![
-            "image",
-            "size",
-            "blocks",
-            "groups",
-            "inodes",
-            "journal",
-            "free blocks",
-            "uuid",
-        ]);
+        t.set_header(vec!["image", "size", "blocks", "groups", "inodes", "journal", "free blocks", "uuid"]);
         t.add_row(vec![
             a.image.display().to_string(),
             format_size(report.blocks_count * u64::from(BLOCK_SIZE)),
@@ -98,10 +67,7 @@ pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
         ]);
         output::emit(&t.to_string());
         if a.poison {
-            output::emit(&format!(
-                "poisoned {} free blocks with the stale-data pattern",
-                report.poisoned_blocks
-            ));
+            output::emit(&format!("poisoned {} free blocks with the stale-data pattern", report.poisoned_blocks));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -110,14 +76,10 @@ pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
 /// A random (version 4) UUID from the OS's entropy.
 fn random_uuid() -> [u8; 16] {
     let mut u = [0u8; 16];
-    let filled = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut u));
+    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut u));
     if filled.is_err() {
         // Fall back on the clock and the process id; uniqueness, not secrecy, is the point.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         u.copy_from_slice(&(t ^ (u128::from(std::process::id()) << 64)).to_le_bytes());
     }
     u[6] = (u[6] & 0x0F) | 0x40;

@@ -1,34 +1,61 @@
-//! Opening images for commands: read-only (shared lock, read-only mapping) or for writing
-//! (exclusive lock, and only file systems whose features e4dax keeps consistent).
+//! Opening images for commands, as mount does: a journal that needs recovery is replayed first
+//! (said on stderr) — on the image for writers, in memory for readers, which never write.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use e4dax::fs::mount::JournalState;
 use e4dax::fs::Fs;
 use e4dax::ondisk::features;
-use e4dax::pmem::MappedImage;
+use e4dax::ondisk::superblock::{self, Superblock};
+use e4dax::pmem::{Device, MappedImage};
 
-/// Open for reading.
-pub fn read_only(path: &Path) -> anyhow::Result<Fs<MappedImage>> {
-    let dev = MappedImage::open(path, false)?;
-    Ok(Fs::open(dev)?)
+fn say(path: &Path, state: &JournalState, writable: bool) {
+    match state {
+        JournalState::Clean => {}
+        JournalState::Replayed(r) => eprintln!(
+            "e4dax: {}: replayed the journal{}: {} transaction(s), {} block(s), {} revoked, {} skipped",
+            path.display(),
+            if writable { "" } else { " in memory (read-only)" },
+            r.transactions.iter().filter(|t| t.committed).count(),
+            r.replayed_blocks,
+            r.revoked_blocks,
+            r.bad_checksum_blocks.len()
+        ),
+        JournalState::Discarded => eprintln!(
+            "e4dax: {}: the journal held transactions but needs_recovery was clear: {}",
+            path.display(),
+            if writable { "discarded them, as the kernel does" } else { "ignored" }
+        ),
+    }
 }
 
-/// Open for writing: refuses features e4dax would not keep consistent and unreplayed journals.
-pub fn writable(path: &Path) -> anyhow::Result<Fs<MappedImage>> {
-    let dev = MappedImage::open(path, true)?;
-    let fs = Fs::open(dev)?;
-    features::check_writable(fs.sb.f.s_feature_incompat, fs.sb.f.s_feature_ro_compat)?;
-    if fs.sb.needs_recovery() {
-        bail!("the journal needs recovery first (replay it with e2fsck -fy)");
-    }
+/// Open for reading (a journal needing recovery is replayed in memory only).
+pub fn read_only(path: &Path) -> anyhow::Result<Fs<MappedImage>> {
+    let dev = MappedImage::open(path, false)?;
+    let (fs, state) = Fs::mount(dev, false)?;
+    say(path, &state, false);
     Ok(fs)
 }
 
-/// Write the running transaction home and sync the image.
+/// Open for writing: refuses features e4dax would not keep consistent; replays the journal.
+pub fn writable(path: &Path, no_checkpoint: bool) -> anyhow::Result<Fs<MappedImage>> {
+    let dev = MappedImage::open(path, true)?;
+    if let Ok(sb) = Superblock::parse(&dev.view(superblock::OFFSET, superblock::SIZE)?) {
+        features::check_writable(sb.f.s_feature_incompat, sb.f.s_feature_ro_compat)?;
+    }
+    let (mut fs, state) = Fs::mount(dev, true)?;
+    say(path, &state, true);
+    if no_checkpoint && fs.journal.is_none() {
+        bail!("--no-checkpoint needs a file system with a journal");
+    }
+    fs.no_checkpoint = no_checkpoint;
+    Ok(fs)
+}
+
+/// Commit (and, unless --no-checkpoint, checkpoint) and sync the image.
 pub fn finish(fs: &mut Fs<MappedImage>) -> anyhow::Result<()> {
-    use e4dax::pmem::Device;
-    fs.commit().context("writing metadata")?;
+    fs.unmount().context("committing")?;
     fs.dev.sync().context("syncing the image")?;
     Ok(())
 }

@@ -7,10 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// An error and its context on one line: "context: cause: cause".
 pub fn one_line(e: &anyhow::Error) -> String {
-    let parts: Vec<String> = e
-        .chain()
-        .map(|c| c.to_string().replace('\n', " "))
-        .collect();
+    let parts: Vec<String> = e.chain().map(|c| c.to_string().replace('\n', " ")).collect();
     let mut out: Vec<String> = Vec::new();
     for p in parts {
         // Skip a cause already contained in the text before it.
@@ -24,8 +21,7 @@ pub fn one_line(e: &anyhow::Error) -> String {
 /// A new table in the house style.
 pub fn table() -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     t
 }
 

@@ -1,5 +1,6 @@
 //! jbd2 journal structures. **Big-endian**, unlike the rest of ext4.
 
+pub mod block;
 pub mod superblock;
 
 /// `h_magic` of every jbd2 metadata block.

@@ -69,17 +69,11 @@ impl JournalSuperblock {
     /// Decode and validate (magic, block type, geometry, checksum with csum v2/v3).
     pub fn parse(b: &[u8]) -> Result<Self> {
         if b.len() < SIZE {
-            return Err(Error::corrupt(
-                "journal superblock",
-                format!("{} bytes", b.len()),
-            ));
+            return Err(Error::corrupt("journal superblock", format!("{} bytes", b.len())));
         }
         let magic = be::u32(b, 0);
         if magic != MAGIC {
-            return Err(Error::corrupt(
-                "journal superblock",
-                format!("magic {magic:#010x}, expected {MAGIC:#010x}"),
-            ));
+            return Err(Error::corrupt("journal superblock", format!("magic {magic:#010x}, expected {MAGIC:#010x}")));
         }
         let mut raw = Box::new([0u8; SIZE]);
         raw.copy_from_slice(&b[..SIZE]);
@@ -124,31 +118,18 @@ impl JournalSuperblock {
             }
         }
         if self.first == 0 || self.first >= self.maxlen {
-            return bad(format!(
-                "s_first {} with s_maxlen {}",
-                self.first, self.maxlen
-            ));
+            return bad(format!("s_first {} with s_maxlen {}", self.first, self.maxlen));
         }
         if self.start != 0 && (self.start < self.first || self.start >= self.maxlen) {
-            return bad(format!(
-                "s_start {} outside the log {}..{}",
-                self.start, self.first, self.maxlen
-            ));
+            return bad(format!("s_start {} outside the log {}..{}", self.start, self.first, self.maxlen));
         }
         if self.has_csum() {
             if self.checksum_type != CHECKSUM_CRC32C {
-                return bad(format!(
-                    "s_checksum_type {} (expected 4, crc32c)",
-                    self.checksum_type
-                ));
+                return bad(format!("s_checksum_type {} (expected 4, crc32c)", self.checksum_type));
             }
             let computed = Self::checksum_of(&self.raw[..]);
             if computed != self.checksum {
-                return Err(Error::Checksum {
-                    what: "journal superblock".into(),
-                    stored: self.checksum,
-                    computed,
-                });
+                return Err(Error::Checksum { what: "journal superblock".into(), stored: self.checksum, computed });
             }
         }
         Ok(())
@@ -160,19 +141,14 @@ impl JournalSuperblock {
             && self.feature_incompat & (feat::INCOMPAT_CSUM_V2 | feat::INCOMPAT_CSUM_V3) != 0
     }
     pub fn is_64bit(&self) -> bool {
-        self.blocktype == BLOCKTYPE_SUPERBLOCK_V2
-            && self.feature_incompat & feat::INCOMPAT_64BIT != 0
+        self.blocktype == BLOCKTYPE_SUPERBLOCK_V2 && self.feature_incompat & feat::INCOMPAT_64BIT != 0
     }
     /// Seed of the checksums of log blocks: crc32c of the journal UUID.
     pub fn csum_seed(&self) -> u32 {
         crc32c_raw(!0, &self.uuid)
     }
     pub fn feature_names(&self) -> Vec<String> {
-        feat::names(
-            self.feature_compat,
-            self.feature_incompat,
-            self.feature_ro_compat,
-        )
+        feat::names(self.feature_compat, self.feature_incompat, self.feature_ro_compat)
     }
 
     fn checksum_of(b: &[u8]) -> u32 {
@@ -202,11 +178,7 @@ impl JournalSuperblock {
         be::put32(&mut b, 0x4C, self.max_trans_data);
         b[0x50] = self.checksum_type;
         be::put32(&mut b, 0x54, self.num_fc_blocks);
-        let c = if self.has_csum() {
-            Self::checksum_of(&b)
-        } else {
-            self.checksum
-        };
+        let c = if self.has_csum() { Self::checksum_of(&b) } else { self.checksum };
         be::put32(&mut b, CHECKSUM_OFFSET, c);
         b
     }
@@ -231,9 +203,6 @@ mod tests {
         assert!(back.has_csum() && back.is_64bit());
         let mut bad = b;
         bad[0x40] ^= 1;
-        assert!(matches!(
-            JournalSuperblock::parse(&bad),
-            Err(Error::Checksum { .. })
-        ));
+        assert!(matches!(JournalSuperblock::parse(&bad), Err(Error::Checksum { .. })));
     }
 }

@@ -1,0 +1,127 @@
+//! Mounting: open a file system the way the kernel would, replaying its journal first when it
+//! needs recovery — on the image for a writable mount, or as an overlay of replayed blocks for a
+//! read-only one (which never writes) — and attach the journal for writing.
+
+use super::image::Fs;
+use crate::error::{Error, Result};
+use crate::journal::recovery::{self, Recovery};
+use crate::journal::{Journal, LogGeometry};
+use crate::ondisk::features::incompat;
+use crate::ondisk::jbd2::superblock::JournalSuperblock;
+use crate::ondisk::superblock::{self, Superblock};
+use crate::pmem::Device;
+
+/// What mounting found in the journal.
+#[derive(Debug)]
+pub enum JournalState {
+    /// No journal, or an empty log.
+    Clean,
+    /// The log was replayed (on the image, or in memory for a read-only mount).
+    Replayed(Recovery),
+    /// The log held transactions but `needs_recovery` was clear: discarded, as the kernel does.
+    Discarded,
+}
+
+impl<D: Device> Fs<D> {
+    /// The journal's superblock and geometry, when the file system has an internal journal.
+    pub fn journal_geometry(&self) -> Result<Option<(LogGeometry, JournalSuperblock)>> {
+        let Some(jsb) = self.journal_superblock()? else { return Ok(None) };
+        let ino = self.sb.f.s_journal_inum;
+        let node = self.inode(ino)?;
+        let extents = self.file_extents(ino, &node)?;
+        let geo = LogGeometry::new(&jsb, extents, self.block_size())?;
+        Ok(Some((geo, jsb)))
+    }
+
+    /// Open `dev` as mount would: replay a journal that needs recovery, then (for `writable`)
+    /// attach the journal so that every change goes through it.
+    pub fn mount(dev: D, writable: bool) -> Result<(Self, JournalState)> {
+        let mut fs = Fs::open(dev)?;
+        let Some((geo, jsb)) = fs.journal_geometry()? else { return Ok((fs, JournalState::Clean)) };
+        let mut state = JournalState::Clean;
+        let mut jsb = jsb;
+        if jsb.start != 0 && !fs.sb.needs_recovery() {
+            if writable {
+                jsb = fs.write_empty_log(&geo, &jsb, None)?;
+            }
+            state = JournalState::Discarded;
+        } else if fs.sb.needs_recovery() {
+            let rec = recovery::recover(&fs.dev, &geo, &jsb, fs.sb.blocks_count())?;
+            if writable {
+                jsb = fs.apply_recovery(&geo, &jsb, &rec)?;
+                fs = Fs::open(fs.dev)?;
+            } else {
+                fs.lay_over(&rec)?;
+            }
+            state = JournalState::Replayed(rec);
+        }
+        if writable {
+            fs.journal = Some(Journal::new(geo, jsb)?);
+        }
+        Ok((fs, state))
+    }
+
+    /// Write a recovery's blocks home, then empty the log and clear `needs_recovery`, each step
+    /// fenced (tagged `replay`). Running it again after a crash at any point gives the same
+    /// result, because the log stays in place until its end.
+    pub fn apply_recovery(
+        &mut self,
+        geo: &LogGeometry,
+        jsb: &JournalSuperblock,
+        rec: &Recovery,
+    ) -> Result<JournalSuperblock> {
+        let prev = self.dev.set_tag("replay");
+        let r = (|| {
+            let bs = u64::from(self.block_size());
+            for (blk, data) in &rec.blocks {
+                self.dev.store(blk * bs, data)?;
+                self.dev.flush(blk * bs, bs)?;
+            }
+            self.dev.fence()?;
+            self.write_empty_log(geo, jsb, Some(rec.end_sequence.wrapping_add(1)))
+        })();
+        self.dev.set_tag(prev);
+        r
+    }
+
+    /// Mark the log empty (`s_start` 0, `s_sequence` past what it held) and clear
+    /// `needs_recovery` on the image.
+    fn write_empty_log(
+        &mut self,
+        geo: &LogGeometry,
+        jsb: &JournalSuperblock,
+        sequence: Option<u32>,
+    ) -> Result<JournalSuperblock> {
+        let mut j = jsb.clone();
+        j.start = 0;
+        if let Some(s) = sequence {
+            j.sequence = s;
+        }
+        let bs = u64::from(self.block_size());
+        let phys = geo.map(0)?;
+        self.dev.store(phys * bs, &j.encode())?;
+        self.dev.flush(phys * bs, crate::ondisk::jbd2::superblock::SIZE as u64)?;
+        self.dev.fence()?;
+        let mut home = Superblock::parse_unchecked(&self.dev.view(superblock::OFFSET, superblock::SIZE)?)?;
+        home.f.s_feature_incompat &= !incompat::RECOVER;
+        self.dev.store(superblock::OFFSET, &home.encode())?;
+        self.dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
+        self.dev.fence()?;
+        Ok(j)
+    }
+
+    /// Lay a recovery's blocks over the image (read-only mounts): the superblock and group
+    /// descriptors are read again through them.
+    fn lay_over(&mut self, rec: &Recovery) -> Result<()> {
+        self.overlay = rec.blocks.clone().into_iter().collect();
+        let bs = u64::from(self.block_size());
+        let blk = superblock::OFFSET / bs;
+        let at = (superblock::OFFSET % bs) as usize;
+        let sb_bytes = self.block(blk)?[at..at + superblock::SIZE].to_vec();
+        let mut sb = Superblock::parse(&sb_bytes)
+            .map_err(|e| Error::corrupt("superblock", format!("after journal replay: {e}")))?;
+        sb.f.s_feature_incompat &= !incompat::RECOVER;
+        self.sb = sb;
+        self.read_groups()
+    }
+}
