@@ -316,6 +316,10 @@ pub fn max_file_bytes(bs: u32) -> u64 {
     (u64::from(u32::MAX)) * u64::from(bs)
 }
 
+/// Punches of at most this many blocks are one tree edit in one handle (they cross at most two
+/// groups and a handful of leaves).
+const PUNCH_WINDOW: u64 = 2048;
+
 /// Blocks allocated per handle by fallocate (one unwritten extent's worth).
 const FALLOC_CHUNK: u32 = MAX_LEN_UNWRITTEN;
 
@@ -364,7 +368,8 @@ impl<D: Device> Fs<D> {
     pub fn fallocate(&mut self, ino: u32, off: u64, len: u64, keep_size: bool) -> Result<RangeReport> {
         let (first, end) = self.block_range(off, len)?;
         let mut node = self.inode(ino)?;
-        let holes = holes(&self.file_extents(ino, &node)?, first, end);
+        let extents = self.file_extents(ino, &node)?;
+        let holes = holes(&extents, first, end);
         let need: u64 = holes.iter().map(|(a, b)| u64::from(b - a)).sum();
         if need > self.sb.free_blocks_count() {
             return Err(Error::Invalid(format!(
@@ -377,7 +382,10 @@ impl<D: Device> Fs<D> {
         let mut goal = self.inode_goal(ino);
         for (a, b) in holes {
             let mut l = a;
-            if let Some(prev) = self.file_extents(ino, &node)?.iter().rev().find(|e| e.logical < a) {
+            // Goal: right after the extent before the hole (the file's own extents, as listed
+            // before this call; blocks placed since then continue from `goal`).
+            let i = extents.partition_point(|e| e.logical < a);
+            if let Some(prev) = i.checked_sub(1).and_then(|i| extents.get(i)) {
                 goal = prev.physical + u64::from(a - prev.logical);
             }
             while l < b {
@@ -421,7 +429,13 @@ impl<D: Device> Fs<D> {
             }
         }
         let mut freed = 0;
-        if first_full < end_full {
+        if first_full < end_full && end_full - first_full <= PUNCH_WINDOW {
+            // A short range: one tree edit, no listing of the whole file.
+            let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
+            freed += h.with_tree(ino, &mut node, |io, root| {
+                extent::remove_range(io, root, first_full as u32, (end_full - first_full) as u32)
+            })?;
+        } else if first_full < end_full {
             let extents = self.file_extents(ino, &node)?;
             let inside: Vec<&Extent> =
                 extents.iter().filter(|e| e.logical_end() > first_full && u64::from(e.logical) < end_full).collect();

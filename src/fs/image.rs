@@ -152,11 +152,19 @@ impl<D: Device> Fs<D> {
         if let Some(b) = self.cache.get(blk) {
             return Ok(Cow::Borrowed(b));
         }
+        if let Some(b) = self.committed(blk) {
+            return Ok(Cow::Borrowed(b));
+        }
         if let Some(b) = self.overlay.get(&blk) {
             return Ok(Cow::Borrowed(b));
         }
         let bs = u64::from(self.block_size());
         Ok(self.dev.view(blk * bs, bs as usize)?)
+    }
+
+    /// A committed block still waiting for its checkpoint (its home copy is older).
+    fn committed(&self, blk: u64) -> Option<&[u8]> {
+        self.journal.as_ref().and_then(|j| j.checkpoint.get(&blk)).map(|b| &b[..])
     }
 
     /// Refuse a block number outside the file system.
@@ -323,7 +331,12 @@ impl<D: Device> Fs<D> {
         self.check_block(blk)?;
         let bs = u64::from(self.block_size());
         let dev = &self.dev;
-        self.cache.get_mut_or_load(blk, || Ok(dev.view(blk * bs, bs as usize)?.into_owned().into_boxed_slice()))
+        let committed = self.journal.as_ref().and_then(|j| j.checkpoint.get(&blk));
+        let overlay = self.overlay.get(&blk);
+        self.cache.get_mut_or_load(blk, || match committed.or(overlay) {
+            Some(b) => Ok(b.clone()),
+            None => Ok(dev.view(blk * bs, bs as usize)?.into_owned().into_boxed_slice()),
+        })
     }
 
     fn encode_groups(&mut self) -> Result<()> {
@@ -385,7 +398,7 @@ impl<D: Device> Fs<D> {
         if let Some(b) = self.cache.get(off / bs) {
             return Ok(Cow::Borrowed(&b[at..at + isz]));
         }
-        if let Some(b) = self.overlay.get(&(off / bs)) {
+        if let Some(b) = self.committed(off / bs).or_else(|| self.overlay.get(&(off / bs)).map(|b| &b[..])) {
             return Ok(Cow::Borrowed(&b[at..at + isz]));
         }
         Ok(self.dev.view(off, isz)?)

@@ -78,7 +78,7 @@ impl<D: Device> Fs<D> {
                 self.dev.flush(blk * bs, bs)?;
             }
             self.dev.fence()?;
-            self.write_empty_log(geo, jsb, Some(rec.end_sequence.wrapping_add(1)))
+            self.write_empty_log(geo, jsb, Some(rec.next_sequence()))
         })();
         self.dev.set_tag(prev);
         r
@@ -108,6 +108,43 @@ impl<D: Device> Fs<D> {
         self.dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
         self.dev.fence()?;
         Ok(j)
+    }
+
+    /// Replace a corrupt journal superblock with a fresh one for an empty log (as e2fsck -fy
+    /// does: features and UUID cleared, nothing replayed) and clear `needs_recovery`. Returns
+    /// the new sequence. The journal inode must still map the journal's first block.
+    pub fn reset_journal_superblock(&mut self) -> Result<u32> {
+        let ino = self.sb.f.s_journal_inum;
+        let node = self.inode(ino)?;
+        let extents = self.file_extents(ino, &node)?;
+        let bs = u64::from(self.block_size());
+        let first = extents
+            .first()
+            .filter(|e| e.logical == 0 && !e.unwritten)
+            .ok_or_else(|| Error::corrupt("journal inode", "block 0 of the journal is not mapped"))?;
+        let total: u64 = extents.iter().map(|e| u64::from(e.len)).sum::<u64>().min(node.size() / bs);
+        let maxlen = u32::try_from(total).map_err(|_| Error::corrupt("journal inode", "too large"))?;
+        // The old sequence, when still readable, keeps sequences moving forward.
+        let old = self.dev.view(first.physical * bs, crate::ondisk::jbd2::superblock::SIZE)?;
+        let seq = u32::from_be_bytes([old[0x18], old[0x19], old[0x1A], old[0x1B]]).wrapping_add(1).max(1);
+        let mut j = JournalSuperblock::new(self.block_size(), maxlen, [0; 16], 0);
+        j.sequence = seq;
+        let prev = self.dev.set_tag("replay");
+        let r = (|| {
+            self.dev.store(first.physical * bs, &j.encode())?;
+            self.dev.flush(first.physical * bs, bs)?;
+            self.dev.fence()?;
+            let mut home = Superblock::parse_unchecked(&self.dev.view(superblock::OFFSET, superblock::SIZE)?)?;
+            home.f.s_feature_incompat &= !incompat::RECOVER;
+            self.dev.store(superblock::OFFSET, &home.encode())?;
+            self.dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
+            self.dev.fence()?;
+            Ok::<(), Error>(())
+        })();
+        self.dev.set_tag(prev);
+        r?;
+        self.sb.f.s_feature_incompat &= !incompat::RECOVER;
+        Ok(seq)
     }
 
     /// Lay a recovery's blocks over the image (read-only mounts): the superblock and group

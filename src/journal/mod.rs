@@ -30,6 +30,8 @@ pub struct LogGeometry {
     /// Seed of every log checksum (None without csum v2/v3).
     pub seed: Option<u32>,
     pub uuid: [u8; 16],
+    /// `journal_async_commit`: a bad commit block is not reported as a failed commit.
+    pub async_commit: bool,
 }
 
 impl LogGeometry {
@@ -61,6 +63,7 @@ impl LogGeometry {
             fmt,
             seed: jsb.has_csum().then(|| jsb.csum_seed()),
             uuid: jsb.uuid,
+            async_commit: jsb.feature_incompat & feat::INCOMPAT_ASYNC_COMMIT != 0,
         })
     }
 

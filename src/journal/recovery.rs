@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::LogGeometry;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ondisk::jbd2::block::{
     self as jb, Header, Tag, FLAG_ESCAPE, FLAG_LAST_TAG, FLAG_SAME_UUID, HEADER_SIZE, TAIL_SIZE, UUID_SIZE,
 };
@@ -37,6 +37,8 @@ pub struct TxnInfo {
     tags: Vec<(Tag, u32)>,
     #[serde(skip)]
     revokes: Vec<u64>,
+    #[serde(skip)]
+    revoke_positions: Vec<u32>,
 }
 
 /// Why the scan stopped, in words.
@@ -54,6 +56,12 @@ pub struct Recovery {
     pub bad_checksum_blocks: Vec<(u64, u32)>,
     /// Descriptor or revoke blocks whose checksum failed.
     pub bad_descriptor_blocks: Vec<u32>,
+    /// A transaction whose commit block failed its checksum: replay stopped before it
+    /// (e2fsck: "Journal transaction N was corrupt, replay was aborted.").
+    pub failed_commit: Option<u32>,
+    /// Recovery failed as a whole: nothing is replayed (e2fsck: "Journal checksum error",
+    /// "Journal corrupted", "Invalid argument while recovering journal").
+    pub fatal: Option<String>,
     /// Home block -> newest replayable contents.
     #[serde(skip)]
     pub blocks: BTreeMap<u64, Box<[u8]>>,
@@ -98,6 +106,8 @@ pub fn recover(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock, blo
         revoked_blocks: 0,
         bad_checksum_blocks: Vec::new(),
         bad_descriptor_blocks: Vec::new(),
+        failed_commit: None,
+        fatal: None,
         blocks: BTreeMap::new(),
     };
     if jsb.start == 0 {
@@ -105,9 +115,25 @@ pub fn recover(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock, blo
         return Ok(rec);
     }
     if jsb.start < geo.first || jsb.start >= geo.maxlen {
-        return Err(Error::corrupt("journal superblock", format!("s_start {} is outside the log", jsb.start)));
+        rec.fatal = Some(format!("corrupted journal superblock: s_start {} is outside the log", jsb.start));
+        rec.end_reason = "nothing replayed".into();
+        return Ok(rec);
     }
     scan(dev, geo, &mut rec)?;
+    if rec.fatal.is_some() {
+        return Ok(rec);
+    }
+    // A revoke block claiming more bytes than it has fails the whole recovery (EINVAL).
+    let tail = if geo.fmt.has_csum() { TAIL_SIZE } else { 0 };
+    for t in rec.transactions.iter().filter(|t| t.committed) {
+        for &pos in &t.revoke_positions {
+            let b = read_log(dev, geo, pos)?;
+            if jb::revoke_count(&b) as usize > b.len() - tail {
+                rec.fatal = Some(format!("invalid argument: revoke block {pos} claims {} bytes", jb::revoke_count(&b)));
+                return Ok(rec);
+            }
+        }
+    }
     // Pass 2: revokes of committed transactions.
     let mut revoked: BTreeMap<u64, u32> = BTreeMap::new();
     for t in rec.transactions.iter().filter(|t| t.committed) {
@@ -156,11 +182,17 @@ fn seq_after(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
-/// Pass 1: walk transactions from `s_start` until the log stops making sense.
+/// Pass 1: walk transactions from `s_start` until the log stops making sense. As e2fsck 1.47:
+/// a bad descriptor or revoke checksum is judged at the next commit block — a commit time not
+/// older than the previous transaction's makes the whole recovery fail, an older one means a
+/// stale transaction where the log ends; a bad commit checksum ends the log before that
+/// transaction (a "failed commit" unless its time went backwards or commits are async).
 fn scan(dev: &dyn Device, geo: &LogGeometry, rec: &mut Recovery) -> Result<()> {
     let mut pos = rec.start;
     let mut seq = rec.start_sequence;
     let mut cur: Option<TxnInfo> = None;
+    let mut need_check_commit_time = false;
+    let mut last_commit_time = 0u64;
     // Every block of the ring at most once: a bound on the walk.
     for _ in 0..=geo.capacity() {
         let b = read_log(dev, geo, pos)?;
@@ -175,42 +207,50 @@ fn scan(dev: &dyn Device, geo: &LogGeometry, rec: &mut Recovery) -> Result<()> {
         let t = cur.get_or_insert_with(|| TxnInfo { sequence: seq, start: pos, ..Default::default() });
         match h.blocktype {
             BLOCKTYPE_DESCRIPTOR => {
-                if let Some(seed) = geo.seed {
-                    if !jb::tail_checksum_ok(seed, &b) {
-                        rec.bad_descriptor_blocks.push(pos);
-                        rec.end_reason = format!("descriptor block {pos} of transaction {seq} has a bad checksum");
-                        break;
-                    }
+                if geo.seed.is_some_and(|s| !jb::tail_checksum_ok(s, &b)) {
+                    rec.bad_descriptor_blocks.push(pos);
+                    need_check_commit_time = true;
                 }
                 t.descriptor_blocks += 1;
-                let tags = parse_tags(geo, &b);
-                for tag in tags {
+                for tag in parse_tags(geo, &b) {
                     pos = geo.next(pos);
                     t.tags.push((tag, pos));
                     t.logged_blocks += 1;
                 }
             }
             BLOCKTYPE_REVOKE => {
-                if let Some(seed) = geo.seed {
-                    if !jb::tail_checksum_ok(seed, &b) {
-                        rec.bad_descriptor_blocks.push(pos);
-                        rec.end_reason = format!("revoke block {pos} of transaction {seq} has a bad checksum");
-                        break;
-                    }
+                if geo.seed.is_some_and(|s| !jb::tail_checksum_ok(s, &b)) {
+                    rec.bad_descriptor_blocks.push(pos);
+                    need_check_commit_time = true;
                 }
                 t.revoke_blocks += 1;
+                t.revoke_positions.push(pos);
                 for r in jb::revoke_records(&b, geo.fmt.bit64, geo.fmt.has_csum()) {
                     t.revokes.push(r);
                     t.revoke_records += 1;
                 }
             }
             BLOCKTYPE_COMMIT => {
-                if let Some(seed) = geo.seed {
-                    if !jb::commit_checksum_ok(seed, &b) {
-                        rec.end_reason = format!("commit block {pos} of transaction {seq} has a bad checksum");
-                        break;
+                let time = jb::commit_time(&b).0;
+                if need_check_commit_time {
+                    if time >= last_commit_time {
+                        rec.fatal = Some(format!(
+                            "journal checksum error: a descriptor or revoke block of transaction {seq} is corrupt"
+                        ));
+                        rec.end_reason = "nothing replayed".into();
+                        return Ok(());
                     }
+                    rec.end_reason = format!("transaction {seq} is stale (its commit time went backwards)");
+                    break;
                 }
+                if geo.seed.is_some_and(|s| !jb::commit_checksum_ok(s, &b)) {
+                    if time >= last_commit_time && !geo.async_commit {
+                        rec.failed_commit = Some(seq);
+                    }
+                    rec.end_reason = format!("commit block {pos} of transaction {seq} has a bad checksum");
+                    break;
+                }
+                last_commit_time = time;
                 let mut done = cur.take().unwrap_or_default();
                 done.committed = true;
                 rec.transactions.push(done);
@@ -234,4 +274,21 @@ fn scan(dev: &dyn Device, geo: &LogGeometry, rec: &mut Recovery) -> Result<()> {
         rec.end_reason = "the scan went round the whole log".into();
     }
     Ok(())
+}
+
+impl Recovery {
+    /// The journal's `s_sequence` after recovery: past the last replayed transaction, or
+    /// unchanged when recovery hit an error (as e2fsck leaves it).
+    pub fn next_sequence(&self) -> u32 {
+        if self.fatal.is_some() || !self.bad_checksum_blocks.is_empty() {
+            self.start_sequence
+        } else {
+            self.end_sequence.wrapping_add(1)
+        }
+    }
+
+    /// Whether recovery reported an error (e2fsck's "Journal checksum error" and the like).
+    pub fn had_errors(&self) -> bool {
+        self.fatal.is_some() || !self.bad_checksum_blocks.is_empty()
+    }
 }

@@ -15,8 +15,26 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
     let ctx = || format!("journal-replay {}", a.image.display());
     let dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
     let mut fs = Fs::open(dev).with_context(ctx)?;
-    let Some((geo, jsb)) = fs.journal_geometry().with_context(ctx)? else {
-        anyhow::bail!("{}: the file system has no journal", ctx());
+    let (geo, jsb) = match fs.journal_geometry() {
+        Ok(Some(g)) => g,
+        Ok(None) => anyhow::bail!("{}: the file system has no journal", ctx()),
+        Err(e @ (e4dax::Error::Checksum { .. } | e4dax::Error::Corrupt { .. })) if !a.dry_run => {
+            // As e2fsck -fy: a corrupt journal superblock is reset; nothing is replayed.
+            let seq = fs.reset_journal_superblock().with_context(ctx)?;
+            fs.dev.sync().with_context(ctx)?;
+            let msg = format!(
+                "the journal superblock was corrupt ({e}): reset it to an empty log (sequence {seq}); nothing replayed"
+            );
+            if json_out {
+                output::print_json(
+                    &json!({ "image": a.image.display().to_string(), "journal_superblock_reset": true, "message": msg }),
+                )?;
+            } else {
+                eprintln!("e4dax: {}: {msg}", a.image.display());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e).with_context(ctx),
     };
     let needs = fs.sb.needs_recovery();
     let rec = if needs {
@@ -54,6 +72,9 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
             "blocks_revoked": r.revoked_blocks,
             "blocks_skipped_bad_checksum": r.bad_checksum_blocks.iter().map(|(b, s)| json!({"block": b, "sequence": s})).collect::<Vec<_>>(),
             "bad_descriptor_blocks": r.bad_descriptor_blocks,
+            "failed_commit": r.failed_commit,
+            "error": r.fatal,
+            "next_sequence": r.next_sequence(),
         }),
     };
     if json_out {
@@ -75,6 +96,22 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
                     ]);
                 }
                 output::emit(&t.to_string());
+                if let Some(f) = &r.fatal {
+                    eprintln!(
+                        "e4dax: {}: {f}; nothing replayed (the log is cleared, as e2fsck does)",
+                        a.image.display()
+                    );
+                }
+                if let Some(n) = r.failed_commit {
+                    eprintln!("e4dax: {}: journal transaction {n} was corrupt, replay was aborted", a.image.display());
+                }
+                if !r.bad_checksum_blocks.is_empty() {
+                    eprintln!(
+                        "e4dax: {}: journal checksum error: {} logged block(s) skipped",
+                        a.image.display(),
+                        r.bad_checksum_blocks.len()
+                    );
+                }
                 output::emit(&format!(
                     "{} {} block(s), {} revoked, {} skipped (bad checksum); scan ended: {}",
                     if a.dry_run { "would replay" } else { "replayed" },
