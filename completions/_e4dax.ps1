@@ -22,6 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
     $completions = @(switch ($command) {
         'e4dax' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -33,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a file or an empty directory')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a directory (names and inode numbers)')
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read a file: holes and unwritten extents read as zeros')
+            [CompletionResult]::new('journal-replay', 'journal-replay', [CompletionResultType]::ParameterValue, 'Replay the journal as mount or e2fsck would, and report what it held')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -50,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Make a file system without a journal (for the ext2 policy)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing non-empty file')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -59,6 +62,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
             [CompletionResult]::new('--parents', '--parents', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -68,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
             [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -77,18 +82,21 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
             [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;rm' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;ls' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -100,41 +108,63 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--hexdump', '--hexdump', [CompletionResultType]::ParameterName, 'Print a hex dump instead of raw bytes')
             [CompletionResult]::new('--check-stale', '--check-stale', [CompletionResultType]::ParameterName, 'Report every stale-data pattern inside written extents; exit 1 if there is any')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;journal-replay' {
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would be replayed without writing anything')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
             [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
             [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
+            [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts')
             [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'e4dax;inspect;super' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;groups' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;extents' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;journal' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;inode' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -143,6 +173,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
             [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
             [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
+            [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts')
             [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -156,6 +187,9 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;inspect;help;extents' {
             break
         }
+        'e4dax;inspect;help;journal' {
+            break
+        }
         'e4dax;inspect;help;inode' {
             break
         }
@@ -164,6 +198,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         }
         'e4dax;generate' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -176,6 +211,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a file or an empty directory')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a directory (names and inode numbers)')
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read a file: holes and unwritten extents read as zeros')
+            [CompletionResult]::new('journal-replay', 'journal-replay', [CompletionResultType]::ParameterValue, 'Replay the journal as mount or e2fsck would, and report what it held')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -202,10 +238,14 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;help;read' {
             break
         }
+        'e4dax;help;journal-replay' {
+            break
+        }
         'e4dax;help;inspect' {
             [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
             [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
             [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
+            [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts')
             [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
             break
         }
@@ -216,6 +256,9 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;help;inspect;extents' {
+            break
+        }
+        'e4dax;help;inspect;journal' {
             break
         }
         'e4dax;help;inspect;inode' {

@@ -31,6 +31,9 @@ _e4dax() {
             e4dax,inspect)
                 cmd="e4dax__subcmd__inspect"
                 ;;
+            e4dax,journal-replay)
+                cmd="e4dax__subcmd__journal__subcmd__replay"
+                ;;
             e4dax,ls)
                 cmd="e4dax__subcmd__ls"
                 ;;
@@ -61,6 +64,9 @@ _e4dax() {
             e4dax__subcmd__help,inspect)
                 cmd="e4dax__subcmd__help__subcmd__inspect"
                 ;;
+            e4dax__subcmd__help,journal-replay)
+                cmd="e4dax__subcmd__help__subcmd__journal__subcmd__replay"
+                ;;
             e4dax__subcmd__help,ls)
                 cmd="e4dax__subcmd__help__subcmd__ls"
                 ;;
@@ -85,6 +91,9 @@ _e4dax() {
             e4dax__subcmd__help__subcmd__inspect,inode)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__inode"
                 ;;
+            e4dax__subcmd__help__subcmd__inspect,journal)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__journal"
+                ;;
             e4dax__subcmd__help__subcmd__inspect,super)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__super"
                 ;;
@@ -99,6 +108,9 @@ _e4dax() {
                 ;;
             e4dax__subcmd__inspect,inode)
                 cmd="e4dax__subcmd__inspect__subcmd__inode"
+                ;;
+            e4dax__subcmd__inspect,journal)
+                cmd="e4dax__subcmd__inspect__subcmd__journal"
                 ;;
             e4dax__subcmd__inspect,super)
                 cmd="e4dax__subcmd__inspect__subcmd__super"
@@ -115,6 +127,9 @@ _e4dax() {
             e4dax__subcmd__inspect__subcmd__help,inode)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__inode"
                 ;;
+            e4dax__subcmd__inspect__subcmd__help,journal)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__journal"
+                ;;
             e4dax__subcmd__inspect__subcmd__help,super)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__super"
                 ;;
@@ -125,7 +140,7 @@ _e4dax() {
 
     case "${cmd}" in
         e4dax)
-            opts="-h -V --json --help --version mkfs create fallocate punch rm ls read inspect generate help"
+            opts="-h -V --json --no-checkpoint --help --version mkfs create fallocate punch rm ls read journal-replay inspect generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -139,7 +154,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__create)
-            opts="-p -h --dir --parents --json --help"
+            opts="-p -h --dir --parents --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,7 +168,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fallocate)
-            opts="-h --offset --len --keep-size --json --help"
+            opts="-h --offset --len --keep-size --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +190,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__generate)
-            opts="-h --json --help man completions"
+            opts="-h --json --no-checkpoint --help man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,7 +204,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help)
-            opts="mkfs create fallocate punch rm ls read inspect generate help"
+            opts="mkfs create fallocate punch rm ls read journal-replay inspect generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -259,7 +274,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__inspect)
-            opts="super groups extents inode"
+            opts="super groups extents journal inode"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,9 +329,37 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__journal)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__help__subcmd__inspect__subcmd__super)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__journal__subcmd__replay)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -399,7 +442,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect)
-            opts="-h --json --help super groups extents inode help"
+            opts="-h --json --no-checkpoint --help super groups extents journal inode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -413,7 +456,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__extents)
-            opts="-h --json --help"
+            opts="-h --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,7 +470,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__groups)
-            opts="-h --json --help"
+            opts="-h --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,7 +484,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__help)
-            opts="super groups extents inode help"
+            opts="super groups extents journal inode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -510,6 +553,20 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__journal)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__inspect__subcmd__help__subcmd__super)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -525,7 +582,21 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__inode)
-            opts="-h --json --help"
+            opts="-h --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__journal)
+            opts="-h --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,7 +610,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__super)
-            opts="-h --json --help"
+            opts="-h --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -552,8 +623,22 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__journal__subcmd__replay)
+            opts="-h --dry-run --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__ls)
-            opts="-h --json --help"
+            opts="-h --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,7 +652,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__mkfs)
-            opts="-h --size --journal-size --inodes --uuid --label --time --poison --no-journal --force --block-size --json --help"
+            opts="-h --size --journal-size --inodes --uuid --label --time --poison --no-journal --force --block-size --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,7 +694,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__punch)
-            opts="-h --offset --len --keep-size --json --help"
+            opts="-h --offset --len --keep-size --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,7 +716,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__read)
-            opts="-h --offset --len --out --hexdump --check-stale --json --help"
+            opts="-h --offset --len --out --hexdump --check-stale --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,7 +742,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__rm)
-            opts="-h --json --help"
+            opts="-h --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -19,6 +19,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
     var completions = [
         &'e4dax'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -30,6 +31,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand rm 'Remove a file or an empty directory'
             cand ls 'List a directory (names and inode numbers)'
             cand read 'Read a file: holes and unwritten extents read as zeros'
+            cand journal-replay 'Replay the journal as mount or e2fsck would, and report what it held'
             cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -46,6 +48,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --no-journal 'Make a file system without a journal (for the ext2 policy)'
             cand --force 'Overwrite an existing non-empty file'
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -54,6 +57,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand -p 'Create missing parent directories too'
             cand --parents 'Create missing parent directories too'
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -62,6 +66,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
             cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -70,16 +75,19 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
             cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;rm'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;ls'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -90,36 +98,56 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --hexdump 'Print a hex dump instead of raw bytes'
             cand --check-stale 'Report every stale-data pattern inside written extents; exit 1 if there is any'
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;journal-replay'= {
+            cand --dry-run 'Report what would be replayed without writing anything'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
             cand super 'The superblock and journal superblock (like dumpe2fs -h)'
             cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
             cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
+            cand journal 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts'
             cand inode 'One inode''s fields (like debugfs stat)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'e4dax;inspect;super'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;groups'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;extents'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;journal'= {
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;inode'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -127,6 +155,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand super 'The superblock and journal superblock (like dumpe2fs -h)'
             cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
             cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
+            cand journal 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts'
             cand inode 'One inode''s fields (like debugfs stat)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -136,12 +165,15 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;inspect;help;extents'= {
         }
+        &'e4dax;inspect;help;journal'= {
+        }
         &'e4dax;inspect;help;inode'= {
         }
         &'e4dax;inspect;help;help'= {
         }
         &'e4dax;generate'= {
             cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -153,6 +185,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand rm 'Remove a file or an empty directory'
             cand ls 'List a directory (names and inode numbers)'
             cand read 'Read a file: holes and unwritten extents read as zeros'
+            cand journal-replay 'Replay the journal as mount or e2fsck would, and report what it held'
             cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -171,10 +204,13 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;help;read'= {
         }
+        &'e4dax;help;journal-replay'= {
+        }
         &'e4dax;help;inspect'= {
             cand super 'The superblock and journal superblock (like dumpe2fs -h)'
             cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
             cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
+            cand journal 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts'
             cand inode 'One inode''s fields (like debugfs stat)'
         }
         &'e4dax;help;inspect;super'= {
@@ -182,6 +218,8 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;help;inspect;groups'= {
         }
         &'e4dax;help;inspect;extents'= {
+        }
+        &'e4dax;help;inspect;journal'= {
         }
         &'e4dax;help;inspect;inode'= {
         }

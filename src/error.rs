@@ -36,6 +36,10 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// Writing the output of a read failed.
+    #[error("writing output: {0}")]
+    Output(#[source] std::io::Error),
+
     /// A path names nothing.
     #[error("{0}: no such file or directory")]
     NotFound(String),

@@ -8,10 +8,16 @@ mod common;
 mod bad_input;
 #[path = "it/docs.rs"]
 mod docs;
+#[path = "it/files_bad_input.rs"]
+mod files_bad_input;
 #[path = "it/files_model.rs"]
 mod files_model;
+#[path = "it/files_stock.rs"]
+mod files_stock;
 #[path = "it/inspect.rs"]
 mod inspect;
+#[path = "it/journal.rs"]
+mod journal;
 #[path = "it/lock.rs"]
 mod lock;
 #[path = "it/mkfs.rs"]

@@ -31,7 +31,7 @@ pub use convert::convert_to_written;
 pub use insert::insert;
 pub use io::{init_empty, Root, TreeIo};
 pub use remove::remove_range;
-pub use walk::{extents, lookup_in, nodes, NodeEntries, NodeInfo};
+pub use walk::{extents, extents_in_range, lookup_in, nodes, NodeEntries, NodeInfo};
 
 use crate::error::{Error, Result};
 use crate::fs::Fs;

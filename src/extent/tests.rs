@@ -594,3 +594,28 @@ proptest! {
         prop_assert!(run(all) >= 2);
     }
 }
+
+#[test]
+fn appends_after_a_punched_comb_keep_index_ranges() {
+    // What `fallocate` does after a comb: a depth-2 tree made by punching every other block of
+    // one extent, then single-block extents appended past its end.
+    let mut io = MemIo::new(4096);
+    let mut ib = [0u8; 60];
+    init_empty(&mut ib);
+    let mut r = root(&mut ib);
+    let mut at = 0;
+    while at < 2800 {
+        let n = (2800 - at).min(32767);
+        insert(&mut io, &mut r, ext(at, n, 100_000 + u64::from(at), true)).unwrap();
+        at += n;
+    }
+    for b in (1..2800).step_by(2) {
+        remove_range(&mut io, &mut r, b, 1).unwrap();
+    }
+    assert_eq!(depth(&r), 2);
+    check(&io, &r);
+    for i in 0..137u32 {
+        insert(&mut io, &mut r, ext(2800 + i, 1, 200_001 + 2 * u64::from(i), true)).unwrap();
+        check(&io, &r);
+    }
+}

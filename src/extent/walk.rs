@@ -131,3 +131,25 @@ fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
         (None, y) => y,
     }
 }
+
+/// The extents overlapping logical blocks `[from, to)`, in order, visiting only the leaves
+/// that cover that range (one root-to-leaf walk per leaf).
+pub fn extents_in_range<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, from: u32, to: u64) -> Result<Vec<Extent>> {
+    let mut out = Vec::new();
+    let mut p = from;
+    // Each round moves to a strictly later leaf; a tree has fewer leaves than this.
+    for _ in 0..(1u32 << 24) {
+        if u64::from(p) >= to {
+            break;
+        }
+        let path = find(io, root, p)?;
+        let ext = &path.leaf().node.ext;
+        let i = ext.partition_point(|e| e.logical_end() <= u64::from(p));
+        out.extend(ext[i..].iter().take_while(|e| u64::from(e.logical) < to).copied());
+        match path.next_key() {
+            Some(next) if next > p => p = next,
+            _ => break,
+        }
+    }
+    Ok(out)
+}

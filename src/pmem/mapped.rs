@@ -207,12 +207,22 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
 }
 
 /// Take an exclusive (`writable`) or shared lock without blocking.
+/// How long to keep trying a lock that is held: a process that has just closed the image can
+/// still hold it briefly through a child forked in between (until that child execs).
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
+
 fn lock(file: &File, path: &Path, writable: bool) -> Result<(), Error> {
-    let result = if writable { file.try_lock() } else { file.try_lock_shared() };
-    match result {
-        Ok(()) => Ok(()),
-        Err(TryLockError::WouldBlock) => Err(Error::InUse { path: path.to_path_buf() }),
-        Err(TryLockError::Error(e)) => Err(io_error(path, e)),
+    let start = std::time::Instant::now();
+    loop {
+        let result = if writable { file.try_lock() } else { file.try_lock_shared() };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) if start.elapsed() < LOCK_RETRY => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(TryLockError::WouldBlock) => return Err(Error::InUse { path: path.to_path_buf() }),
+            Err(TryLockError::Error(e)) => return Err(io_error(path, e)),
+        }
     }
 }
 

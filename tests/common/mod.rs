@@ -46,9 +46,8 @@ const E4DAX_TIMEOUT: Duration = Duration::from_secs(300);
 fn search_dirs() -> &'static Vec<PathBuf> {
     static DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
     DIRS.get_or_init(|| {
-        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect())
-            .unwrap_or_default();
+        let mut dirs: Vec<PathBuf> =
+            std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
         for extra in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
             dirs.push(PathBuf::from(extra));
         }
@@ -57,11 +56,10 @@ fn search_dirs() -> &'static Vec<PathBuf> {
 }
 
 fn find_tool(name: &str) -> Option<PathBuf> {
-    search_dirs().iter().map(|d| d.join(name)).find(|p| {
-        p.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    })
+    search_dirs()
+        .iter()
+        .map(|d| d.join(name))
+        .find(|p| p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false))
 }
 
 /// The absolute path of an e2fsprogs tool (panics when missing: call [`e2fsprogs`] first).
@@ -72,19 +70,12 @@ pub fn tool(name: &str) -> PathBuf {
 /// Whether the e2fsprogs tools are installed. When they are not, says "skipping" and returns
 /// false, so the test can return early; but when `CI` is set, a missing oracle is a failure.
 pub fn e2fsprogs() -> bool {
-    let missing: Vec<&str> = E2FSPROGS_TOOLS
-        .iter()
-        .copied()
-        .filter(|t| find_tool(t).is_none())
-        .collect();
+    let missing: Vec<&str> = E2FSPROGS_TOOLS.iter().copied().filter(|t| find_tool(t).is_none()).collect();
     if missing.is_empty() {
         return true;
     }
     if std::env::var_os("CI").is_some() {
-        panic!(
-            "e2fsprogs missing ({}) and CI is set: tests that need the oracle must run in CI",
-            missing.join(", ")
-        );
+        panic!("e2fsprogs missing ({}) and CI is set: tests that need the oracle must run in CI", missing.join(", "));
     }
     eprintln!("skipping: e2fsprogs missing ({})", missing.join(", "));
     false
@@ -111,24 +102,13 @@ fn run_tool(name: &str, args: &[&std::ffi::OsStr]) -> Output {
 /// `e2fsck -fn IMAGE` must exit 0 (clean); on failure its whole output is shown.
 pub fn assert_e2fsck_clean(image: &Path) {
     let out = run_tool("e2fsck", &["-fn".as_ref(), image.as_os_str()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "e2fsck -fn {} is not clean\n{}",
-        image.display(),
-        show(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "e2fsck -fn {} is not clean\n{}", image.display(), show(&out));
 }
 
 /// `dumpe2fs -h IMAGE` as a map of its "Key: value" lines (keys and values trimmed).
 pub fn dumpe2fs_h(image: &Path) -> BTreeMap<String, String> {
     let out = run_tool("dumpe2fs", &["-h".as_ref(), image.as_os_str()]);
-    assert!(
-        out.status.success(),
-        "dumpe2fs -h {} failed\n{}",
-        image.display(),
-        show(&out)
-    );
+    assert!(out.status.success(), "dumpe2fs -h {} failed\n{}", image.display(), show(&out));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| line.split_once(':'))
@@ -138,8 +118,7 @@ pub fn dumpe2fs_h(image: &Path) -> BTreeMap<String, String> {
 
 /// A value of a `dumpe2fs -h` map (panics, naming the key, when absent).
 pub fn field<'a>(map: &'a BTreeMap<String, String>, key: &str) -> &'a str {
-    map.get(key)
-        .unwrap_or_else(|| panic!("dumpe2fs -h has no {key:?} line; it has {map:#?}"))
+    map.get(key).unwrap_or_else(|| panic!("dumpe2fs -h has no {key:?} line; it has {map:#?}"))
 }
 
 /// A numeric `dumpe2fs -h` value: its first word, decimal or `0x` hex ("256", "0x00000001").
@@ -157,11 +136,7 @@ pub fn parse_u64(word: &str) -> Option<u64> {
 
 /// A feature line ("Filesystem features", "Journal features") as a set; "(none)" is empty.
 pub fn feature_set(map: &BTreeMap<String, String>, key: &str) -> BTreeSet<String> {
-    field(map, key)
-        .split_whitespace()
-        .filter(|w| *w != "(none)")
-        .map(str::to_string)
-        .collect()
+    field(map, key).split_whitespace().filter(|w| *w != "(none)").map(str::to_string).collect()
 }
 
 pub fn set_of(words: &[&str]) -> BTreeSet<String> {
@@ -189,21 +164,14 @@ pub struct DumpGroup {
 fn number_after(line: &str, prefix: &str) -> u64 {
     let rest = &line[line.find(prefix).expect("prefix present") + prefix.len()..];
     let word: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    word.parse()
-        .unwrap_or_else(|_| panic!("dumpe2fs: no number after {prefix:?} in {line:?}"))
+    word.parse().unwrap_or_else(|_| panic!("dumpe2fs: no number after {prefix:?} in {line:?}"))
 }
 
 fn parse_range(text: &str) -> (u64, u64) {
     let text = text.trim();
     let (a, b) = text.split_once('-').unwrap_or((text, text));
-    let a = a
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("bad range {text:?}"));
-    let b = b
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("bad range {text:?}"));
+    let a = a.trim().parse().unwrap_or_else(|_| panic!("bad range {text:?}"));
+    let b = b.trim().parse().unwrap_or_else(|_| panic!("bad range {text:?}"));
     (a, b)
 }
 
@@ -217,31 +185,18 @@ fn parse_group_header(line: &str) -> DumpGroup {
         .unwrap_or_else(|| panic!("dumpe2fs: no block range in {line:?}"));
     let (first_block, last_block) = parse_range(blocks);
     let flags = match (line.find('['), line.rfind(']')) {
-        (Some(a), Some(b)) if a < b => line[a + 1..b]
-            .split(',')
-            .map(|f| f.trim().to_string())
-            .filter(|f| !f.is_empty())
-            .collect(),
+        (Some(a), Some(b)) if a < b => {
+            line[a + 1..b].split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect()
+        }
         _ => Vec::new(),
     };
-    DumpGroup {
-        group,
-        first_block,
-        last_block,
-        flags,
-        ..DumpGroup::default()
-    }
+    DumpGroup { group, first_block, last_block, flags, ..DumpGroup::default() }
 }
 
 /// The group list of `dumpe2fs IMAGE`.
 pub fn dumpe2fs_groups(image: &Path) -> Vec<DumpGroup> {
     let out = run_tool("dumpe2fs", &[image.as_os_str()]);
-    assert!(
-        out.status.success(),
-        "dumpe2fs {} failed\n{}",
-        image.display(),
-        show(&out)
-    );
+    assert!(out.status.success(), "dumpe2fs {} failed\n{}", image.display(), show(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let mut groups: Vec<DumpGroup> = Vec::new();
     for line in text.lines() {
@@ -274,30 +229,17 @@ pub fn dumpe2fs_groups(image: &Path) -> Vec<DumpGroup> {
                 }
             }
         } else if let Some(rest) = t.strip_prefix("Free blocks:") {
-            g.free_ranges = rest
-                .split(',')
-                .filter(|r| !r.trim().is_empty())
-                .map(parse_range)
-                .collect();
+            g.free_ranges = rest.split(',').filter(|r| !r.trim().is_empty()).map(parse_range).collect();
         }
     }
-    assert!(
-        !groups.is_empty(),
-        "dumpe2fs {} printed no groups:\n{text}",
-        image.display()
-    );
+    assert!(!groups.is_empty(), "dumpe2fs {} printed no groups:\n{text}", image.display());
     groups
 }
 
 /// `debugfs -R CMD IMAGE`: its stdout (it must succeed).
 pub fn debugfs(image: &Path, cmd: &str) -> String {
     let out = run_tool("debugfs", &["-R".as_ref(), cmd.as_ref(), image.as_os_str()]);
-    assert!(
-        out.status.success(),
-        "debugfs -R {cmd:?} {} failed\n{}",
-        image.display(),
-        show(&out)
-    );
+    assert!(out.status.success(), "debugfs -R {cmd:?} {} failed\n{}", image.display(), show(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -305,10 +247,7 @@ pub fn debugfs(image: &Path, cmd: &str) -> String {
 pub fn journal_blocks(image: &Path) -> Vec<u64> {
     debugfs(image, "blocks <8>")
         .split_whitespace()
-        .map(|w| {
-            w.parse()
-                .unwrap_or_else(|_| panic!("debugfs blocks: {w:?}"))
-        })
+        .map(|w| w.parse().unwrap_or_else(|_| panic!("debugfs blocks: {w:?}")))
         .collect()
 }
 
@@ -336,10 +275,7 @@ pub fn stock_image(dir: &Path, name: &str, size_bytes: u64, uuid: &str, extra: &
 // ---------------------------------------------------------------------------------------------
 
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("e4dax-test-")
-        .tempdir()
-        .expect("cannot make a temporary directory")
+    tempfile::Builder::new().prefix("e4dax-test-").tempdir().expect("cannot make a temporary directory")
 }
 
 /// The e4dax binary under test.
@@ -369,59 +305,34 @@ pub fn mkfs(dir: &Path, name: &str, size: &str, extra: &[&str]) -> PathBuf {
     ];
     args.extend(extra.iter().map(std::ffi::OsStr::new));
     let out = run_e4dax(&args);
-    assert!(
-        out.status.success(),
-        "e4dax mkfs {} --size {size} {extra:?} failed\n{}",
-        path.display(),
-        show(&out)
-    );
+    assert!(out.status.success(), "e4dax mkfs {} --size {size} {extra:?} failed\n{}", path.display(), show(&out));
     path
 }
 
 /// `e4dax inspect IMAGE WHAT --json`, which must succeed and print one JSON value.
 pub fn inspect_json(image: &Path, what: &str) -> serde_json::Value {
-    let out = run_e4dax(&[
-        "inspect".as_ref(),
-        image.as_os_str(),
-        what.as_ref(),
-        "--json".as_ref(),
-    ]);
-    assert!(
-        out.status.success(),
-        "e4dax inspect {} {what} --json failed\n{}",
-        image.display(),
-        show(&out)
-    );
+    let out = run_e4dax(&["inspect".as_ref(), image.as_os_str(), what.as_ref(), "--json".as_ref()]);
+    assert!(out.status.success(), "e4dax inspect {} {what} --json failed\n{}", image.display(), show(&out));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "inspect {what} --json is not JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
+        panic!("inspect {what} --json is not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout))
     })
 }
 
 /// A field of a JSON object (panics, naming it, when absent).
 pub fn jget<'a>(v: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
-    v.get(key)
-        .unwrap_or_else(|| panic!("JSON has no {key:?}: {v:#}"))
+    v.get(key).unwrap_or_else(|| panic!("JSON has no {key:?}: {v:#}"))
 }
 
 pub fn ju64(v: &serde_json::Value, key: &str) -> u64 {
-    jget(v, key)
-        .as_u64()
-        .unwrap_or_else(|| panic!("JSON {key:?} is not an unsigned number: {v:#}"))
+    jget(v, key).as_u64().unwrap_or_else(|| panic!("JSON {key:?} is not an unsigned number: {v:#}"))
 }
 
 pub fn jstr<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
-    jget(v, key)
-        .as_str()
-        .unwrap_or_else(|| panic!("JSON {key:?} is not a string: {v:#}"))
+    jget(v, key).as_str().unwrap_or_else(|| panic!("JSON {key:?} is not a string: {v:#}"))
 }
 
 pub fn jbool(v: &serde_json::Value, key: &str) -> bool {
-    jget(v, key)
-        .as_bool()
-        .unwrap_or_else(|| panic!("JSON {key:?} is not a bool: {v:#}"))
+    jget(v, key).as_bool().unwrap_or_else(|| panic!("JSON {key:?} is not a bool: {v:#}"))
 }
 
 pub fn jset(v: &serde_json::Value, key: &str) -> BTreeSet<String> {
@@ -429,11 +340,7 @@ pub fn jset(v: &serde_json::Value, key: &str) -> BTreeSet<String> {
         .as_array()
         .unwrap_or_else(|| panic!("JSON {key:?} is not an array: {v:#}"))
         .iter()
-        .map(|f| {
-            f.as_str()
-                .unwrap_or_else(|| panic!("JSON {key:?} holds a non-string: {v:#}"))
-                .to_string()
-        })
+        .map(|f| f.as_str().unwrap_or_else(|| panic!("JSON {key:?} holds a non-string: {v:#}")).to_string())
         .collect()
 }
 
@@ -441,24 +348,10 @@ pub fn jset(v: &serde_json::Value, key: &str) -> BTreeSet<String> {
 /// with "e4dax: ", and no panic. Returns that line.
 pub fn assert_runtime_error(out: &Output, what: &str) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "{what}: e4dax panicked\n{}",
-        show(out)
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{what}: expected exit status 1 (runtime error)\n{}",
-        show(out)
-    );
+    assert!(!stderr.contains("panicked"), "{what}: e4dax panicked\n{}", show(out));
+    assert_eq!(out.status.code(), Some(1), "{what}: expected exit status 1 (runtime error)\n{}", show(out));
     let lines: Vec<&str> = stderr.trim_end().lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "{what}: expected one line on stderr\n{}",
-        show(out)
-    );
+    assert_eq!(lines.len(), 1, "{what}: expected one line on stderr\n{}", show(out));
     let line = lines[0];
     assert!(
         line.starts_with("e4dax: ") && line.len() > "e4dax: ".len() + 3,
@@ -472,11 +365,7 @@ pub fn assert_runtime_error(out: &Output, what: &str) -> String {
 /// checks (runtime error: exit 1, one "e4dax: " line). Either way: non-zero and no panic.
 pub fn assert_refused(out: &Output, what: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "{what}: e4dax panicked\n{}",
-        show(out)
-    );
+    assert!(!stderr.contains("panicked"), "{what}: e4dax panicked\n{}", show(out));
     match out.status.code() {
         Some(2) => assert!(
             stderr.trim_start().starts_with("error:"),
@@ -544,21 +433,13 @@ pub fn sha256(path: &Path) -> Option<String> {
     let sum = find_tool("sha256sum")?;
     let out = std::process::Command::new(sum).arg(path).output().ok()?;
     assert!(out.status.success(), "sha256sum failed\n{}", show(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .map(str::to_string)
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().map(str::to_string)
 }
 
 /// Two files hold the same bytes (sha256 when available, and byte by byte for the offset).
 pub fn assert_same_file(a: &Path, b: &Path) {
     if let Some(at) = first_difference(a, b) {
-        panic!(
-            "{} and {} differ, first at byte {at} (block {})",
-            a.display(),
-            b.display(),
-            at / BLOCK_SIZE
-        );
+        panic!("{} and {} differ, first at byte {at} (block {})", a.display(), b.display(), at / BLOCK_SIZE);
     }
     assert_eq!(sha256(a), sha256(b), "sha256 differs");
 }
@@ -567,11 +448,7 @@ pub fn assert_same_file(a: &Path, b: &Path) {
 pub fn assert_unchanged(path: &Path, before: &[u8], what: &str) {
     let after = read_bytes(path);
     if after != before {
-        let at = before
-            .iter()
-            .zip(&after)
-            .position(|(x, y)| x != y)
-            .unwrap_or(before.len().min(after.len()));
+        let at = before.iter().zip(&after).position(|(x, y)| x != y).unwrap_or(before.len().min(after.len()));
         panic!(
             "{what}: {} changed (length {} -> {}, first difference at byte {at})",
             path.display(),
@@ -619,11 +496,7 @@ pub fn crc32c_raw(mut crc: u32, data: &[u8]) -> u32 {
     for &byte in data {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
         }
     }
     crc
@@ -650,4 +523,168 @@ pub fn stored_superblock_checksum(image: &[u8]) -> u32 {
 pub fn fix_superblock_checksum(image: &mut [u8]) {
     let crc = superblock_checksum(&image[SB_OFFSET..SB_OFFSET + 1024]);
     image[SB_OFFSET + SB_CHECKSUM..SB_OFFSET + SB_CHECKSUM + 4].copy_from_slice(&crc.to_le_bytes());
+}
+
+// ---------------------------------------------------------------------------------------------
+// debugfs as a file oracle: writing with it, and parsing `ls -l` and `ex`
+// ---------------------------------------------------------------------------------------------
+
+/// `debugfs -R CMD IMAGE`: its raw stdout (for `cat`, whose output is binary).
+pub fn debugfs_bytes(image: &Path, cmd: &str) -> Vec<u8> {
+    let out = run_tool("debugfs", &["-R".as_ref(), cmd.as_ref(), image.as_os_str()]);
+    assert!(out.status.success(), "debugfs -R {cmd:?} {} failed\n{}", image.display(), show(&out));
+    out.stdout
+}
+
+/// `debugfs -w -f CMDS IMAGE` with one command per line. debugfs exits 0 even when a command
+/// fails, so anything on stderr besides its version banner is a failure.
+pub fn debugfs_w(image: &Path, cmds: &[&str]) {
+    let file = tempfile::NamedTempFile::new().expect("temporary command file");
+    write_bytes(file.path(), format!("{}\n", cmds.join("\n")).as_bytes());
+    let out = run_tool("debugfs", &["-w".as_ref(), "-f".as_ref(), file.path().as_os_str(), image.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let complaints: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("debugfs ") && !l.trim().is_empty()).collect();
+    assert!(
+        out.status.success() && complaints.is_empty(),
+        "debugfs -w {} with {cmds:#?} failed\n{}",
+        image.display(),
+        show(&out)
+    );
+}
+
+/// The (name, inode) pairs of `debugfs -R "ls -l DIR"`, sorted (names must not hold spaces).
+pub fn debugfs_ls(image: &Path, dir: &str) -> Vec<(String, u64)> {
+    let text = debugfs(image, &format!("ls -l {dir}"));
+    let mut entries: Vec<(String, u64)> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            // " 12  100644 (1)  0  0  10000 26-Nov-2026 02:49 name"
+            let w: Vec<&str> = l.split_whitespace().collect();
+            if w[0] == "0" {
+                return None; // an empty slot (lost+found's spare blocks), not an entry
+            }
+            assert!(w.len() == 9, "debugfs ls -l {dir}: unexpected line {l:?}");
+            let ino = w[0].parse().unwrap_or_else(|_| panic!("debugfs ls -l {dir}: bad inode in {l:?}"));
+            Some((w[8].to_string(), ino))
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// The (name, inode) pairs of `e4dax ls IMAGE DIR --json`, sorted.
+pub fn e4dax_ls(image: &Path, dir: &str) -> Vec<(String, u64)> {
+    let out = run_e4dax(&["ls".as_ref(), image.as_os_str(), dir.as_ref(), "--json".as_ref()]);
+    assert!(out.status.success(), "e4dax ls {} {dir} --json failed\n{}", image.display(), show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ls --json is JSON");
+    let mut entries: Vec<(String, u64)> = v
+        .as_array()
+        .unwrap_or_else(|| panic!("ls --json is not an array: {v:#}"))
+        .iter()
+        .map(|e| (jstr(e, "name").to_string(), ju64(e, "inode")))
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// `e4dax inspect IMAGE WHAT PATH --json` (WHAT is `extents` or `inode`; PATH a path or `#N`),
+/// which must succeed and print one JSON value.
+pub fn inspect_path_json(image: &Path, what: &str, path: &str) -> serde_json::Value {
+    let out = run_e4dax(&["inspect".as_ref(), image.as_os_str(), what.as_ref(), path.as_ref(), "--json".as_ref()]);
+    assert!(out.status.success(), "e4dax inspect {} {what} {path} --json failed\n{}", image.display(), show(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("inspect {what} {path} --json is not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+/// One leaf extent as both `debugfs ex` and `e4dax inspect extents` show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LeafExtent {
+    pub logical_start: u64,
+    pub logical_end: u64,
+    pub physical_start: u64,
+    pub physical_end: u64,
+    pub length: u64,
+    pub unwritten: bool,
+}
+
+/// The leaf rows of `debugfs -R "ex PATH"` (rows whose level equals the tree depth), sorted.
+pub fn debugfs_leaf_extents(image: &Path, path: &str) -> Vec<LeafExtent> {
+    let text = debugfs(image, &format!("ex {path}"));
+    let mut leaves = Vec::new();
+    for line in text.lines().skip_while(|l| !l.starts_with("Level")).skip(1) {
+        // " 1/ 1   2/ 10     2 -     2  7455 -  7455      1 Uninit"
+        let mut norm = line.to_string();
+        while norm.contains("/ ") {
+            norm = norm.replace("/ ", "/");
+        }
+        let w: Vec<&str> = norm.split_whitespace().collect();
+        if w.is_empty() {
+            continue;
+        }
+        let bad = || -> String { format!("debugfs ex {path}: unexpected line {line:?}") };
+        let (level, depth) = w[0].split_once('/').unwrap_or_else(|| panic!("{}", bad()));
+        if level != depth {
+            continue; // an index row
+        }
+        assert!(w.len() >= 9 && w[3] == "-" && w[6] == "-", "{}", bad());
+        let n = |i: usize| -> u64 { w[i].parse().unwrap_or_else(|_| panic!("{}", bad())) };
+        leaves.push(LeafExtent {
+            logical_start: n(2),
+            logical_end: n(4),
+            physical_start: n(5),
+            physical_end: n(7),
+            length: n(8),
+            unwritten: w.get(9) == Some(&"Uninit"),
+        });
+    }
+    leaves.sort();
+    leaves
+}
+
+/// The leaf extents of `e4dax inspect IMAGE extents PATH --json` (nodes of depth 0), sorted.
+pub fn e4dax_leaf_extents(image: &Path, path: &str) -> Vec<LeafExtent> {
+    let v = inspect_path_json(image, "extents", path);
+    let mut leaves = Vec::new();
+    for node in
+        jget(&v, "nodes").as_array().unwrap_or_else(|| panic!("inspect extents {path}: nodes is not an array: {v:#}"))
+    {
+        if ju64(node, "depth") != 0 {
+            continue;
+        }
+        for item in jget(node, "items").as_array().expect("items is an array") {
+            assert!(!jbool(item, "index"), "a depth-0 node holds an index: {v:#}");
+            leaves.push(LeafExtent {
+                logical_start: ju64(item, "logical_start"),
+                logical_end: ju64(item, "logical_end"),
+                physical_start: ju64(item, "physical_start"),
+                physical_end: ju64(item, "physical_end"),
+                length: ju64(item, "length"),
+                unwritten: jbool(item, "unwritten"),
+            });
+        }
+    }
+    leaves.sort();
+    leaves
+}
+
+/// `debugfs ex PATH` and `e4dax inspect extents PATH` list the same leaf extents.
+pub fn assert_same_leaf_extents(image: &Path, path: &str) {
+    let theirs = debugfs_leaf_extents(image, path);
+    let ours = e4dax_leaf_extents(image, path);
+    assert_eq!(ours, theirs, "{}: inspect extents {path} (left) differs from debugfs ex (right)", image.display());
+}
+
+/// Runs `e4dax ARGS..`, which must finish within `limit` (a hang is a failure, not a wait).
+pub fn run_e4dax_within<S: AsRef<std::ffi::OsStr>>(args: &[S], limit: Duration) -> Output {
+    let start = std::time::Instant::now();
+    let out = e4dax().args(args).timeout(limit).output().expect("cannot run e4dax");
+    let shown: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+    assert!(
+        start.elapsed() < limit && out.status.code().is_some(),
+        "e4dax {shown:?} did not finish within {limit:?} (a hang?)\n{}",
+        show(&out)
+    );
+    out
 }

@@ -9,12 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::common::*;
 
 /// Every way of asking `inspect` about an image.
-const INSPECT_FORMS: [&[&str]; 4] = [
-    &["super"],
-    &["super", "--json"],
-    &["groups"],
-    &["groups", "--json"],
-];
+const INSPECT_FORMS: [&[&str]; 4] = [&["super"], &["super", "--json"], &["groups"], &["groups", "--json"]];
 
 /// Runs every inspect form on `image`: each must be a one-line runtime error, and the file must
 /// keep its bytes. Returns the error lines.
@@ -25,17 +20,10 @@ fn assert_inspect_refuses(image: &Path, what: &str) -> Vec<String> {
         let mut args: Vec<&std::ffi::OsStr> = vec!["inspect".as_ref(), image.as_os_str()];
         args.extend(form.iter().map(std::ffi::OsStr::new));
         let out = run_e4dax(&args);
-        lines.push(assert_runtime_error(
-            &out,
-            &format!("inspect {what} {form:?}"),
-        ));
+        lines.push(assert_runtime_error(&out, &format!("inspect {what} {form:?}")));
         match &before {
             Some(bytes) => assert_unchanged(image, bytes, &format!("inspect {what} {form:?}")),
-            None => assert!(
-                !image.exists(),
-                "inspect {what} {form:?} created {}",
-                image.display()
-            ),
+            None => assert!(!image.exists(), "inspect {what} {form:?} created {}", image.display()),
         }
     }
     lines
@@ -66,13 +54,7 @@ fn images_to_corrupt(dir: &Path) -> Vec<PathBuf> {
 fn copy_with(dir: &Path, original: &Path, suffix: &str, edit: impl Fn(&mut Vec<u8>)) -> PathBuf {
     let mut bytes = read_bytes(original);
     edit(&mut bytes);
-    let name = format!(
-        "{}-{suffix}",
-        original
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("img")
-    );
+    let name = format!("{}-{suffix}", original.file_name().and_then(|n| n.to_str()).unwrap_or("img"));
     let path = dir.join(name);
     write_bytes(&path, &bytes);
     path
@@ -93,10 +75,7 @@ fn mkfs_refuses_sizes_below_16m() {
         let path = dir.path().join(format!("small-{size}.img"));
         let out = run_e4dax(&mkfs_args(&path, size));
         assert_refused(&out, &format!("mkfs --size {size}"));
-        assert!(
-            !path.exists() || path.metadata().expect("stat").len() == 0,
-            "mkfs --size {size} left an image behind"
-        );
+        assert!(!path.exists() || path.metadata().expect("stat").len() == 0, "mkfs --size {size} left an image behind");
     }
     // The smallest accepted size.
     mkfs(dir.path(), "min.img", "16M", &[]);
@@ -105,15 +84,7 @@ fn mkfs_refuses_sizes_below_16m() {
 #[test]
 fn mkfs_refuses_unparsable_sizes() {
     let dir = tempdir();
-    for size in [
-        "banana",
-        "",
-        "12Q",
-        "K",
-        "-16M",
-        "18446744073709551616",
-        "99999999999999999T",
-    ] {
+    for size in ["banana", "", "12Q", "K", "-16M", "18446744073709551616", "99999999999999999T"] {
         let path = dir.path().join("bad-size.img");
         let out = run_e4dax(&mkfs_args(&path, size));
         assert_refused(&out, &format!("mkfs --size {size:?}"));
@@ -140,10 +111,7 @@ fn mkfs_refuses_existing_non_empty_file_without_force() {
     write_bytes(&path, &bytes);
     let out = run_e4dax(&mkfs_args(&path, "16M"));
     let line = assert_runtime_error(&out, "mkfs over an existing file");
-    assert!(
-        line.contains("--force"),
-        "the refusal should say how to overwrite (--force): {line}"
-    );
+    assert!(line.contains("--force"), "the refusal should say how to overwrite (--force): {line}");
     assert_unchanged(&path, &bytes, "mkfs without --force");
 
     // An existing image too, and with --poison.
@@ -189,18 +157,14 @@ fn inspect_refuses_truncated_images() {
     let ours = mkfs(dir.path(), "ours.img", "64M", &[]);
     let cut = copy_with(dir.path(), &ours, "cut-1M", |b| b.truncate(MIB as usize));
     assert_inspect_refuses(&cut, "a 64M e4dax image cut to 1M");
-    let cut = copy_with(dir.path(), &ours, "cut-2K", |b| {
-        b.truncate(2 * KIB as usize)
-    });
+    let cut = copy_with(dir.path(), &ours, "cut-2K", |b| b.truncate(2 * KIB as usize));
     assert_inspect_refuses(&cut, "a 64M e4dax image cut inside its superblock");
 
     if !e2fsprogs() {
         return;
     }
     let stock = stock_image(dir.path(), "stock.img", 64 * MIB, UUID_B, &[]);
-    let cut = copy_with(dir.path(), &stock, "cut-100K", |b| {
-        b.truncate(100 * KIB as usize)
-    });
+    let cut = copy_with(dir.path(), &stock, "cut-100K", |b| b.truncate(100 * KIB as usize));
     assert_inspect_refuses(&cut, "a stock image cut to 100K");
 }
 
@@ -213,10 +177,7 @@ fn inspect_refuses_bad_superblock_checksum() {
         });
         let what = format!("{} with a flipped s_volume_name byte", image.display());
         for line in assert_inspect_refuses(&flipped, &what) {
-            assert!(
-                line.to_lowercase().contains("checksum"),
-                "{what}: the message should name the checksum: {line}"
-            );
+            assert!(line.to_lowercase().contains("checksum"), "{what}: the message should name the checksum: {line}");
         }
     }
 }
@@ -238,10 +199,7 @@ fn inspect_refuses_unknown_incompatible_feature() {
         });
         let what = format!("{} with incompat bit 0x80000000", image.display());
         for line in assert_inspect_refuses(&unknown, &what) {
-            assert!(
-                line.contains("feature"),
-                "{what}: the message should name the feature: {line}"
-            );
+            assert!(line.contains("feature"), "{what}: the message should name the feature: {line}");
             assert!(
                 !line.to_lowercase().contains("checksum"),
                 "{what}: the checksum is right, only the feature is unknown: {line}"

@@ -18,12 +18,7 @@ fn assert_dir_matches(generated: &Path, committed: &Path) {
         v
     };
     let gen_names = names(generated);
-    assert_eq!(
-        gen_names,
-        names(committed),
-        "{} has other files than generated; {REGENERATE}",
-        committed.display()
-    );
+    assert_eq!(gen_names, names(committed), "{} has other files than generated; {REGENERATE}", committed.display());
     for n in gen_names {
         let a = std::fs::read(generated.join(&n)).unwrap();
         let b = std::fs::read(committed.join(&n)).unwrap();
@@ -37,11 +32,7 @@ fn man_pages_and_completions_are_current() {
     let dir = tempdir();
     for what in ["man", "completions"] {
         let out = dir.path().join(what);
-        e4dax()
-            .args(["generate", what])
-            .arg(&out)
-            .assert()
-            .success();
+        e4dax().args(["generate", what]).arg(&out).assert().success();
         assert_dir_matches(&out, &root.join(what));
     }
 }

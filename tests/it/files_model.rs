@@ -24,12 +24,7 @@ const COMB_BLOCKS: u32 = 2800;
 fn new_image(path: &Path, size: u64) {
     let mut dev = MappedImage::create(path, size, false).unwrap();
     let opts = MkfsOptions {
-        params: Params {
-            size_bytes: size,
-            journal_bytes: None,
-            inodes: None,
-            journal: true,
-        },
+        params: Params { size_bytes: size, journal_bytes: None, inodes: None, journal: true },
         uuid: [0x42; 16],
         label: String::new(),
         time: 1_700_000_000,
@@ -40,25 +35,10 @@ fn new_image(path: &Path, size: u64) {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Fallocate {
-        file: usize,
-        off: u64,
-        len: u64,
-        keep_size: bool,
-    },
-    Punch {
-        file: usize,
-        off: u64,
-        len: u64,
-    },
-    Convert {
-        file: usize,
-        lblk: u32,
-        len: u32,
-    },
-    Recreate {
-        file: usize,
-    },
+    Fallocate { file: usize, off: u64, len: u64, keep_size: bool },
+    Punch { file: usize, off: u64, len: u64 },
+    Convert { file: usize, lblk: u32, len: u32 },
+    Recreate { file: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -125,11 +105,7 @@ fn check_file(fs: &Fs<MappedImage>, ino: u32, m: &FileModel, what: &str) {
     let data_blocks: u64 = extents.iter().map(|e| u64::from(e.len)).sum();
     let nodes = fs.extent_nodes(ino, &node).unwrap();
     let tree_blocks = nodes.iter().filter(|n| n.block.is_some()).count() as u64;
-    assert_eq!(
-        node.blocks_512(false, 4096),
-        (data_blocks + tree_blocks) * 8,
-        "{what}: i_blocks"
-    );
+    assert_eq!(node.blocks_512(false, 4096), (data_blocks + tree_blocks) * 8, "{what}: i_blocks");
 }
 
 /// Leaf extents as `debugfs ex` lists them: (logical, physical, length, unwritten).
@@ -156,17 +132,8 @@ fn debugfs_leaves(img: &Path, path: &str) -> Vec<(u64, u64, u64, bool)> {
 }
 
 fn our_leaves(img: &Path, path: &str) -> Vec<(u64, u64, u64, bool)> {
-    let out = e4dax()
-        .args(["inspect"])
-        .arg(img)
-        .args(["extents", path, "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = e4dax().args(["inspect"]).arg(img).args(["extents", path, "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let depth = v["nodes"][0]["depth"].as_u64().unwrap();
     let mut leaves = Vec::new();
@@ -176,30 +143,42 @@ fn our_leaves(img: &Path, path: &str) -> Vec<(u64, u64, u64, bool)> {
         }
         for it in n["items"].as_array().unwrap() {
             let g = |k: &str| it[k].as_u64().unwrap();
-            leaves.push((
-                g("logical_start"),
-                g("physical_start"),
-                g("length"),
-                it["unwritten"] == true,
-            ));
+            leaves.push((g("logical_start"), g("physical_start"), g("length"), it["unwritten"] == true));
         }
     }
     leaves
 }
 
-fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
+/// How a sequence runs: without the journal (metadata written home at the end), through the
+/// journal with a checkpoint at unmount, or leaving its transactions in the log for replay.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Writeback,
+    Journal,
+    JournalNoCheckpoint,
+}
+
+fn mode() -> impl Strategy<Value = Mode> {
+    prop_oneof![Just(Mode::Writeback), Just(Mode::Journal), Just(Mode::JournalNoCheckpoint)]
+}
+
+fn run_sequence(ops: &[Op], mode: Mode) -> Result<(), TestCaseError> {
     let dir = tempdir();
     let img = dir.path().join("model.img");
     new_image(&img, 64 << 20);
-    let mut fs = Fs::open(MappedImage::open(&img, true).unwrap()).unwrap();
+    let dev = MappedImage::open(&img, true).unwrap();
+    let mut fs = match mode {
+        Mode::Writeback => Fs::open(dev).unwrap(),
+        Mode::Journal | Mode::JournalNoCheckpoint => Fs::mount(dev, true).unwrap().0,
+    };
+    fs.no_checkpoint = matches!(mode, Mode::JournalNoCheckpoint);
     let mut inos = Vec::new();
     let mut models = vec![FileModel::default(); FILES];
     for f in 0..FILES {
         inos.push(fs.create(&format!("/f{f}"), false, false).unwrap());
     }
     // Comb file 0 into single-block extents: a depth-2 tree.
-    fs.fallocate(inos[0], 0, u64::from(COMB_BLOCKS) * BS, false)
-        .unwrap();
+    fs.fallocate(inos[0], 0, u64::from(COMB_BLOCKS) * BS, false).unwrap();
     models[0].fallocate(0, u64::from(COMB_BLOCKS) * BS, false);
     for b in (1..COMB_BLOCKS).step_by(2) {
         fs.punch(inos[0], u64::from(b) * BS, BS).unwrap();
@@ -209,18 +188,17 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
     let depth = fs.extent_nodes(inos[0], &root).unwrap()[0].depth;
     prop_assert_eq!(depth, 2, "the comb must reach depth 2");
     check_file(&fs, inos[0], &models[0], "after the comb");
+    let mut refused = 0;
     for (i, op) in ops.iter().enumerate() {
         let what = format!("op {i} {op:?}");
         match *op {
-            Op::Fallocate {
-                file,
-                off,
-                len,
-                keep_size,
-            } => {
-                fs.fallocate(inos[file], off, len, keep_size).unwrap();
-                models[file].fallocate(off, len, keep_size);
-            }
+            Op::Fallocate { file, off, len, keep_size } => match fs.fallocate(inos[file], off, len, keep_size) {
+                Ok(_) => models[file].fallocate(off, len, keep_size),
+                // Refused (and undone) where e2fsck 1.47 would misreport the tree: see
+                // `Fs::index_past_eof`. The file must be as it was.
+                Err(e4dax::Error::Unsupported(m)) if keep_size && m.contains("#145") => refused += 1,
+                Err(e) => panic!("{what}: {e}"),
+            },
             Op::Punch { file, off, len } => {
                 fs.punch(inos[file], off, len).unwrap();
                 models[file].punch(off, len);
@@ -238,33 +216,64 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
             }
         }
         let file = match *op {
-            Op::Fallocate { file, .. }
-            | Op::Punch { file, .. }
-            | Op::Convert { file, .. }
-            | Op::Recreate { file } => file,
+            Op::Fallocate { file, .. } | Op::Punch { file, .. } | Op::Convert { file, .. } | Op::Recreate { file } => {
+                file
+            }
         };
         check_file(&fs, inos[file], &models[file], &what);
     }
-    fs.commit().unwrap();
+    let _ = refused;
+    fs.unmount().unwrap();
     drop(fs);
+    if matches!(mode, Mode::JournalNoCheckpoint) {
+        replay_both_ways(&img);
+    }
     assert_e2fsck_clean(&img);
     for f in 0..FILES {
         let p = format!("/f{f}");
-        prop_assert_eq!(
-            debugfs_leaves(&img, &p),
-            our_leaves(&img, &p),
-            "debugfs ex vs inspect extents of {}",
-            p
-        );
+        prop_assert_eq!(debugfs_leaves(&img, &p), our_leaves(&img, &p), "debugfs ex vs inspect extents of {}", p);
     }
     Ok(())
 }
 
+/// Replay `img`'s log with `e2fsck -fy` on a copy and with `e4dax journal-replay` in place: the
+/// two must leave the same bytes everywhere but the superblock's time fields and checksum.
+pub fn replay_both_ways(img: &Path) {
+    let theirs = img.with_extension("e2fsck.img");
+    std::fs::copy(img, &theirs).unwrap();
+    // e2fsck -fy would also "optimize" extent trees it finds could be narrower (a hint, not a
+    // problem: -fn accepts them), which rewrites blocks: compare the replay alone.
+    let out = std::process::Command::new(crate::common::tool("e2fsck"))
+        .args(["-fy", "-E", "no_optimize_extents"])
+        .arg(&theirs)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "e2fsck -fy: {}", String::from_utf8_lossy(&out.stdout));
+    e4dax().arg("journal-replay").arg(img).assert().success();
+    assert_same_but_times(&read_bytes(img), &read_bytes(&theirs));
+    std::fs::remove_file(&theirs).unwrap();
+}
+
+/// Superblock bytes e2fsck rewrites on every run: s_wtime, s_lastcheck, s_kbytes_written,
+/// s_wtime_hi, s_lastcheck_hi and the checksum (offsets within the superblock).
+const SB_TIME_FIELDS: &[(usize, usize)] = &[(0x30, 4), (0x40, 4), (0x178, 8), (0x274, 1), (0x277, 1), (0x3FC, 4)];
+
+pub fn assert_same_but_times(ours: &[u8], theirs: &[u8]) {
+    assert_eq!(ours.len(), theirs.len());
+    let allowed = |off: usize| SB_TIME_FIELDS.iter().any(|&(f, n)| off >= 1024 + f && off < 1024 + f + n);
+    let diffs: Vec<usize> = ours.iter().zip(theirs).enumerate().filter(|(_, (a, b))| a != b).map(|(i, _)| i).collect();
+    let bad: Vec<usize> = diffs.iter().copied().filter(|&o| !allowed(o)).collect();
+    assert!(
+        bad.is_empty(),
+        "e4dax's replay and e2fsck's differ at {} byte(s) outside the superblock's time fields, first at {:?} (block {})",
+        bad.len(),
+        &bad[..bad.len().min(8)],
+        bad[0] / 4096
+    );
+}
+
 fn cases() -> u32 {
-    std::env::var("E4DAX_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+    std::env::var("E4DAX_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
 }
 
 #[test]
@@ -272,13 +281,9 @@ fn random_range_operations_match_model_and_e2fsprogs() {
     if !e2fsprogs() {
         return;
     }
-    let config = ProptestConfig {
-        cases: cases(),
-        max_shrink_iters: 200,
-        ..ProptestConfig::default()
-    };
-    proptest!(config, |(ops in proptest::collection::vec(op(), 1..25))| {
-        run_sequence(&ops)?;
+    let config = ProptestConfig { cases: cases(), max_shrink_iters: 200, ..ProptestConfig::default() };
+    proptest!(config, |(ops in proptest::collection::vec(op(), 1..25), mode in mode())| {
+        run_sequence(&ops, mode)?;
     });
 }
 
@@ -291,12 +296,7 @@ fn convert_the_middle_block_splits_one_extent_into_three() {
     let img = dir.path().join("split.img");
     new_image(&img, 64 << 20);
     e4dax().arg("create").arg(&img).arg("/f").assert().success();
-    e4dax()
-        .arg("fallocate")
-        .arg(&img)
-        .args(["/f", "--offset", "0", "--len", "40K"])
-        .assert()
-        .success();
+    e4dax().arg("fallocate").arg(&img).args(["/f", "--offset", "0", "--len", "40K"]).assert().success();
     {
         let mut fs = Fs::open(MappedImage::open(&img, true).unwrap()).unwrap();
         let ino = fs.resolve("/f").unwrap();
@@ -320,18 +320,10 @@ fn fallocate_past_free_space_fails_and_leaves_the_image_unchanged() {
     new_image(&img, 64 << 20);
     e4dax().arg("create").arg(&img).arg("/f").assert().success();
     let before = read_bytes(&img);
-    let out = e4dax()
-        .arg("fallocate")
-        .arg(&img)
-        .args(["/f", "--offset", "0", "--len", "100M"])
-        .output()
-        .unwrap();
+    let out = e4dax().arg("fallocate").arg(&img).args(["/f", "--offset", "0", "--len", "100M"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.starts_with("e4dax: ") && err.contains("no space"),
-        "{err}"
-    );
+    assert!(err.starts_with("e4dax: ") && err.contains("no space"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(read_bytes(&img) == before, "the image changed");
 }

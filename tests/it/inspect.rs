@@ -29,49 +29,21 @@ fn compare_super(image: &Path) -> serde_json::Value {
         ("blocks_per_group", "Blocks per group"),
         ("inode_size", "Inode size"),
     ] {
-        assert_eq!(
-            ju64(&js, key),
-            num(&sb, dumpe2fs_key),
-            "{key} vs {dumpe2fs_key}"
-        );
+        assert_eq!(ju64(&js, key), num(&sb, dumpe2fs_key), "{key} vs {dumpe2fs_key}");
     }
     let data_blocks = num(&sb, "Block count") - num(&sb, "First block");
-    assert_eq!(
-        ju64(&js, "group_count"),
-        data_blocks.div_ceil(num(&sb, "Blocks per group")),
-        "group_count"
-    );
-    assert_eq!(
-        jset(&js, "features"),
-        feature_set(&sb, "Filesystem features"),
-        "features"
-    );
+    assert_eq!(ju64(&js, "group_count"), data_blocks.div_ceil(num(&sb, "Blocks per group")), "group_count");
+    assert_eq!(jset(&js, "features"), feature_set(&sb, "Filesystem features"), "features");
     assert!(jbool(&js, "checksum_ok"), "checksum_ok on a good image");
 
     let journal = jget(&js, "journal");
     if sb.contains_key("Journal inode") {
         assert_eq!(ju64(&js, "journal_inode"), num(&sb, "Journal inode"));
         assert!(journal.is_object(), "journal is an object: {js:#}");
-        assert_eq!(
-            jset(journal, "features"),
-            feature_set(&sb, "Journal features"),
-            "journal features"
-        );
-        assert_eq!(
-            ju64(journal, "blocks"),
-            num(&sb, "Total journal blocks"),
-            "journal blocks"
-        );
-        assert_eq!(
-            ju64(journal, "sequence"),
-            num(&sb, "Journal sequence"),
-            "journal sequence"
-        );
-        assert_eq!(
-            ju64(journal, "start"),
-            num(&sb, "Journal start"),
-            "journal start"
-        );
+        assert_eq!(jset(journal, "features"), feature_set(&sb, "Journal features"), "journal features");
+        assert_eq!(ju64(journal, "blocks"), num(&sb, "Total journal blocks"), "journal blocks");
+        assert_eq!(ju64(journal, "sequence"), num(&sb, "Journal sequence"), "journal sequence");
+        assert_eq!(ju64(journal, "start"), num(&sb, "Journal start"), "journal start");
     } else {
         assert_eq!(ju64(&js, "journal_inode"), 0, "no journal: journal_inode 0");
         assert!(journal.is_null(), "no journal: journal is null: {js:#}");
@@ -83,19 +55,14 @@ fn compare_super(image: &Path) -> serde_json::Value {
 fn compare_groups(image: &Path) {
     let dump = dumpe2fs_groups(image);
     let js = inspect_json(image, "groups");
-    let groups = js
-        .as_array()
-        .unwrap_or_else(|| panic!("inspect groups --json is an array: {js:#}"));
+    let groups = js.as_array().unwrap_or_else(|| panic!("inspect groups --json is an array: {js:#}"));
     assert_eq!(groups.len(), dump.len(), "number of groups");
 
     let mut mismatches: Vec<String> = Vec::new();
     for (d, j) in dump.iter().zip(groups) {
         let mut check = |what: &str, ours: u64, theirs: u64| {
             if ours != theirs {
-                mismatches.push(format!(
-                    "group {}: {what}: inspect {ours}, dumpe2fs {theirs}",
-                    d.group
-                ));
+                mismatches.push(format!("group {}: {what}: inspect {ours}, dumpe2fs {theirs}", d.group));
             }
         };
         check("group", ju64(j, "group"), d.group);
@@ -113,10 +80,7 @@ fn compare_groups(image: &Path) {
         let flags = jset(j, "flags");
         let want: std::collections::BTreeSet<String> = d.flags.iter().cloned().collect();
         if flags != want {
-            mismatches.push(format!(
-                "group {}: flags: inspect {flags:?}, dumpe2fs {want:?}",
-                d.group
-            ));
+            mismatches.push(format!("group {}: flags: inspect {flags:?}, dumpe2fs {want:?}", d.group));
         }
         if !jbool(j, "checksum_ok") {
             mismatches.push(format!("group {}: checksum_ok is false", d.group));
@@ -127,12 +91,7 @@ fn compare_groups(image: &Path) {
         "{} mismatches between inspect groups and dumpe2fs on {}, first ones:\n{}",
         mismatches.len(),
         image.display(),
-        mismatches
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        mismatches.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 
@@ -145,17 +104,8 @@ fn inspect_super_matches_dumpe2fs_on_stock_image() {
     let image = stock_image(dir.path(), "stock.img", GIB, UUID_B, &[]);
     let js = compare_super(&image);
     assert_eq!(jstr(&js, "uuid"), UUID_B);
-    for f in [
-        "ext_attr",
-        "resize_inode",
-        "dir_index",
-        "huge_file",
-        "flex_bg",
-    ] {
-        assert!(
-            jset(&js, "features").contains(f),
-            "stock features include {f}"
-        );
+    for f in ["ext_attr", "resize_inode", "dir_index", "huge_file", "flex_bg"] {
+        assert!(jset(&js, "features").contains(f), "stock features include {f}");
     }
 }
 
@@ -165,13 +115,7 @@ fn inspect_super_matches_dumpe2fs_on_stock_image_without_journal() {
         return;
     }
     let dir = tempdir();
-    let image = stock_image(
-        dir.path(),
-        "nj.img",
-        64 * MIB,
-        UUID_B,
-        &["-O", "^has_journal"],
-    );
+    let image = stock_image(dir.path(), "nj.img", 64 * MIB, UUID_B, &["-O", "^has_journal"]);
     compare_super(&image);
 }
 
@@ -200,10 +144,7 @@ fn inspect_super_matches_dumpe2fs_on_our_images() {
     assert_eq!(jstr(&js, "volume_name"), "pmem-test");
     assert_eq!(ju64(&js, "journal_inode"), 8);
     let journal_features = jset(jget(&js, "journal"), "features");
-    assert_eq!(
-        journal_features,
-        set_of(&["journal_64bit", "journal_checksum_v3"])
-    );
+    assert_eq!(journal_features, set_of(&["journal_64bit", "journal_checksum_v3"]));
 
     let nj = mkfs(dir.path(), "nj.img", "64M", &["--no-journal"]);
     let js = compare_super(&nj);
@@ -251,8 +192,7 @@ fn inspect_json_flag_is_global() {
         .map(|args| {
             let out = run_e4dax(args);
             assert!(out.status.success(), "e4dax {args:?} failed: {out:?}");
-            serde_json::from_slice(&out.stdout)
-                .unwrap_or_else(|e| panic!("e4dax {args:?} did not print JSON: {e}"))
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("e4dax {args:?} did not print JSON: {e}"))
         })
         .collect();
         assert_eq!(outputs[0], outputs[1], "--json after `inspect` ({what})");
@@ -286,26 +226,15 @@ fn inspect_human_output_shows_the_same_facts() {
     let out = run_e4dax(&["inspect".as_ref(), image.as_os_str(), "groups".as_ref()]);
     assert!(out.status.success(), "inspect groups failed: {out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
-    let last = groups
-        .as_array()
-        .and_then(|g| g.last())
-        .expect("at least one group");
+    let last = groups.as_array().and_then(|g| g.last()).expect("at least one group");
     let inode_table = ju64(last, "inode_table").to_string();
-    assert!(
-        text.contains(&inode_table),
-        "inspect groups shows the last group's inode table {inode_table}:\n{text}"
-    );
+    assert!(text.contains(&inode_table), "inspect groups shows the last group's inode table {inode_table}:\n{text}");
 }
 
 fn assert_inspect_is_read_only(image: &Path) {
     let before = read_bytes(image);
     let mtime = image.metadata().expect("stat").modified().expect("mtime");
-    for args in [
-        vec!["super"],
-        vec!["super", "--json"],
-        vec!["groups"],
-        vec!["groups", "--json"],
-    ] {
+    for args in [vec!["super"], vec!["super", "--json"], vec!["groups"], vec!["groups", "--json"]] {
         let mut full: Vec<&std::ffi::OsStr> = vec!["inspect".as_ref(), image.as_os_str()];
         full.extend(args.iter().map(std::ffi::OsStr::new));
         let out = run_e4dax(&full);

@@ -9,11 +9,7 @@ use std::path::Path;
 use crate::common::*;
 
 fn open_rw(path: &Path) -> File {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
+    OpenOptions::new().read(true).write(true).open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
 }
 
 fn mkfs_force_args(path: &Path) -> Vec<std::ffi::OsString> {
@@ -32,10 +28,7 @@ fn mkfs_force_args(path: &Path) -> Vec<std::ffi::OsString> {
 
 fn assert_in_use(out: &std::process::Output, what: &str) {
     let line = assert_runtime_error(out, what);
-    assert!(
-        line.contains("in use"),
-        "{what}: expected \"in use\": {line}"
-    );
+    assert!(line.contains("in use"), "{what}: expected \"in use\": {line}");
 }
 
 #[test]
@@ -54,10 +47,7 @@ fn mkfs_refuses_an_image_locked_by_another_process() {
     holder.unlock().expect("unlock");
     drop(holder);
     let out = run_e4dax(&mkfs_force_args(&path));
-    assert!(
-        out.status.success(),
-        "mkfs --force after the lock is gone: {out:?}"
-    );
+    assert!(out.status.success(), "mkfs --force after the lock is gone: {out:?}");
 }
 
 #[test]
@@ -84,11 +74,7 @@ fn inspect_refuses_an_image_locked_by_another_process() {
     for what in ["super", "groups"] {
         let out = run_e4dax(&["inspect".as_ref(), image.as_os_str(), what.as_ref()]);
         assert_in_use(&out, &format!("inspect {what} on a locked image"));
-        assert_unchanged(
-            &image,
-            &before,
-            &format!("inspect {what} on a locked image"),
-        );
+        assert_unchanged(&image, &before, &format!("inspect {what} on a locked image"));
     }
 
     holder.unlock().expect("unlock");

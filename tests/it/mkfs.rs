@@ -29,36 +29,20 @@ const JOURNAL_FEATURES: [&str; 2] = ["journal_64bit", "journal_checksum_v3"];
 const FIRST_FREE_INODE: u64 = 11;
 
 fn expected_features(journal: bool) -> BTreeSet<String> {
-    FEATURES
-        .iter()
-        .filter(|f| journal || **f != "has_journal")
-        .map(|f| f.to_string())
-        .collect()
+    FEATURES.iter().filter(|f| journal || **f != "has_journal").map(|f| f.to_string()).collect()
 }
 
 /// Everything a fresh e4dax image of `size_bytes` must satisfy, checked with e2fsprogs.
 fn check_fresh_image(image: &Path, size_bytes: u64, journal: bool) {
-    assert_eq!(
-        image.metadata().expect("stat").len(),
-        size_bytes,
-        "the image file has the requested size"
-    );
+    assert_eq!(image.metadata().expect("stat").len(), size_bytes, "the image file has the requested size");
     assert_e2fsck_clean(image);
 
     let sb = dumpe2fs_h(image);
-    assert_eq!(
-        feature_set(&sb, "Filesystem features"),
-        expected_features(journal),
-        "Filesystem features"
-    );
+    assert_eq!(feature_set(&sb, "Filesystem features"), expected_features(journal), "Filesystem features");
     assert_eq!(field(&sb, "Filesystem UUID"), UUID_A);
     assert_eq!(field(&sb, "Filesystem state"), "clean");
     assert_eq!(num(&sb, "Block size"), BLOCK_SIZE);
-    assert_eq!(
-        num(&sb, "Block count"),
-        size_bytes / BLOCK_SIZE,
-        "Block count"
-    );
+    assert_eq!(num(&sb, "Block count"), size_bytes / BLOCK_SIZE, "Block count");
     assert_eq!(
         num(&sb, "Free inodes"),
         num(&sb, "Inode count") - FIRST_FREE_INODE,
@@ -67,11 +51,7 @@ fn check_fresh_image(image: &Path, size_bytes: u64, journal: bool) {
     assert_eq!(field(&sb, "Checksum type"), "crc32c");
     if journal {
         assert_eq!(num(&sb, "Journal inode"), 8, "journal in inode 8");
-        assert_eq!(
-            feature_set(&sb, "Journal features"),
-            set_of(&JOURNAL_FEATURES),
-            "Journal features"
-        );
+        assert_eq!(feature_set(&sb, "Journal features"), set_of(&JOURNAL_FEATURES), "Journal features");
         assert!(num(&sb, "Total journal blocks") > 0);
     } else {
         assert!(
@@ -81,15 +61,9 @@ fn check_fresh_image(image: &Path, size_bytes: u64, journal: bool) {
     }
 
     let listing = debugfs(image, "ls -l /");
-    let names: HashSet<&str> = listing
-        .lines()
-        .filter_map(|l| l.split_whitespace().last())
-        .collect();
+    let names: HashSet<&str> = listing.lines().filter_map(|l| l.split_whitespace().last()).collect();
     for name in [".", "..", "lost+found"] {
-        assert!(
-            names.contains(name),
-            "debugfs ls -l / lacks {name:?}:\n{listing}"
-        );
+        assert!(names.contains(name), "debugfs ls -l / lacks {name:?}:\n{listing}");
     }
 }
 
@@ -125,21 +99,14 @@ fn check_poison(image: &Path) {
     let mut free_total = 0u64;
     for g in &groups {
         for &(a, b) in &g.free_ranges {
-            assert!(
-                a <= b && b < blocks_count,
-                "free range {a}-{b} out of bounds"
-            );
+            assert!(a <= b && b < blocks_count, "free range {a}-{b} out of bounds");
             for blk in a..=b {
                 free[blk as usize] = true;
             }
             free_total += b - a + 1;
         }
     }
-    assert_eq!(
-        free_total,
-        num(&sb, "Free blocks"),
-        "dumpe2fs free ranges agree with the free block count"
-    );
+    assert_eq!(free_total, num(&sb, "Free blocks"), "dumpe2fs free ranges agree with the free block count");
     assert!(free_total > 0, "a fresh image has free blocks");
 
     let mut role: Vec<&str> = vec!["metadata"; blocks_count as usize];
@@ -151,11 +118,7 @@ fn check_poison(image: &Path) {
     }
     for g in &groups {
         for blk in g.inode_table.0..=g.inode_table.1 {
-            assert!(
-                !free[blk as usize],
-                "inode table block {blk} of group {} is listed as free",
-                g.group
-            );
+            assert!(!free[blk as usize], "inode table block {blk} of group {} is listed as free", g.group);
             role[blk as usize] = "inode table";
         }
     }
@@ -173,12 +136,8 @@ fn check_poison(image: &Path) {
                 (data != stale_block(blk).as_slice())
                     .then(|| format!("free block {blk} does not hold the stale pattern"))
             } else {
-                has_stale_cell(data).then(|| {
-                    format!(
-                        "{} block {blk} (in use) holds stale-pattern cells",
-                        role[blk as usize]
-                    )
-                })
+                has_stale_cell(data)
+                    .then(|| format!("{} block {blk} (in use) holds stale-pattern cells", role[blk as usize]))
             };
             if let Some(p) = problem {
                 bad_count += 1;
@@ -189,11 +148,7 @@ fn check_poison(image: &Path) {
             blk += 1;
         }
     }
-    assert!(
-        bad_count == 0,
-        "{bad_count} blocks are wrong after --poison, e.g.:\n{}",
-        bad.join("\n")
-    );
+    assert!(bad_count == 0, "{bad_count} blocks are wrong after --poison, e.g.:\n{}", bad.join("\n"));
 }
 
 fn poisoned_image(name: &str, size: &str, size_bytes: u64) {
@@ -268,10 +223,7 @@ fn mkfs_without_poison_leaves_no_stale_pattern() {
     let image = mkfs(dir.path(), "plain.img", "64M", &[]);
     let bytes = read_bytes(&image);
     let first = bytes.chunks(BLOCK_SIZE as usize).position(has_stale_cell);
-    assert_eq!(
-        first, None,
-        "block holding the stale pattern without --poison"
-    );
+    assert_eq!(first, None, "block holding the stale pattern without --poison");
 }
 
 #[test]
@@ -280,19 +232,7 @@ fn mkfs_options_reach_the_superblock() {
         return;
     }
     let dir = tempdir();
-    let image = mkfs(
-        dir.path(),
-        "opts.img",
-        "256M",
-        &[
-            "--label",
-            "pmem0",
-            "--inodes",
-            "5000",
-            "--journal-size",
-            "8M",
-        ],
-    );
+    let image = mkfs(dir.path(), "opts.img", "256M", &["--label", "pmem0", "--inodes", "5000", "--journal-size", "8M"]);
     check_fresh_image(&image, 256 * MIB, true);
     let sb = dumpe2fs_h(&image);
     assert_eq!(field(&sb, "Filesystem volume name"), "pmem0");
@@ -301,11 +241,7 @@ fn mkfs_options_reach_the_superblock() {
         (5000..=10000).contains(&inodes),
         "--inodes 5000 gave {inodes} inodes (rounding up to whole inode-table blocks is fine)"
     );
-    assert_eq!(
-        num(&sb, "Total journal blocks"),
-        8 * MIB / BLOCK_SIZE,
-        "--journal-size 8M"
-    );
+    assert_eq!(num(&sb, "Total journal blocks"), 8 * MIB / BLOCK_SIZE, "--journal-size 8M");
 }
 
 #[test]
@@ -333,10 +269,7 @@ fn mkfs_is_deterministic_given_uuid_and_time() {
         "same".as_ref(),
     ]);
     assert!(out.status.success(), "mkfs --uuid {UUID_B} failed: {out:?}");
-    assert!(
-        first_difference(&a, &other_uuid).is_some(),
-        "a different --uuid must give a different image"
-    );
+    assert!(first_difference(&a, &other_uuid).is_some(), "a different --uuid must give a different image");
 
     let other_time = d.join("t.img");
     let out = run_e4dax(&[
@@ -352,10 +285,7 @@ fn mkfs_is_deterministic_given_uuid_and_time() {
         "same".as_ref(),
     ]);
     assert!(out.status.success(), "mkfs --time failed: {out:?}");
-    assert!(
-        first_difference(&a, &other_time).is_some(),
-        "a different --time must give a different image"
-    );
+    assert!(first_difference(&a, &other_time).is_some(), "a different --time must give a different image");
 }
 
 #[test]

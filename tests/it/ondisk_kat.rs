@@ -26,22 +26,12 @@ fn stock_with_fragmented_file(dir: &std::path::Path) -> std::path::PathBuf {
         f.write_all(&[i as u8 + 1; 4096]).unwrap();
     }
     drop(f);
-    stock_image(
-        dir,
-        "stock.img",
-        64 * MIB,
-        UUID_A,
-        &["-d", src.to_str().unwrap()],
-    )
+    stock_image(dir, "stock.img", 64 * MIB, UUID_A, &["-d", src.to_str().unwrap()])
 }
 
 fn inode_number(img: &std::path::Path, path: &str) -> u32 {
     let out = debugfs(img, &format!("stat {path}"));
-    let word = out
-        .split_whitespace()
-        .skip_while(|w| *w != "Inode:")
-        .nth(1)
-        .expect("debugfs stat");
+    let word = out.split_whitespace().skip_while(|w| *w != "Inode:").nth(1).expect("debugfs stat");
     word.parse().unwrap()
 }
 
@@ -61,10 +51,7 @@ fn checksums_agree_with_mkfs_ext4() {
 
     // Superblock: parse verified the checksum; re-encoding gives the same bytes.
     let raw_sb = fs.dev.view(1024, 1024).unwrap().into_owned();
-    assert_eq!(
-        Superblock::parse(&raw_sb).unwrap().encode().to_vec(),
-        raw_sb
-    );
+    assert_eq!(Superblock::parse(&raw_sb).unwrap().encode().to_vec(), raw_sb);
 
     // Group descriptors and bitmaps.
     for (g, d) in fs.groups().iter().enumerate() {
@@ -97,14 +84,9 @@ fn checksums_agree_with_mkfs_ext4() {
 
     // The root directory's leaf tail.
     let root = fs.inode(inode::ROOT_INO).unwrap();
-    let e = e4dax::extent::lookup(&fs, &root, 0)
-        .unwrap()
-        .expect("root block 0 mapped");
+    let e = e4dax::extent::lookup(&fs, &root, 0).unwrap().expect("root block 0 mapped");
     let blk = fs.block(e.physical).unwrap();
-    assert!(
-        dirent::tail_checksum_ok(&blk, inode_seed(seed, 2, root.f.i_generation)),
-        "root leaf tail"
-    );
+    assert!(dirent::tail_checksum_ok(&blk, inode_seed(seed, 2, root.f.i_generation)), "root leaf tail");
 
     // The file's extent leaf block.
     let node = fs.inode(frag_ino).unwrap();
@@ -115,14 +97,9 @@ fn checksums_agree_with_mkfs_ext4() {
     let lh = Header::parse(&leaf, extent::block_capacity(fs.block_size())).unwrap();
     assert_eq!(lh.entries, 6);
     let iseed = inode_seed(seed, frag_ino, node.f.i_generation);
-    assert!(
-        extent::block_checksum_ok(&leaf, iseed, lh.max),
-        "extent leaf tail"
-    );
+    assert!(extent::block_checksum_ok(&leaf, iseed, lh.max), "extent leaf tail");
     for i in 0..6u32 {
-        let e = e4dax::extent::lookup(&fs, &node, 2 * i)
-            .unwrap()
-            .expect("mapped");
+        let e = e4dax::extent::lookup(&fs, &node, 2 * i).unwrap().expect("mapped");
         assert_eq!((e.logical, e.len, e.unwritten), (2 * i, 1, false));
         assert_eq!(e4dax::extent::lookup(&fs, &node, 2 * i + 1).unwrap(), None);
     }

@@ -93,7 +93,7 @@ pub struct MkfsArgs {
 pub struct CreateArgs {
     /// Image file
     pub image: PathBuf,
-    /// Path inside the file system (absolute; `/` separated)
+    /// Path inside the file system (`/a/b`; a leading `/` is optional)
     pub path: String,
     /// Create a directory
     #[arg(long)]

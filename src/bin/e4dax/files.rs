@@ -120,14 +120,27 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         }
         return Ok(if found.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
-    let mut buf = Vec::new();
-    fs.read_file(ino, off, len, &mut buf).with_context(ctx)?;
     if let Some(out) = &a.out {
-        std::fs::write(out, &buf).with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
+        let f = std::fs::File::create(out).with_context(|| format!("{}: creating {}", ctx(), out.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        fs.read_file_to(ino, off, len, &mut w).with_context(ctx)?;
+        std::io::Write::flush(&mut w).with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
     } else if a.hexdump {
+        let mut buf = Vec::new();
+        fs.read_file(ino, off, len, &mut buf).with_context(ctx)?;
         hexdump(&buf, off)?;
     } else {
-        output::emit_bytes(&buf);
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        let r = fs
+            .read_file_to(ino, off, len, &mut w)
+            .and_then(|_| std::io::Write::flush(&mut w).map_err(e4dax::Error::Output));
+        match r {
+            Err(e4dax::Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => {
+                other.with_context(ctx)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

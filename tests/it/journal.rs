@@ -1,0 +1,354 @@
+//! The jbd2 journal against e2fsprogs: transactions written by debugfs (`jo -c`/`jw`/`jc`) and
+//! by e4dax (`--no-checkpoint`) are replayed by `e4dax journal-replay` exactly as `e2fsck -fy`
+//! replays them, also when torn (no commit block, bad commit, logged block or descriptor
+//! checksum, corrupt journal superblock); operations killed at random moments recover to a
+//! clean file system; and a log that wraps around several times stays replayable.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use e4dax::fs::Fs;
+use e4dax::journal::logdump;
+use e4dax::pmem::MappedImage;
+
+use crate::common::{
+    assert_e2fsck_clean, debugfs, e2fsprogs, e4dax, read_bytes, stock_image, tempdir, tool, MIB, UUID_A,
+};
+use crate::files_model::assert_same_but_times;
+
+/// Run `e2fsck -fy` (replaying only: no extent-tree optimisation) and return its exit code.
+fn e2fsck_fy(img: &Path) -> i32 {
+    let out = std::process::Command::new(tool("e2fsck"))
+        .args(["-fy", "-E", "no_optimize_extents"])
+        .arg(img)
+        .output()
+        .unwrap();
+    out.status.code().unwrap_or(-1)
+}
+
+fn copy(img: &Path, name: &str) -> PathBuf {
+    let p = img.with_file_name(name);
+    std::fs::copy(img, &p).unwrap();
+    p
+}
+
+/// Device byte offset of the journal superblock, from the journal inode alone (the journal
+/// superblock itself may be corrupt).
+fn journal_superblock_offset(img: &Path) -> u64 {
+    let fs = Fs::open(MappedImage::open(img, false).unwrap()).unwrap();
+    let node = fs.inode(8).unwrap();
+    fs.file_extents(8, &node).unwrap()[0].physical * 4096
+}
+
+/// Device byte offset of log block `n`.
+fn log_offset(img: &Path, n: u32) -> u64 {
+    let fs = Fs::open(MappedImage::open(img, false).unwrap()).unwrap();
+    let (geo, _) = fs.journal_geometry().unwrap().unwrap();
+    geo.map(n).unwrap() * 4096
+}
+
+fn flip(img: &Path, off: u64) {
+    let mut b = read_bytes(img);
+    b[off as usize] ^= 0xFF;
+    std::fs::write(img, b).unwrap();
+}
+
+/// A stock image with three committed transactions written by debugfs:
+/// T1 = {10000, 10001}, T2 = {10002}, T3 = {10003}; their log blocks as logdump finds them.
+fn debugfs_transactions(dir: &Path) -> (PathBuf, Vec<logdump::LogBlock>) {
+    let img = stock_image(dir, "jw.img", 64 * MIB, UUID_A, &["-O", "metadata_csum,64bit"]);
+    let data = |name: &str, blocks: u8, seed: u8| {
+        let p = dir.join(name);
+        let v: Vec<u8> = (0..blocks as usize * 4096).map(|i| (i as u8).wrapping_mul(seed) ^ seed).collect();
+        std::fs::write(&p, v).unwrap();
+        p
+    };
+    let d1 = data("d1.bin", 2, 7);
+    let d2 = data("d2.bin", 1, 11);
+    let d3 = data("d3.bin", 1, 13);
+    let script = format!(
+        "jo -c\njw -b 10000,10001 {}\njc\njo\njw -b 10002 {}\njc\njo\njw -b 10003 {}\njc\n",
+        d1.display(),
+        d2.display(),
+        d3.display()
+    );
+    let mut child = std::process::Command::new(tool("debugfs"))
+        .args(["-w", "-f", "-"])
+        .arg(&img)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let fs = Fs::open(MappedImage::open(&img, false).unwrap()).unwrap();
+    let (geo, jsb) = fs.journal_geometry().unwrap().unwrap();
+    let dump = logdump::dump(&fs.dev, &geo, &jsb).unwrap();
+    assert_eq!(dump.blocks.iter().filter(|b| b.kind == "commit").count(), 3, "{dump:?}");
+    (img, dump.blocks)
+}
+
+/// Replay with e2fsck on one copy and e4dax on another; the images must match except for the
+/// superblock's time fields and (when `jsb_may_differ`) the journal superblock.
+fn compare_replays(img: &Path, what: &str, jsb_may_differ: bool) -> (Vec<u8>, Vec<u8>) {
+    let jsb = journal_superblock_offset(img) as usize;
+    let theirs = copy(img, &format!("{what}.e2fsck.img"));
+    let ours = copy(img, &format!("{what}.e4dax.img"));
+    let rc = e2fsck_fy(&theirs);
+    assert!(rc == 0 || rc == 1, "{what}: e2fsck -fy exit {rc}");
+    let out = e4dax().arg("journal-replay").arg(&ours).output().unwrap();
+    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    let (mut a, mut b) = (read_bytes(&ours), read_bytes(&theirs));
+    // The journal superblock's s_sequence (and checksum) may differ: e2fsck's choice after an
+    // error is its own (a random sequence after a reset).
+    let spans: &[(usize, usize)] = if jsb_may_differ { &[(0, 1024)] } else { &[(0x18, 4), (0xFC, 4)] };
+    for &(o, n) in spans {
+        a[jsb + o..jsb + o + n].fill(0);
+        b[jsb + o..jsb + o + n].fill(0);
+    }
+    assert_same_but_times(&a, &b);
+    assert_e2fsck_clean(&ours);
+    (a, b)
+}
+
+fn home_block(img_bytes: &[u8], blk: usize) -> &[u8] {
+    &img_bytes[blk * 4096..(blk + 1) * 4096]
+}
+
+#[test]
+fn debugfs_transactions_replay_as_e2fsck_does() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let (img, _) = debugfs_transactions(dir.path());
+    let (ours, _) = compare_replays(&img, "clean", false);
+    let d1 = std::fs::read(dir.path().join("d1.bin")).unwrap();
+    assert_eq!(home_block(&ours, 10000), &d1[..4096]);
+    assert_eq!(home_block(&ours, 10001), &d1[4096..]);
+}
+
+#[test]
+fn torn_transactions_replay_as_e2fsck_does() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let (img, blocks) = debugfs_transactions(dir.path());
+    let of = |kind: &str, nth: usize| blocks.iter().filter(|b| b.kind == kind).nth(nth).unwrap().log_block;
+    let data_of =
+        |nth_txn: usize| blocks.iter().filter(|b| b.kind == "descriptor").nth(nth_txn).unwrap().tags[0].log_block;
+    let zeros = vec![0u8; 4096];
+    let d2 = std::fs::read(dir.path().join("d2.bin")).unwrap();
+    let d3 = std::fs::read(dir.path().join("d3.bin")).unwrap();
+    type Check = Box<dyn Fn(&[u8])>;
+    let cases: Vec<(&str, u64, bool, Check)> = vec![
+        // T2 without a commit block: T1 only.
+        (
+            "no-commit",
+            log_offset(&img, of("commit", 1)),
+            false,
+            Box::new({
+                let z = zeros.clone();
+                move |b: &[u8]| assert_eq!(home_block(b, 10002), &z[..])
+            }),
+        ),
+        // T2's commit checksum broken: T1 only ("transaction 2 was corrupt").
+        (
+            "bad-commit",
+            log_offset(&img, of("commit", 1)) + 16,
+            false,
+            Box::new({
+                let z = zeros.clone();
+                move |b: &[u8]| assert_eq!(home_block(b, 10002), &z[..])
+            }),
+        ),
+        // A logged block of T2 fails its tag checksum: skipped, T3 still replayed.
+        (
+            "bad-logged-block",
+            log_offset(&img, data_of(1)) + 100,
+            false,
+            Box::new({
+                let (z, d3) = (zeros.clone(), d3.clone());
+                move |b: &[u8]| {
+                    assert_eq!(home_block(b, 10002), &z[..]);
+                    assert_eq!(home_block(b, 10003), &d3[..]);
+                }
+            }),
+        ),
+        // T1's descriptor checksum broken: the whole recovery fails, nothing replayed.
+        (
+            "bad-descriptor",
+            log_offset(&img, of("descriptor", 0)) + 200,
+            false,
+            Box::new({
+                let z = zeros.clone();
+                move |b: &[u8]| assert_eq!(home_block(b, 10000), &z[..])
+            }),
+        ),
+        // A corrupt journal superblock: reset, nothing replayed.
+        (
+            "bad-journal-superblock",
+            log_offset(&img, 0) + 0x40,
+            true,
+            Box::new({
+                let z = zeros.clone();
+                move |b: &[u8]| assert_eq!(home_block(b, 10000), &z[..])
+            }),
+        ),
+    ];
+    let _ = d2;
+    for (name, off, jsb_differs, check) in cases {
+        let torn = copy(&img, &format!("{name}.img"));
+        if name == "no-commit" {
+            let mut b = read_bytes(&torn);
+            b[off as usize..off as usize + 4096].fill(0);
+            std::fs::write(&torn, b).unwrap();
+        } else {
+            flip(&torn, off);
+        }
+        let (ours, theirs) = compare_replays(&torn, name, jsb_differs);
+        check(&ours);
+        check(&theirs);
+    }
+}
+
+#[test]
+fn our_transactions_are_read_and_replayed_by_e2fsprogs() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = dir.path().join("ours.img");
+    e4dax()
+        .args(["mkfs"])
+        .arg(&img)
+        .args(["--size", "64M", "--uuid", UUID_A, "--time", "1700000000"])
+        .assert()
+        .success();
+    e4dax().arg("create").arg(&img).args(["/d/f", "-p"]).assert().success();
+    // Each step leaves its transaction in the log; the next command replays it first.
+    let steps: &[&[&str]] = &[
+        &["create", "/d/g"],
+        &["fallocate", "/d/f", "--offset", "0", "--len", "2M"],
+        &["punch", "/d/f", "--offset", "4K", "--len", "1M"],
+        &["rm", "/d/f"],
+    ];
+    for step in steps {
+        let mut cmd = e4dax();
+        cmd.arg("--no-checkpoint").arg(step[0]).arg(&img).args(&step[1..]);
+        cmd.assert().success();
+        let dump = debugfs(&img, "logdump -a");
+        assert!(dump.contains("(commit block)"), "logdump lists no commit block after {step:?}:\n{dump}");
+        let name = step.join("-").replace('/', "_");
+        compare_replays(&img, &name, false);
+    }
+}
+
+#[test]
+fn killed_operations_recover_clean() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let base = dir.path().join("base.img");
+    // A file of 12,000 single-block extents: removing it takes many transactions.
+    e4dax()
+        .args(["mkfs"])
+        .arg(&base)
+        .args(["--size", "256M", "--uuid", UUID_A, "--time", "1700000000"])
+        .assert()
+        .success();
+    {
+        let mut fs = Fs::open(MappedImage::open(&base, true).unwrap()).unwrap();
+        let ino = fs.create("/f", false, false).unwrap();
+        fs.fallocate(ino, 0, 24_000 * 4096, false).unwrap();
+        for b in (1..24_000u64).step_by(2) {
+            fs.punch(ino, b * 4096, 4096).unwrap();
+        }
+        fs.commit().unwrap();
+    }
+    assert_e2fsck_clean(&base);
+    let bin = assert_cmd::cargo::cargo_bin("e4dax");
+    let run = |img: &Path| {
+        std::process::Command::new(&bin)
+            .arg("rm")
+            .arg(img)
+            .arg("/f")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // How long the whole operation takes, to spread the kills over it.
+    let t = copy(&base, "timing.img");
+    let start = Instant::now();
+    assert!(run(&t).wait().unwrap().success());
+    let full = start.elapsed();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(std::process::id());
+    let mut killed_midway = 0;
+    for i in 0..20 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let at = full.mul_f64((seed % 1000) as f64 / 1000.0);
+        let img = copy(&base, &format!("kill{i}.img"));
+        let mut child = run(&img);
+        std::thread::sleep(at);
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill();
+        let _ = child.wait();
+        if !finished {
+            killed_midway += 1;
+        }
+        e4dax().arg("journal-replay").arg(&img).assert().success();
+        assert_e2fsck_clean(&img);
+        std::fs::remove_file(&img).unwrap();
+    }
+    assert!(killed_midway >= 10, "only {killed_midway} of 20 runs were killed before finishing ({full:?} a run)");
+}
+
+#[test]
+fn a_log_that_wraps_around_stays_replayable() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = dir.path().join("wrap.img");
+    e4dax()
+        .args(["mkfs"])
+        .arg(&img)
+        .args(["--size", "64M", "--journal-size", "4M", "--uuid", UUID_A, "--time", "1700000000"])
+        .assert()
+        .success();
+    let mut fs = Fs::mount(MappedImage::open(&img, true).unwrap(), true).unwrap().0;
+    fs.no_checkpoint = true;
+    let ino = fs.create("/f", false, false).unwrap();
+    let capacity = fs.journal.as_ref().unwrap().geo.capacity() as u64;
+    let mut snapshots = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for i in 0..600u64 {
+        fs.fallocate(ino, (i % 500) * 8192, 8192, false).unwrap();
+        fs.punch(ino, ((i + 250) % 500) * 8192, 4096).unwrap();
+        fs.commit().unwrap();
+        // Now and then, the image as a crash right after this commit would leave it.
+        if i % 97 == 0 && Instant::now() < deadline {
+            let snap = copy(&img, &format!("snap{i}.img"));
+            compare_replays(&snap, &format!("snap{i}"), false);
+            std::fs::remove_file(&snap).unwrap();
+            snapshots += 1;
+        }
+    }
+    let stats = fs.journal.as_ref().unwrap().stats.clone();
+    fs.unmount().unwrap();
+    drop(fs);
+    assert!(
+        stats.log_blocks_written > 3 * capacity,
+        "the log wrapped only {} times",
+        stats.log_blocks_written / capacity
+    );
+    assert!(stats.checkpoints >= 3, "{stats:?}");
+    assert!(snapshots >= 5);
+    compare_replays(&img, "final", false);
+}
