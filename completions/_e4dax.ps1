@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a directory (names and inode numbers)')
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read a file: holes and unwritten extents read as zeros')
             [CompletionResult]::new('journal-replay', 'journal-replay', [CompletionResultType]::ParameterValue, 'Replay the journal as mount or e2fsck would, and report what it held')
+            [CompletionResult]::new('fsck', 'fsck', [CompletionResultType]::ParameterValue, 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -115,6 +116,18 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         }
         'e4dax;journal-replay' {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would be replayed without writing anything')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;fsck' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Check only: open read-only and change nothing (the default)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Fix everything that can be fixed')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Accepted for e2fsck compatibility: checks are always full')
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Also report stale data (the poison pattern) inside written extents')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -212,6 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a directory (names and inode numbers)')
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read a file: holes and unwritten extents read as zeros')
             [CompletionResult]::new('journal-replay', 'journal-replay', [CompletionResultType]::ParameterValue, 'Replay the journal as mount or e2fsck would, and report what it held')
+            [CompletionResult]::new('fsck', 'fsck', [CompletionResultType]::ParameterValue, 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -239,6 +253,9 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;help;journal-replay' {
+            break
+        }
+        'e4dax;help;fsck' {
             break
         }
         'e4dax;help;inspect' {

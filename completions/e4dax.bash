@@ -22,6 +22,9 @@ _e4dax() {
             e4dax,fallocate)
                 cmd="e4dax__subcmd__fallocate"
                 ;;
+            e4dax,fsck)
+                cmd="e4dax__subcmd__fsck"
+                ;;
             e4dax,generate)
                 cmd="e4dax__subcmd__generate"
                 ;;
@@ -54,6 +57,9 @@ _e4dax() {
                 ;;
             e4dax__subcmd__help,fallocate)
                 cmd="e4dax__subcmd__help__subcmd__fallocate"
+                ;;
+            e4dax__subcmd__help,fsck)
+                cmd="e4dax__subcmd__help__subcmd__fsck"
                 ;;
             e4dax__subcmd__help,generate)
                 cmd="e4dax__subcmd__help__subcmd__generate"
@@ -140,7 +146,7 @@ _e4dax() {
 
     case "${cmd}" in
         e4dax)
-            opts="-h -V --json --no-checkpoint --help --version mkfs create fallocate punch rm ls read journal-replay inspect generate help"
+            opts="-h -V --json --no-checkpoint --help --version mkfs create fallocate punch rm ls read journal-replay fsck inspect generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,6 +195,20 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__fsck)
+            opts="-n -p -y -f -h --data --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__generate)
             opts="-h --json --no-checkpoint --help man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -204,7 +224,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help)
-            opts="mkfs create fallocate punch rm ls read journal-replay inspect generate help"
+            opts="mkfs create fallocate punch rm ls read journal-replay fsck inspect generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -232,6 +252,20 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__fallocate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__fsck)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

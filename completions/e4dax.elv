@@ -32,6 +32,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand ls 'List a directory (names and inode numbers)'
             cand read 'Read a file: holes and unwritten extents read as zeros'
             cand journal-replay 'Replay the journal as mount or e2fsck would, and report what it held'
+            cand fsck 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes'
             cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -104,6 +105,17 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;journal-replay'= {
             cand --dry-run 'Report what would be replayed without writing anything'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;fsck'= {
+            cand -n 'Check only: open read-only and change nothing (the default)'
+            cand -p 'Fix only what is safe without asking; exit 4 when anything else is found'
+            cand -y 'Fix everything that can be fixed'
+            cand -f 'Accepted for e2fsck compatibility: checks are always full'
+            cand --data 'Also report stale data (the poison pattern) inside written extents'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
@@ -186,6 +198,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand ls 'List a directory (names and inode numbers)'
             cand read 'Read a file: holes and unwritten extents read as zeros'
             cand journal-replay 'Replay the journal as mount or e2fsck would, and report what it held'
+            cand fsck 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes'
             cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -205,6 +218,8 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;help;read'= {
         }
         &'e4dax;help;journal-replay'= {
+        }
+        &'e4dax;help;fsck'= {
         }
         &'e4dax;help;inspect'= {
             cand super 'The superblock and journal superblock (like dumpe2fs -h)'

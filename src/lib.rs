@@ -4,6 +4,7 @@
 //! seam ([`pmem::Device`]) and is layered as DESIGN.md §2 describes: [`ondisk`] parses and
 //! encodes structures without I/O, [`fs`] opens, formats and describes file systems.
 
+pub mod check;
 pub mod error;
 pub mod extent;
 pub mod fs;

@@ -53,6 +53,12 @@ impl<D: Device> Fs<D> {
             return Err(Error::NotExt4(format!("{len} bytes is too short to hold a superblock")));
         }
         let sb = Superblock::parse(&dev.view(superblock::OFFSET, superblock::SIZE)?)?;
+        Self::open_with_superblock(dev, sb)
+    }
+
+    /// Open with a superblock read elsewhere (a backup, when the primary is damaged).
+    pub fn open_with_superblock(dev: D, sb: Superblock) -> Result<Self> {
+        let len = dev.len();
         let fs_bytes = sb.blocks_count().checked_mul(u64::from(sb.block_size()));
         match fs_bytes {
             Some(n) if n <= len => {}

@@ -46,6 +46,8 @@ pub enum Command {
     Read(ReadArgs),
     /// Replay the journal as mount or e2fsck would, and report what it held
     JournalReplay(JournalReplayArgs),
+    /// Check (and repair) a file system, as e2fsck does, with e2fsck's exit codes
+    Fsck(FsckArgs),
     /// Show on-disk structures, as dumpe2fs and debugfs do; never writes
     Inspect(InspectArgs),
     /// Write man pages or shell completions (for packagers and the repository)
@@ -167,6 +169,29 @@ pub struct JournalReplayArgs {
     /// Report what would be replayed without writing anything
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status (a bitmask, as e2fsck's): 0 clean, 1 errors fixed, 4 errors left \
+uncorrected, 8 operational error, 16 usage error.")]
+pub struct FsckArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Check only: open read-only and change nothing (the default)
+    #[arg(short = 'n', conflicts_with_all = ["preen", "yes"])]
+    pub no: bool,
+    /// Fix only what is safe without asking; exit 4 when anything else is found
+    #[arg(short = 'p', conflicts_with = "yes")]
+    pub preen: bool,
+    /// Fix everything that can be fixed
+    #[arg(short = 'y')]
+    pub yes: bool,
+    /// Accepted for e2fsck compatibility: checks are always full
+    #[arg(short = 'f')]
+    pub force: bool,
+    /// Also report stale data (the poison pattern) inside written extents
+    #[arg(long)]
+    pub data: bool,
 }
 
 #[derive(Debug, Args)]

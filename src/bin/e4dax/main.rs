@@ -3,6 +3,7 @@
 
 mod cli;
 mod files;
+mod fsck;
 mod generate;
 mod inspect;
 mod journal;
@@ -18,7 +19,20 @@ use clap::Parser;
 const EXIT_ERROR: u8 = 1;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // fsck keeps e2fsck's exit status for usage errors.
+            let fsck = std::env::args().nth(1).is_some_and(|a| a == "fsck");
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ if fsck => 16,
+                _ => 2,
+            };
+            return ExitCode::from(code);
+        }
+    };
     let json = cli.json;
     let result = match cli.command {
         cli::Command::Mkfs(a) => mkfs::run(&a, json),
@@ -27,6 +41,7 @@ fn main() -> ExitCode {
         cli::Command::Punch(a) => files::range(&a, true, json, cli.no_checkpoint),
         cli::Command::Rm(a) => files::rm(&a, json, cli.no_checkpoint),
         cli::Command::JournalReplay(a) => journal::replay(&a, json),
+        cli::Command::Fsck(a) => return fsck::run(&a, json),
         cli::Command::Ls(a) => files::ls(&a, json),
         cli::Command::Read(a) => files::read(&a, json),
         cli::Command::Inspect(a) => inspect::run(&a, json),

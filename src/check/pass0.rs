@@ -1,0 +1,40 @@
+//! Pass 0: group descriptor checksums, and the blocks the file system's own metadata takes
+//! (superblocks, descriptor tables, reserved GDT blocks, bitmaps, inode tables), marked in use
+//! before any file claims a block.
+
+use super::{problem, Checker};
+use crate::error::Result;
+use crate::pmem::Device;
+
+pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    let groups = c.fs.groups().len();
+    for g in 0..groups {
+        if !c.fs.group_checksum_ok(g) && c.fix(problem::GD_CHECKSUM, format!("group {g}"), None, None) {
+            // Marking the descriptor dirty rewrites it with a fresh checksum at commit.
+            let mut h = c.fs.handle(2)?;
+            h.group_mut(g);
+        }
+    }
+    mark_metadata(c);
+    Ok(())
+}
+
+/// Mark every block of the file system's own metadata in `block_found`.
+pub(crate) fn mark_metadata<D: Device>(c: &mut Checker<'_, D>) {
+    let sb = &c.fs.sb;
+    let gdt = sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks);
+    let itb = sb.inode_table_blocks();
+    let first_data = u64::from(sb.f.s_first_data_block);
+    if first_data > 0 {
+        c.block_found.set_range(0, first_data);
+    }
+    for (g, d) in c.fs.groups().iter().enumerate() {
+        let g = g as u64;
+        if sb.group_has_super(g) {
+            c.block_found.set_range(sb.group_first_block(g), 1 + gdt);
+        }
+        c.block_found.set(d.block_bitmap);
+        c.block_found.set(d.inode_bitmap);
+        c.block_found.set_range(d.inode_table, itb);
+    }
+}

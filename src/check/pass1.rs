@@ -1,0 +1,418 @@
+//! Pass 1: every inode in use — mode, dtime, checksum, its extent tree (structure, node
+//! checksums, ranges, blocks claimed twice, unwritten directory extents), i_size and i_blocks.
+//! Collects the blocks and inodes in use and the directories for the later passes. Also the
+//! data pass: the poison pattern inside written extents.
+
+use super::{problem, Checker};
+use crate::error::Result;
+use crate::extent::{self, NodeEntries, Root, TreeIo};
+use crate::fs::file::ReadTree;
+use crate::fs::Handle;
+use crate::ondisk::extent::Extent;
+use crate::ondisk::features::{compat, ro_compat};
+use crate::ondisk::group_desc::INODE_UNINIT;
+use crate::ondisk::inode::{self as ino, Inode};
+use crate::ondisk::{le, poison};
+use crate::pmem::Device;
+
+/// Tree access for repairs: node blocks through the handle; freed blocks are left to pass 5,
+/// which rebuilds the bitmaps from what the check found.
+struct RepairTree<'h, 'f, D: Device> {
+    h: &'h mut Handle<'f, D>,
+}
+
+impl<D: Device> TreeIo for RepairTree<'_, '_, D> {
+    fn block_size(&self) -> u32 {
+        self.h.fs.block_size()
+    }
+    fn blocks_count(&self) -> u64 {
+        self.h.fs.sb.blocks_count()
+    }
+    fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
+        buf.copy_from_slice(&self.h.block(blk)?);
+        Ok(())
+    }
+    fn write_block(&mut self, blk: u64, data: &[u8]) -> Result<()> {
+        self.h.get_write(blk)?.copy_from_slice(data);
+        Ok(())
+    }
+    fn alloc_node(&mut self, goal: u64) -> Result<u64> {
+        self.h.alloc_block(goal)
+    }
+    fn free_node(&mut self, _: u64) -> Result<()> {
+        Ok(())
+    }
+    fn free_data(&mut self, _: u64, _: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Credits of one repair of an inode's tree.
+const REPAIR_CREDITS: u32 = 64;
+
+pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    let sb = c.fs.sb.clone();
+    let ipg = sb.f.s_inodes_per_group;
+    let first_ino = sb.f.s_first_ino;
+    let csum = sb.has_metadata_csum() || sb.has_ro_compat(ro_compat::GDT_CSUM);
+    for g in 0..c.fs.groups().len() {
+        let d = c.fs.groups()[g].clone();
+        if csum && d.has_flag(INODE_UNINIT) {
+            continue;
+        }
+        let n = if csum { ipg.saturating_sub(d.itable_unused) } else { ipg };
+        for i in 0..n {
+            let ino = g as u32 * ipg + i + 1;
+            if ino < first_ino {
+                c.inode_used.set(u64::from(ino));
+                if !reserved_in_use(&sb, ino) {
+                    continue;
+                }
+            }
+            check_inode(c, ino)?;
+        }
+    }
+    // The root must exist as a directory.
+    let root = c.fs.inode(ino::ROOT_INO)?;
+    if !root.is_dir() {
+        c.fix(problem::ROOT_NOT_DIR, String::new(), Some(ino::ROOT_INO), None);
+    }
+    Ok(())
+}
+
+/// Reserved inodes that hold something: root, the journal, the resize inode.
+fn reserved_in_use(sb: &crate::ondisk::superblock::Superblock, n: u32) -> bool {
+    n == ino::ROOT_INO
+        || (sb.has_journal() && n == sb.f.s_journal_inum)
+        || (sb.has_compat(compat::RESIZE_INODE) && n == ino::RESIZE_INO)
+}
+
+fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
+    let slot = c.fs.inode_slot(n)?;
+    let mut node = Inode::parse(&slot);
+    let csum_ok = !c.fs.sb.has_metadata_csum() || ino::checksum_ok(&slot, c.fs.sb.csum_seed(), n);
+    drop(slot);
+    let reserved = n < c.fs.sb.f.s_first_ino;
+    if !reserved && node.f.i_links_count == 0 {
+        return Ok(());
+    }
+    let mut dirty = false;
+    if !valid_mode(node.file_type()) {
+        if c.fix(problem::INODE_BAD_MODE, format!("mode {:#o}", node.f.i_mode), Some(n), None) {
+            clear_inode(c, n)?;
+        }
+        return Ok(());
+    }
+    if node.f.i_dtime != 0 && !reserved && c.fix(problem::INODE_DTIME_SET, format!("inode {n}"), Some(n), None) {
+        node.f.i_dtime = 0;
+        dirty = true;
+    }
+    c.inode_used.set(u64::from(n));
+    if node.is_dir() {
+        c.dirs.push(n);
+        c.dir_bits.set(u64::from(n));
+    }
+    let bs = c.fs.block_size();
+    let mut counted_blocks = 0u64;
+    let mut last_written: Option<u64> = None;
+    let mut last_mapped: Option<u64> = None;
+    if node.has_flag(ino::FL_EXTENTS) {
+        let Some(walk) = walk_tree(c, n, &mut node)? else { return Ok(()) };
+        counted_blocks += walk.tree_blocks;
+        let mut removed = Vec::new();
+        for e in &walk.extents {
+            let end = e.physical.checked_add(u64::from(e.len));
+            let first_data = u64::from(c.fs.sb.f.s_first_data_block);
+            if e.physical < first_data || end.is_none_or(|x| x > c.fs.sb.blocks_count()) {
+                if c.fix(
+                    problem::EXTENT_OUT_OF_RANGE,
+                    format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len),
+                    Some(n),
+                    Some(e.physical),
+                ) {
+                    removed.push(*e);
+                } else {
+                    counted_blocks += u64::from(e.len);
+                }
+                c.set_logical(u64::from(e.logical));
+                continue;
+            }
+            if c.block_found.count_range(e.physical, u64::from(e.len)) > 0
+                && c.fix(
+                    problem::BLOCK_CLAIMED_TWICE,
+                    format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len),
+                    Some(n),
+                    Some(e.physical),
+                )
+            {
+                removed.push(*e);
+                continue;
+            }
+            c.block_found.set_range(e.physical, u64::from(e.len));
+            counted_blocks += u64::from(e.len);
+            last_mapped = Some(e.logical_end() - 1);
+            if !e.unwritten {
+                last_written = Some(e.logical_end() - 1);
+            }
+            if e.unwritten
+                && node.is_dir()
+                && c.fix(problem::DIR_UNWRITTEN_EXTENT, format!("inode {n}: logical {}", e.logical), Some(n), None)
+            {
+                let mut h = c.fs.handle(REPAIR_CREDITS)?;
+                let seed = h.fs.inode_csum_seed(n, &node);
+                let mut io = RepairTree { h: &mut h };
+                let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
+                extent::convert_to_written(&mut io, &mut root, e.logical, e.len)?;
+                last_written = Some(e.logical_end() - 1);
+                dirty = true;
+            }
+        }
+        if !removed.is_empty() {
+            let mut h = c.fs.handle(REPAIR_CREDITS + removed.len() as u32)?;
+            let seed = h.fs.inode_csum_seed(n, &node);
+            let mut io = RepairTree { h: &mut h };
+            let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
+            for e in &removed {
+                extent::remove_range(&mut io, &mut root, e.logical, e.len)?;
+            }
+            dirty = true;
+            // The tree may have lost nodes: count again.
+            let io = ReadTree { fs: &*h.fs };
+            let mut ib = node.f.i_block;
+            let root = Root { i_block: &mut ib, csum_seed: seed };
+            let nodes = extent::nodes(&io, &root)?;
+            counted_blocks = nodes.iter().filter(|x| x.block.is_some()).count() as u64
+                + extent::extents(&io, &root)?.iter().map(|e| u64::from(e.len)).sum::<u64>();
+        }
+    } else if uses_blocks(&node) {
+        counted_blocks += mark_block_mapped(c, n, &node)?;
+    }
+    if node.file_acl() != 0 {
+        let b = node.file_acl();
+        if b < c.fs.sb.blocks_count() {
+            c.block_found.set(b);
+            counted_blocks += 1;
+        }
+    }
+    // i_size against the blocks found.
+    let size = node.size();
+    let bsz = u64::from(bs);
+    if node.is_reg() {
+        if let Some(lw) = last_written {
+            if size < lw * bsz
+                && c.fix(
+                    problem::BAD_I_SIZE,
+                    format!("inode {n}: i_size {size}, should be {}", (lw + 1) * bsz),
+                    Some(n),
+                    None,
+                )
+            {
+                node.set_size((lw + 1) * bsz);
+                dirty = true;
+            }
+        }
+    } else if node.is_dir() {
+        let want = last_mapped.map_or(0, |l| (l + 1) * bsz);
+        if size != want
+            && c.fix(problem::BAD_I_SIZE, format!("directory {n}: i_size {size}, should be {want}"), Some(n), None)
+        {
+            node.set_size(want);
+            dirty = true;
+        }
+    }
+    let huge = c.fs.sb.has_ro_compat(ro_compat::HUGE_FILE);
+    let have = node.blocks_512(huge, bs);
+    let want = counted_blocks * u64::from(bs / 512);
+    if have != want
+        && c.fix(problem::BAD_I_BLOCKS, format!("inode {n}: i_blocks {have}, should be {want}"), Some(n), None)
+    {
+        node.set_blocks_512(want);
+        dirty = true;
+    }
+    if !csum_ok && !dirty && c.fix(problem::INODE_CHECKSUM, format!("inode {n}"), Some(n), None) {
+        dirty = true;
+    }
+    if dirty && c.writable() {
+        let mut h = c.fs.handle(4)?;
+        h.write_inode(n, &node)?;
+    }
+    Ok(())
+}
+
+fn valid_mode(t: u16) -> bool {
+    matches!(t, ino::S_IFREG | ino::S_IFDIR | ino::S_IFLNK | ino::S_IFCHR | ino::S_IFBLK | ino::S_IFIFO | ino::S_IFSOCK)
+}
+
+/// Regular files, directories and symlinks that are not fast symlinks map blocks.
+fn uses_blocks(node: &Inode) -> bool {
+    match node.file_type() {
+        ino::S_IFREG | ino::S_IFDIR => true,
+        ino::S_IFLNK => node.blocks_512(false, 4096) != 0,
+        _ => false,
+    }
+}
+
+/// What a walk of an inode's extent tree found.
+struct TreeWalk {
+    extents: Vec<Extent>,
+    tree_blocks: u64,
+}
+
+/// Walk the tree: structural damage clears the inode; bad node checksums are rewritten; node
+/// blocks are marked in use. `None` when the inode was cleared.
+fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<Option<TreeWalk>> {
+    let seed = c.fs.inode_csum_seed(n, node);
+    let nodes = {
+        let io = ReadTree { fs: &*c.fs };
+        let mut ib = node.f.i_block;
+        let root = Root { i_block: &mut ib, csum_seed: seed };
+        extent::nodes(&io, &root)
+    };
+    let nodes = match nodes {
+        Ok(v) => v,
+        Err(e) => {
+            if c.fix(problem::EXTENT_TREE_CORRUPT, format!("inode {n}: {e}"), Some(n), None) {
+                clear_inode(c, n)?;
+            }
+            return Ok(None);
+        }
+    };
+    let mut out = TreeWalk { extents: Vec::new(), tree_blocks: 0 };
+    for x in &nodes {
+        if let Some(b) = x.block {
+            if c.block_found.set(b)
+                && c.fix(problem::BLOCK_CLAIMED_TWICE, format!("inode {n}: extent block {b}"), Some(n), Some(b))
+            {
+                clear_inode(c, n)?;
+                return Ok(None);
+            }
+            out.tree_blocks += 1;
+            if x.checksum_ok == Some(false)
+                && c.fix(problem::EXTENT_NODE_CHECKSUM, format!("inode {n}: extent block {b}"), Some(n), Some(b))
+            {
+                if let Some(s) = seed {
+                    let mut h = c.fs.handle(2)?;
+                    let buf = h.get_write(b)?;
+                    let max = le::u16(buf, 4);
+                    crate::ondisk::extent::set_block_checksum(buf, s, max);
+                }
+            }
+        }
+        if let NodeEntries::Leaf(v) = &x.content {
+            out.extents.extend_from_slice(v);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Mark the blocks of a block-mapped (indirect) file; returns how many it holds. Pointers out
+/// of range are reported (no repair of block-mapped files yet).
+fn mark_block_mapped<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) -> Result<u64> {
+    let blocks = c.fs.sb.blocks_count();
+    let per = u64::from(c.fs.block_size() / 4);
+    let mut count = 0u64;
+    let mut stack: Vec<(u64, u8)> = Vec::new();
+    for i in 0..15 {
+        let b = u64::from(le::u32(&node.f.i_block, 4 * i));
+        if b == 0 {
+            continue;
+        }
+        let level = match i {
+            0..=11 => 0,
+            12 => 1,
+            13 => 2,
+            _ => 3,
+        };
+        stack.push((b, level));
+    }
+    // Bounded: at most every block of the file system once.
+    let mut budget = blocks;
+    while let Some((b, level)) = stack.pop() {
+        if budget == 0 {
+            break;
+        }
+        budget -= 1;
+        if b >= blocks {
+            c.fix(problem::EXTENT_OUT_OF_RANGE, format!("inode {n}: block {b}"), Some(n), Some(b));
+            continue;
+        }
+        if n != ino::RESIZE_INO {
+            c.block_found.set(b);
+        }
+        count += 1;
+        if level > 0 {
+            let blk = c.fs.block(b)?.into_owned();
+            for k in 0..per as usize {
+                let child = u64::from(le::u32(&blk, 4 * k));
+                if child != 0 {
+                    stack.push((child, level - 1));
+                }
+            }
+        }
+    }
+    if n == ino::RESIZE_INO {
+        // The resize inode maps the reserved GDT blocks (already metadata) through its DIND
+        // block, which is its own.
+        let dind = u64::from(le::u32(&node.f.i_block, 4 * 13));
+        if dind != 0 && dind < blocks {
+            c.block_found.set(dind);
+        }
+    }
+    Ok(count)
+}
+
+/// Clear an inode (it becomes free; pass 5 frees its blocks in the bitmaps).
+pub(crate) fn clear_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
+    if !c.writable() {
+        return Ok(());
+    }
+    let mut dead = Inode::new(0);
+    dead.f.i_dtime = crate::fs::dir::now() as u32;
+    let mut h = c.fs.handle(4)?;
+    h.write_inode(n, &dead)?;
+    Ok(())
+}
+
+/// The data pass (`--data`): the poison pattern inside a written extent of a regular file.
+pub fn stale_data<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    if !c.opts.data {
+        return Ok(());
+    }
+    let bs = u64::from(c.fs.block_size());
+    let files: Vec<u32> = (1..c.inode_used.len() as u32).filter(|&i| c.inode_used.get(u64::from(i))).collect();
+    for n in files {
+        if n < c.fs.sb.f.s_first_ino {
+            continue;
+        }
+        let node = c.fs.inode(n)?;
+        if !node.is_reg() || !node.has_flag(ino::FL_EXTENTS) {
+            continue;
+        }
+        let extents = match c.fs.file_extents(n, &node) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        for e in extents.iter().filter(|e| !e.unwritten) {
+            for k in 0..u64::from(e.len) {
+                let phys = e.physical + k;
+                let hit = {
+                    let b = c.fs.block(phys)?;
+                    poison::find(&b[..bs as usize]).map(|(off, _)| off)
+                };
+                if let Some(off) = hit {
+                    c.fix(
+                        problem::STALE_DATA,
+                        format!(
+                            "inode {n}: logical block {}, physical block {phys}, byte {off}",
+                            u64::from(e.logical) + k
+                        ),
+                        Some(n),
+                        Some(phys),
+                    );
+                    c.set_logical(u64::from(e.logical) + k);
+                }
+            }
+        }
+    }
+    Ok(())
+}

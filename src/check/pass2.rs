@@ -1,0 +1,193 @@
+//! Pass 2: the blocks of every directory — entry structure (salvaged by cutting a block at the
+//! first bad entry), `.` and `..`, entries naming unused inodes, file types, leaf checksums;
+//! htree index blocks (stock images) are recognised and left alone. Counts references.
+
+use super::{problem, Checker};
+use crate::error::Result;
+use crate::ondisk::checksum::inode_seed;
+use crate::ondisk::dirent::{self, file_type_of_mode, TAIL_SIZE};
+use crate::ondisk::features::incompat;
+use crate::ondisk::inode::{FL_INDEX, ROOT_INO};
+use crate::pmem::Device;
+
+pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    let dirs = c.dirs.clone();
+    for d in dirs {
+        check_dir(c, d)?;
+    }
+    Ok(())
+}
+
+fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
+    let node = c.fs.inode(d)?;
+    let bs = c.fs.block_size();
+    let csum = c.fs.sb.has_metadata_csum();
+    let filetype = c.fs.sb.has_incompat(incompat::FILETYPE);
+    let seed = inode_seed(c.fs.sb.csum_seed(), d, node.f.i_generation);
+    let htree = node.has_flag(FL_INDEX);
+    let extents = match c.fs.file_extents(d, &node) {
+        Ok(v) => v,
+        Err(_) => return Ok(()), // pass 1 reported the tree
+    };
+    for e in extents.iter().filter(|e| !e.unwritten) {
+        for k in 0..e.len {
+            let lblk = e.logical + k;
+            let phys = e.physical + u64::from(k);
+            check_block(c, d, lblk, phys, bs, csum, filetype, seed, htree)?;
+        }
+    }
+    if !c.dotdot.contains_key(&d) && d != ROOT_INO {
+        c.fix(problem::DIR_DOTDOT, format!("directory {d} has no '..'"), Some(d), None);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_block<D: Device>(
+    c: &mut Checker<'_, D>,
+    d: u32,
+    lblk: u32,
+    phys: u64,
+    bs: u32,
+    csum: bool,
+    filetype: bool,
+    seed: u32,
+    htree: bool,
+) -> Result<()> {
+    let mut buf = c.fs.block(phys)?.into_owned();
+    let mut changed = false;
+    // An htree index block (not the root): one empty entry over the whole block, dx tail.
+    let first = dirent::parse_at(&buf, 0, bs);
+    if htree && lblk > 0 && first.as_ref().is_ok_and(|e| e.inode == 0 && e.rec_len == bs) {
+        return Ok(());
+    }
+    let dx_root = htree && lblk == 0;
+    let has_tail = dirent::has_tail(&buf);
+    let end = if has_tail { buf.len() - TAIL_SIZE } else { buf.len() };
+    if csum && !has_tail && !dx_root {
+        c.fix(problem::DIR_NO_TAIL, format!("directory {d}, block {lblk}"), Some(d), Some(phys));
+    }
+    let mut off = 0usize;
+    let mut prev: Option<usize> = None;
+    let mut index = 0usize;
+    while off < end {
+        let e = match dirent::parse_at(&buf[..end], off, bs) {
+            Ok(e) => e,
+            Err(err) => {
+                if c.fix(
+                    problem::DIR_BAD_ENTRY,
+                    format!("directory {d}, block {lblk}, offset {off}: {err}"),
+                    Some(d),
+                    Some(phys),
+                ) {
+                    // Salvage: the block ends at the previous good entry.
+                    match prev {
+                        Some(p) => {
+                            let pe = dirent::parse_at(&buf[..end], p, bs)?;
+                            let (pi, pf, pn) = (pe.inode, pe.file_type, pe.name.to_vec());
+                            dirent::write_at(&mut buf, p, pi, (end - p) as u32, pf, &pn, bs);
+                        }
+                        None => {
+                            buf[..end].fill(0);
+                            dirent::write_at(&mut buf, 0, 0, end as u32, 0, b"", bs);
+                        }
+                    }
+                    changed = true;
+                }
+                break;
+            }
+        };
+        let (inode, rec_len, ft, name) = (e.inode, e.rec_len, e.file_type, e.name.to_vec());
+        let is_dot = lblk == 0 && index == 0;
+        let is_dotdot = lblk == 0 && index == 1;
+        if is_dot {
+            if (name != b"." || inode != d) && c.fix(problem::DIR_DOT, format!("directory {d}"), Some(d), None) {
+                dirent::write_at(&mut buf, off, d, rec_len, if filetype { dirent::FT_DIR } else { 0 }, b".", bs);
+                changed = true;
+            }
+            *c.refs.entry(d).or_insert(0) += 1;
+        } else if is_dotdot {
+            if name != b".." {
+                c.fix(problem::DIR_DOTDOT, format!("directory {d}: second entry is not '..'"), Some(d), None);
+            } else if inode != 0 {
+                c.dotdot.insert(d, inode);
+                *c.refs.entry(inode).or_insert(0) += 1;
+            }
+        } else if inode != 0 {
+            let bad = u64::from(inode) >= c.inode_used.len()
+                || !c.inode_used.get(u64::from(inode))
+                || inode < c.fs.sb.f.s_first_ino && inode != ROOT_INO;
+            if bad || name.is_empty() || name == b"." || name == b".." {
+                if c.fix(
+                    problem::DIR_ENTRY_BAD_INODE,
+                    format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(&name)),
+                    Some(d),
+                    Some(phys),
+                ) {
+                    clear_entry(&mut buf, off, prev, bs)?;
+                    changed = true;
+                    if prev.is_some() {
+                        // Merged into the previous entry, which stays the previous one.
+                        off += rec_len as usize;
+                        index += 1;
+                        continue;
+                    }
+                }
+            } else {
+                let mode = c.fs.inode(inode)?.f.i_mode;
+                let want = if filetype { file_type_of_mode(mode) } else { 0 };
+                if ft != want
+                    && c.fix(
+                        problem::DIR_ENTRY_FILE_TYPE,
+                        format!(
+                            "directory {d}: entry '{}' has type {ft}, should be {want}",
+                            String::from_utf8_lossy(&name)
+                        ),
+                        Some(d),
+                        Some(phys),
+                    )
+                {
+                    buf[off + 7] = want;
+                    changed = true;
+                }
+                *c.refs.entry(inode).or_insert(0) += 1;
+                if c.dir_bits.get(u64::from(inode)) {
+                    c.entry_parent.entry(inode).or_insert(d);
+                }
+            }
+        }
+        prev = Some(off);
+        off += rec_len as usize;
+        index += 1;
+    }
+    if csum
+        && has_tail
+        && !changed
+        && !dirent::tail_checksum_ok(&buf, seed)
+        && c.fix(problem::DIR_LEAF_CHECKSUM, format!("directory {d}, block {lblk}"), Some(d), Some(phys))
+    {
+        changed = true;
+    }
+    if changed && c.writable() {
+        if csum && dirent::has_tail(&buf) {
+            dirent::set_tail_checksum(&mut buf, seed);
+        }
+        let mut h = c.fs.handle(2)?;
+        h.get_write(phys)?.copy_from_slice(&buf);
+    }
+    Ok(())
+}
+
+/// Remove the entry at `off`: merged into the previous one, or emptied when first.
+fn clear_entry(buf: &mut [u8], off: usize, prev: Option<usize>, bs: u32) -> Result<()> {
+    let this = dirent::parse_at(buf, off, bs)?.rec_len;
+    match prev {
+        Some(p) => {
+            let pe = dirent::parse_at(buf, p, bs)?;
+            let (pi, pl, pf, pn) = (pe.inode, pe.rec_len, pe.file_type, pe.name.to_vec());
+            dirent::write_at(buf, p, pi, pl + this, pf, &pn, bs);
+        }
+        None => crate::ondisk::le::put32(buf, off, 0),
+    }
+    Ok(())
+}

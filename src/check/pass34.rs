@@ -1,0 +1,177 @@
+//! Passes 3 and 4: every directory reachable from the root (unconnected ones go to
+//! /lost+found, which is created when missing), `..` naming the parent, every inode in use
+//! referenced (unattached ones go to /lost+found, empty ones are cleared), and link counts.
+
+use super::{pass1, problem, Checker};
+use crate::error::Result;
+use crate::ondisk::dirent::{self, file_type_of_mode, FT_DIR};
+use crate::ondisk::inode::{LOST_FOUND_INO, ROOT_INO};
+use crate::pmem::Device;
+
+/// Credits of a reconnection (lost+found entry, inode, parent).
+const CONNECT_CREDITS: u32 = 32;
+
+pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    let mut lpf = c.fs.dir_lookup(ROOT_INO, b"lost+found").ok().flatten().map(|(i, _)| i);
+    if lpf.is_some_and(|i| !c.dir_bits.get(u64::from(i))) {
+        lpf = None;
+    }
+    if lpf.is_none() && c.fix(problem::NO_LOST_FOUND, String::new(), None, None) {
+        let ino = c.fs.create("/lost+found", true, false)?;
+        note_new_dir(c, ino, ROOT_INO);
+        lpf = Some(ino);
+    }
+    // Pass 3: connectivity.
+    let dirs = c.dirs.clone();
+    for d in dirs {
+        if d == ROOT_INO {
+            continue;
+        }
+        if !reachable(c, d) {
+            if c.fix(problem::UNREACHABLE_DIR, format!("directory {d}"), Some(d), None) {
+                if let Some(l) = lpf {
+                    connect(c, l, d)?;
+                }
+            }
+            continue;
+        }
+        let parent = c.entry_parent.get(&d).copied();
+        let dd = c.dotdot.get(&d).copied();
+        if let (Some(p), Some(x)) = (parent, dd) {
+            if p != x
+                && c.fix(problem::DOTDOT_WRONG, format!("directory {d}: '..' is {x}, should be {p}"), Some(d), None)
+            {
+                set_dotdot(c, d, x, p)?;
+            }
+        }
+    }
+    // Pass 4: reference counts.
+    let first_ino = c.fs.sb.f.s_first_ino;
+    let used: Vec<u32> = (1..c.inode_used.len() as u32).filter(|&i| c.inode_used.get(u64::from(i))).collect();
+    for n in used {
+        if n < first_ino && n != ROOT_INO {
+            continue;
+        }
+        let node = c.fs.inode(n)?;
+        let counted = c.refs.get(&n).copied().unwrap_or(0);
+        let is_dir = c.dir_bits.get(u64::from(n));
+        if counted == 0 && !is_dir {
+            if node.size() == 0 && node.blocks_512(false, 4096) == 0 {
+                if c.fix(problem::UNATTACHED_EMPTY, format!("inode {n}"), Some(n), None) {
+                    pass1::clear_inode(c, n)?;
+                    clear_used(c, n);
+                }
+                continue;
+            }
+            if c.fix(problem::UNATTACHED_INODE, format!("inode {n}"), Some(n), None) {
+                if let Some(l) = lpf {
+                    connect(c, l, n)?;
+                }
+            }
+        }
+        let counted = c.refs.get(&n).copied().unwrap_or(0);
+        let node = c.fs.inode(n)?;
+        let have = u32::from(node.f.i_links_count);
+        // dir_nlink: a directory with more than 65,000 links counts 1.
+        let ok = have == counted || (is_dir && have == 1 && counted > 65_000);
+        if !ok
+            && counted > 0
+            && c.fix(problem::LINK_COUNT, format!("inode {n}: links {have}, counted {counted}"), Some(n), None)
+        {
+            let mut node = node;
+            node.f.i_links_count = if counted > 65_000 && is_dir { 1 } else { counted as u16 };
+            let mut h = c.fs.handle(2)?;
+            h.write_inode(n, &node)?;
+        }
+    }
+    Ok(())
+}
+
+fn clear_used<D: Device>(c: &mut Checker<'_, D>, n: u32) {
+    // Bits has no clear: rebuild without `n` (rare path).
+    let len = c.inode_used.len();
+    let mut b = super::bits::Bits::new(len);
+    for i in 0..len {
+        if i != u64::from(n) && c.inode_used.get(i) {
+            b.set(i);
+        }
+    }
+    c.inode_used = b;
+}
+
+/// Whether walking up from `d` through the entries that name directories reaches the root.
+fn reachable<D: Device>(c: &Checker<'_, D>, d: u32) -> bool {
+    let mut cur = d;
+    for _ in 0..=c.dirs.len() {
+        if cur == ROOT_INO {
+            return true;
+        }
+        match c.entry_parent.get(&cur) {
+            Some(&p) => cur = p,
+            None => return false,
+        }
+    }
+    false
+}
+
+fn note_new_dir<D: Device>(c: &mut Checker<'_, D>, ino: u32, parent: u32) {
+    c.inode_used.set(u64::from(ino));
+    c.dir_bits.set(u64::from(ino));
+    c.dirs.push(ino);
+    c.entry_parent.insert(ino, parent);
+    c.dotdot.insert(ino, parent);
+    *c.refs.entry(ino).or_insert(0) += 2;
+    *c.refs.entry(parent).or_insert(0) += 1;
+}
+
+/// Link inode `n` into lost+found as `#n`; a directory also gets its `..` pointed there.
+fn connect<D: Device>(c: &mut Checker<'_, D>, lpf: u32, n: u32) -> Result<()> {
+    let node = c.fs.inode(n)?;
+    let ft = if c.fs.sb.has_incompat(crate::ondisk::features::incompat::FILETYPE) {
+        file_type_of_mode(node.f.i_mode)
+    } else {
+        0
+    };
+    let name = format!("#{n}");
+    {
+        let mut h = c.fs.handle(CONNECT_CREDITS)?;
+        h.dir_add(lpf, name.as_bytes(), n, ft)?;
+    }
+    *c.refs.entry(n).or_insert(0) += 1;
+    if ft == FT_DIR || node.is_dir() {
+        c.entry_parent.insert(n, lpf);
+        if let Some(old) = c.dotdot.get(&n).copied() {
+            if old != lpf {
+                set_dotdot(c, n, old, lpf)?;
+            }
+        }
+    }
+    let _ = LOST_FOUND_INO;
+    Ok(())
+}
+
+/// Point directory `d`'s `..` at `to` (it named `from`); reference counts follow.
+fn set_dotdot<D: Device>(c: &mut Checker<'_, D>, d: u32, from: u32, to: u32) -> Result<()> {
+    let node = c.fs.inode(d)?;
+    let Some(e) = c.fs.file_extents(d, &node)?.into_iter().find(|e| e.logical == 0) else { return Ok(()) };
+    let bs = c.fs.block_size();
+    let seed = c.fs.inode_csum_seed(d, &node);
+    let mut h = c.fs.handle(2)?;
+    let buf = h.get_write(e.physical)?;
+    let dot = dirent::parse_at(buf, 0, bs)?.rec_len as usize;
+    let dd = dirent::parse_at(buf, dot, bs)?;
+    let (len, ft) = (dd.rec_len, dd.file_type);
+    dirent::write_at(buf, dot, to, len, ft, b"..", bs);
+    if let Some(s) = seed {
+        if dirent::has_tail(buf) {
+            dirent::set_tail_checksum(buf, s);
+        }
+    }
+    drop(h);
+    if let Some(r) = c.refs.get_mut(&from) {
+        *r = r.saturating_sub(1);
+    }
+    *c.refs.entry(to).or_insert(0) += 1;
+    c.dotdot.insert(d, to);
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! Pass 5: the bitmaps, free counts, directory counts and unused-inode counts of every group
+//! and the superblock, against what passes 1–4 found; bitmap checksums and padding.
+
+use super::{problem, Checker};
+use crate::error::Result;
+use crate::ondisk::checksum::crc32c_raw;
+use crate::ondisk::features::ro_compat;
+use crate::ondisk::group_desc::{BLOCK_UNINIT, INODE_UNINIT, SIZE_64};
+use crate::pmem::Device;
+
+fn set_bit(b: &mut [u8], i: usize) {
+    b[i / 8] |= 1 << (i % 8);
+}
+
+pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    let sb = c.fs.sb.clone();
+    let bs = c.fs.block_size() as usize;
+    let ipg = sb.f.s_inodes_per_group;
+    let csum = sb.has_metadata_csum() || sb.has_ro_compat(ro_compat::GDT_CSUM);
+    let seed = sb.csum_seed();
+    let gdt = sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks);
+    let itb = sb.inode_table_blocks();
+    let mut total_free_blocks = 0u64;
+    let mut total_free_inodes = 0u64;
+    let mut expect = vec![0u8; bs];
+    let mut actual = vec![0u8; bs];
+    for g in 0..c.fs.groups().len() {
+        let d = c.fs.groups()[g].clone();
+        let first = sb.group_first_block(g as u64);
+        let count = sb.group_block_count(g as u64);
+        // Blocks.
+        expect.fill(0);
+        for i in 0..count {
+            if c.block_found.get(first + i) {
+                set_bit(&mut expect, i as usize);
+            }
+        }
+        for i in count as usize..8 * bs {
+            set_bit(&mut expect, i);
+        }
+        let uninit = csum && d.has_flag(BLOCK_UNINIT);
+        if uninit {
+            actual.fill(0);
+            let mut mark = |b: u64, n: u64| {
+                for x in b..b + n {
+                    if x >= first && x < first + count {
+                        set_bit(&mut actual, (x - first) as usize);
+                    }
+                }
+            };
+            if sb.group_has_super(g as u64) {
+                mark(first, 1 + gdt);
+            }
+            mark(d.block_bitmap, 1);
+            mark(d.inode_bitmap, 1);
+            mark(d.inode_table, itb);
+            for i in count as usize..8 * bs {
+                set_bit(&mut actual, i);
+            }
+        } else {
+            actual.copy_from_slice(&c.fs.block(d.block_bitmap)?);
+        }
+        let used = c.block_found.count_range(first, count);
+        let free = (count - used) as u32;
+        total_free_blocks += u64::from(free);
+        let bpg_bytes = (sb.f.s_blocks_per_group / 8) as usize;
+        if expect[..bpg_bytes.min(bs)] != actual[..bpg_bytes.min(bs)] {
+            let (plus, minus) = diff_counts(&expect, &actual, count as usize);
+            if c.fix(problem::BLOCK_BITMAP, format!("group {g}: +{plus} -{minus}"), None, Some(first)) {
+                let mut h = c.fs.handle(3)?;
+                h.get_write(d.block_bitmap)?.copy_from_slice(&expect);
+                h.group_mut(g).flags &= !BLOCK_UNINIT;
+            }
+        } else if !uninit
+            && expect != actual
+            && c.fix(problem::BITMAP_PADDING, format!("group {g} block bitmap"), None, None)
+        {
+            let mut h = c.fs.handle(3)?;
+            h.get_write(d.block_bitmap)?.copy_from_slice(&expect);
+        }
+        if d.free_blocks != free
+            && c.fix(problem::GROUP_FREE_BLOCKS, format!("group {g}: {}, counted {free}", d.free_blocks), None, None)
+        {
+            let mut h = c.fs.handle(3)?;
+            h.group_mut(g).free_blocks = free;
+        }
+        // Inodes.
+        let base = g as u64 * u64::from(ipg) + 1;
+        expect.fill(0);
+        let mut used_inodes = 0u32;
+        let mut dirs = 0u32;
+        let mut last_used: Option<u32> = None;
+        for i in 0..ipg {
+            let n = base + u64::from(i);
+            if c.inode_used.get(n) {
+                set_bit(&mut expect, i as usize);
+                used_inodes += 1;
+                last_used = Some(i);
+            }
+            if c.dir_bits.get(n) {
+                dirs += 1;
+            }
+        }
+        for i in ipg as usize..8 * bs {
+            set_bit(&mut expect, i);
+        }
+        let iuninit = csum && d.has_flag(INODE_UNINIT);
+        if iuninit {
+            actual.fill(0);
+            for i in ipg as usize..8 * bs {
+                set_bit(&mut actual, i);
+            }
+        } else {
+            actual.copy_from_slice(&c.fs.block(d.inode_bitmap)?);
+        }
+        let ipg_bytes = (ipg / 8) as usize;
+        if expect[..ipg_bytes] != actual[..ipg_bytes] {
+            let (plus, minus) = diff_counts(&expect, &actual, ipg as usize);
+            if c.fix(problem::INODE_BITMAP, format!("group {g}: +{plus} -{minus}"), None, None) {
+                let mut h = c.fs.handle(3)?;
+                h.get_write(d.inode_bitmap)?.copy_from_slice(&expect);
+                h.group_mut(g).flags &= !INODE_UNINIT;
+            }
+        } else if !iuninit
+            && expect != actual
+            && c.fix(problem::BITMAP_PADDING, format!("group {g} inode bitmap"), None, None)
+        {
+            let mut h = c.fs.handle(3)?;
+            h.get_write(d.inode_bitmap)?.copy_from_slice(&expect);
+        }
+        let free_inodes = ipg - used_inodes;
+        total_free_inodes += u64::from(free_inodes);
+        if d.free_inodes != free_inodes
+            && c.fix(
+                problem::GROUP_FREE_INODES,
+                format!("group {g}: {}, counted {free_inodes}", d.free_inodes),
+                None,
+                None,
+            )
+        {
+            let mut h = c.fs.handle(3)?;
+            h.group_mut(g).free_inodes = free_inodes;
+        }
+        if d.used_dirs != dirs
+            && c.fix(problem::GROUP_DIRS, format!("group {g}: {}, counted {dirs}", d.used_dirs), None, None)
+        {
+            let mut h = c.fs.handle(3)?;
+            h.group_mut(g).used_dirs = dirs;
+        }
+        if csum {
+            let max_unused = ipg - last_used.map_or(0, |l| l + 1);
+            if d.itable_unused > max_unused
+                && c.fix(
+                    problem::ITABLE_UNUSED,
+                    format!("group {g}: {}, at most {max_unused}", d.itable_unused),
+                    None,
+                    None,
+                )
+            {
+                let mut h = c.fs.handle(3)?;
+                h.group_mut(g).itable_unused = max_unused;
+            }
+        }
+        // Bitmap checksums of initialised groups (a fixed bitmap gets a fresh one anyway).
+        if sb.has_metadata_csum() {
+            let d = c.fs.groups()[g].clone();
+            let narrow = sb.desc_size() < SIZE_64 as u16;
+            let mask = if narrow { 0xFFFF } else { u32::MAX };
+            let mut bad = false;
+            if !d.has_flag(BLOCK_UNINIT) {
+                let bb = c.fs.block(d.block_bitmap)?;
+                bad |= crc32c_raw(seed, &bb[..bpg_bytes]) & mask != d.block_bitmap_csum & mask;
+            }
+            if !d.has_flag(INODE_UNINIT) {
+                let ib = c.fs.block(d.inode_bitmap)?;
+                bad |= crc32c_raw(seed, &ib[..ipg_bytes]) & mask != d.inode_bitmap_csum & mask;
+            }
+            if bad && c.fix(problem::BITMAP_CHECKSUM, format!("group {g}"), None, None) {
+                let mut h = c.fs.handle(3)?;
+                h.group_mut(g);
+            }
+        }
+    }
+    if sb.free_blocks_count() != total_free_blocks
+        && c.fix(
+            problem::SB_FREE_BLOCKS,
+            format!("{}, counted {total_free_blocks}", sb.free_blocks_count()),
+            None,
+            None,
+        )
+    {
+        let mut h = c.fs.handle(2)?;
+        h.sb_mut().set_free_blocks_count(total_free_blocks);
+    }
+    if u64::from(sb.f.s_free_inodes_count) != total_free_inodes
+        && c.fix(
+            problem::SB_FREE_INODES,
+            format!("{}, counted {total_free_inodes}", sb.f.s_free_inodes_count),
+            None,
+            None,
+        )
+    {
+        let mut h = c.fs.handle(2)?;
+        h.sb_mut().f.s_free_inodes_count = total_free_inodes as u32;
+    }
+    Ok(())
+}
+
+/// Bits set in `want` but not `have`, and the other way round, among the first `n`.
+fn diff_counts(want: &[u8], have: &[u8], n: usize) -> (usize, usize) {
+    let (mut plus, mut minus) = (0, 0);
+    for i in 0..n {
+        let a = want[i / 8] & (1 << (i % 8)) != 0;
+        let b = have[i / 8] & (1 << (i % 8)) != 0;
+        if a && !b {
+            plus += 1;
+        } else if b && !a {
+            minus += 1;
+        }
+    }
+    (plus, minus)
+}

@@ -1,0 +1,136 @@
+//! The problem table: every finding of `fsck` is one numbered problem here, grouped by pass
+//! (code = pass << 16 | number), with its message, the question a repair answers, and flags.
+//! One entry point ([`super::Checker::fix`]) decides from the flags and the mode whether a
+//! problem is fixed.
+
+/// Fixing it is safe without asking (`-p` fixes it).
+pub const PREEN_OK: u8 = 1;
+/// Answering "no" is fine: left alone, it does not count as an error (e2fsck's `PR_NO_OK`).
+pub const NO_OK: u8 = 2;
+/// Nothing can be checked past it.
+pub const FATAL: u8 = 4;
+/// Reported, never repaired (stale data: only the writer could know the right contents).
+pub const NO_REPAIR: u8 = 8;
+
+/// The question a repair answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Prompt {
+    Fix,
+    Clear,
+    Connect,
+    Create,
+    Recompute,
+    Replay,
+    Report,
+}
+
+/// One kind of finding.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Problem {
+    pub code: u32,
+    pub name: &'static str,
+    pub message: &'static str,
+    pub prompt: Prompt,
+    pub flags: u8,
+}
+
+impl Problem {
+    pub fn pass(&self) -> u8 {
+        (self.code >> 16) as u8
+    }
+}
+
+macro_rules! problems {
+    ($($name:ident = $code:expr, $prompt:ident, $flags:expr, $msg:expr;)*) => {
+        $(pub const $name: u32 = $code;)*
+        /// Every problem, sorted by code.
+        pub static PROBLEMS: &[Problem] = &[
+            $(Problem { code: $code, name: stringify!($name), message: $msg, prompt: Prompt::$prompt, flags: $flags },)*
+        ];
+    };
+}
+
+problems! {
+    // Pass 0: superblock and group descriptors.
+    SB_CHECKSUM = 0x00_0001, Fix, 0, "superblock checksum does not match: using the backup in group 1";
+        GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK, "group descriptor checksum is invalid";
+    GD_BAD_LOCATION = 0x00_0003, Report, FATAL, "group descriptor points outside the file system";
+    // Pass 1: inodes and extent trees.
+    INODE_CHECKSUM = 0x01_0001, Recompute, PREEN_OK, "inode passes checks, but its checksum does not match";
+    INODE_DTIME_SET = 0x01_0002, Fix, PREEN_OK, "inode is in use, but has dtime set";
+    INODE_BAD_MODE = 0x01_0003, Clear, 0, "inode has a bad mode";
+    EXTENT_TREE_CORRUPT = 0x01_0004, Clear, 0, "inode has a corrupt extent tree";
+    EXTENT_NODE_CHECKSUM = 0x01_0005, Recompute, PREEN_OK, "extent block checksum does not match";
+    EXTENT_OUT_OF_RANGE = 0x01_0006, Clear, 0, "extent points outside the file system or into its metadata";
+    BLOCK_CLAIMED_TWICE = 0x01_0007, Clear, 0, "extent claims blocks already used by another inode or metadata";
+    DIR_UNWRITTEN_EXTENT = 0x01_0008, Fix, 0, "directory has an unwritten extent";
+    BAD_I_SIZE = 0x01_0009, Fix, 0, "i_size is wrong";
+    BAD_I_BLOCKS = 0x01_000A, Fix, 0, "i_blocks is wrong";
+    ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
+    // Pass 2: directories.
+    DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
+    DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry refers to an unused or invalid inode";
+    DIR_ENTRY_FILE_TYPE = 0x02_0003, Fix, 0, "directory entry has the wrong file type";
+    DIR_LEAF_CHECKSUM = 0x02_0004, Recompute, PREEN_OK, "directory block checksum does not match";
+    DIR_NO_TAIL = 0x02_0005, Fix, 0, "directory block has no checksum tail";
+    DIR_DOT = 0x02_0006, Fix, 0, "directory '.' entry is missing or wrong";
+    DIR_DOTDOT = 0x02_0007, Fix, 0, "directory '..' entry is missing or wrong";
+    DIR_BAD_SIZE = 0x02_0008, Fix, 0, "directory size is not a whole number of blocks";
+    // Pass 3: connectivity.
+    NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
+    UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";
+    DOTDOT_WRONG = 0x03_0003, Fix, 0, "'..' does not name the parent directory";
+    // Pass 4: reference counts.
+    UNATTACHED_INODE = 0x04_0001, Connect, 0, "unattached inode";
+    UNATTACHED_EMPTY = 0x04_0002, Clear, PREEN_OK, "unattached zero-length inode";
+    LINK_COUNT = 0x04_0003, Fix, PREEN_OK, "inode link count is wrong";
+    // Pass 5: bitmaps and counts.
+    BLOCK_BITMAP = 0x05_0001, Fix, PREEN_OK, "block bitmap differences";
+    INODE_BITMAP = 0x05_0002, Fix, PREEN_OK, "inode bitmap differences";
+    GROUP_FREE_BLOCKS = 0x05_0003, Fix, PREEN_OK, "free blocks count wrong for group";
+    GROUP_FREE_INODES = 0x05_0004, Fix, PREEN_OK, "free inodes count wrong for group";
+    GROUP_DIRS = 0x05_0005, Fix, PREEN_OK, "directories count wrong for group";
+    BITMAP_PADDING = 0x05_0006, Fix, PREEN_OK, "padding at the end of a bitmap is not set";
+    BITMAP_CHECKSUM = 0x05_0007, Recompute, PREEN_OK, "bitmap checksum does not match";
+    ITABLE_UNUSED = 0x05_0008, Fix, PREEN_OK, "unused inode count wrong for group";
+    SB_FREE_BLOCKS = 0x05_0009, Fix, PREEN_OK | NO_OK, "free blocks count wrong in the superblock";
+    SB_FREE_INODES = 0x05_000A, Fix, PREEN_OK | NO_OK, "free inodes count wrong in the superblock";
+    // Journal.
+    JOURNAL_NEEDS_RECOVERY = 0x06_0001, Replay, NO_OK, "the journal needs recovery";
+    JOURNAL_SKIPPED = 0x06_0002, Report, NO_OK, "skipping journal recovery because doing a read-only check";
+    JOURNAL_SUPERBLOCK_CORRUPT = 0x06_0003, Fix, 0, "the journal superblock is corrupt";
+    // Data (--data).
+    STALE_DATA = 0x07_0001, Report, NO_REPAIR, "stale data (the poison pattern) inside a written extent";
+}
+
+/// The problem with `code` (every code used in the checker is in the table).
+pub fn get(code: u32) -> &'static Problem {
+    let i = PROBLEMS.partition_point(|p| p.code < code);
+    match PROBLEMS.get(i) {
+        Some(p) if p.code == code => p,
+        _ => panic!("problem code {code:#08x} is not in the table"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        for w in PROBLEMS.windows(2) {
+            assert!(
+                w[0].code < w[1].code,
+                "{} ({:#x}) is not before {} ({:#x})",
+                w[0].name,
+                w[0].code,
+                w[1].name,
+                w[1].code
+            );
+        }
+        for p in PROBLEMS {
+            assert_eq!(get(p.code).name, p.name);
+            assert!(p.pass() <= 7);
+        }
+    }
+}
