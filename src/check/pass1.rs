@@ -5,47 +5,14 @@
 
 use super::{problem, Checker};
 use crate::error::Result;
-use crate::extent::{self, NodeEntries, Root, TreeIo};
-use crate::fs::file::ReadTree;
-use crate::fs::Handle;
+use crate::extent::{self, NodeEntries, Root};
+use crate::fs::file::{HandleTree, ReadTree};
 use crate::ondisk::extent::Extent;
 use crate::ondisk::features::{compat, ro_compat};
 use crate::ondisk::group_desc::INODE_UNINIT;
 use crate::ondisk::inode::{self as ino, Inode};
 use crate::ondisk::{le, poison};
 use crate::pmem::Device;
-
-/// Tree access for repairs: node blocks through the handle; freed blocks are left to pass 5,
-/// which rebuilds the bitmaps from what the check found.
-struct RepairTree<'h, 'f, D: Device> {
-    h: &'h mut Handle<'f, D>,
-}
-
-impl<D: Device> TreeIo for RepairTree<'_, '_, D> {
-    fn block_size(&self) -> u32 {
-        self.h.fs.block_size()
-    }
-    fn blocks_count(&self) -> u64 {
-        self.h.fs.sb.blocks_count()
-    }
-    fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
-        buf.copy_from_slice(&self.h.block(blk)?);
-        Ok(())
-    }
-    fn write_block(&mut self, blk: u64, data: &[u8]) -> Result<()> {
-        self.h.get_write(blk)?.copy_from_slice(data);
-        Ok(())
-    }
-    fn alloc_node(&mut self, goal: u64) -> Result<u64> {
-        self.h.alloc_block(goal)
-    }
-    fn free_node(&mut self, _: u64) -> Result<()> {
-        Ok(())
-    }
-    fn free_data(&mut self, _: u64, _: u64) -> Result<()> {
-        Ok(())
-    }
-}
 
 /// Credits of one repair of an inode's tree.
 const REPAIR_CREDITS: u32 = 64;
@@ -160,7 +127,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
             {
                 let mut h = c.fs.handle(REPAIR_CREDITS)?;
                 let seed = h.fs.inode_csum_seed(n, &node);
-                let mut io = RepairTree { h: &mut h };
+                let mut io = HandleTree::for_repair(&mut h);
                 let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
                 extent::convert_to_written(&mut io, &mut root, e.logical, e.len)?;
                 last_written = Some(e.logical_end() - 1);
@@ -170,7 +137,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         if !removed.is_empty() {
             let mut h = c.fs.handle(REPAIR_CREDITS + removed.len() as u32)?;
             let seed = h.fs.inode_csum_seed(n, &node);
-            let mut io = RepairTree { h: &mut h };
+            let mut io = HandleTree::for_repair(&mut h);
             let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
             for e in &removed {
                 extent::remove_range(&mut io, &mut root, e.logical, e.len)?;

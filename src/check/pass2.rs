@@ -124,7 +124,7 @@ fn check_block<D: Device>(
                     Some(d),
                     Some(phys),
                 ) {
-                    clear_entry(&mut buf, off, prev, bs)?;
+                    dirent::remove_at(&mut buf, off, prev, bs)?;
                     changed = true;
                     if prev.is_some() {
                         // Merged into the previous entry, which stays the previous one.
@@ -174,20 +174,6 @@ fn check_block<D: Device>(
         }
         let mut h = c.fs.handle(2)?;
         h.get_write(phys)?.copy_from_slice(&buf);
-    }
-    Ok(())
-}
-
-/// Remove the entry at `off`: merged into the previous one, or emptied when first.
-fn clear_entry(buf: &mut [u8], off: usize, prev: Option<usize>, bs: u32) -> Result<()> {
-    let this = dirent::parse_at(buf, off, bs)?.rec_len;
-    match prev {
-        Some(p) => {
-            let pe = dirent::parse_at(buf, p, bs)?;
-            let (pi, pl, pf, pn) = (pe.inode, pe.rec_len, pe.file_type, pe.name.to_vec());
-            dirent::write_at(buf, p, pi, pl + this, pf, &pn, bs);
-        }
-        None => crate::ondisk::le::put32(buf, off, 0),
     }
     Ok(())
 }

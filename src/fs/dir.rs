@@ -102,11 +102,24 @@ impl<D: Device> Fs<D> {
 
     /// The inode a path names (absolute or relative to the root; symlinks are not followed).
     pub fn resolve(&self, path: &str) -> Result<u32> {
+        self.walk(path, &components(path)?)
+    }
+
+    /// The parent directory's inode and the last component of `path`.
+    pub fn resolve_parent<'p>(&self, path: &'p str) -> Result<(u32, &'p str)> {
+        let comps = components(path)?;
+        let Some((last, parents)) = comps.split_last() else {
+            return Err(Error::Invalid(format!("{path}: names the root directory")));
+        };
+        let ino = self.walk(path, parents)?;
+        self.dir_inode(ino).map_err(|_| Error::Invalid(format!("{path}: a component is not a directory")))?;
+        Ok((ino, last))
+    }
+
+    /// Follow `comps` from the root.
+    fn walk(&self, path: &str, comps: &[&str]) -> Result<u32> {
         let mut ino = ROOT_INO;
-        for (i, comp) in components(path)?.iter().enumerate() {
-            if i > 0 || ino != ROOT_INO {
-                // Each step must be a directory (dir_lookup checks).
-            }
+        for comp in comps {
             ino = match self.dir_lookup(ino, comp.as_bytes()) {
                 Ok(Some((child, _))) => child,
                 Ok(None) => return Err(Error::NotFound(path.to_string())),
@@ -117,27 +130,6 @@ impl<D: Device> Fs<D> {
             };
         }
         Ok(ino)
-    }
-
-    /// The parent directory's inode and the last component of `path`.
-    pub fn resolve_parent<'p>(&self, path: &'p str) -> Result<(u32, &'p str)> {
-        let comps = components(path)?;
-        let Some((last, parents)) = comps.split_last() else {
-            return Err(Error::Invalid(format!("{path}: names the root directory")));
-        };
-        let mut ino = ROOT_INO;
-        for comp in parents {
-            ino = match self.dir_lookup(ino, comp.as_bytes()) {
-                Ok(Some((child, _))) => child,
-                Ok(None) => return Err(Error::NotFound(path.to_string())),
-                Err(Error::Invalid(_)) => {
-                    return Err(Error::Invalid(format!("{path}: a component is not a directory")))
-                }
-                Err(e) => return Err(e),
-            };
-        }
-        self.dir_inode(ino).map_err(|_| Error::Invalid(format!("{path}: a component is not a directory")))?;
-        Ok((ino, last))
     }
 }
 
@@ -249,17 +241,7 @@ impl<D: Device> Handle<'_, D> {
         let seed = crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
         let csum = self.fs.sb.has_metadata_csum();
         let buf = self.get_write(phys)?;
-        let this = dirent::parse_at(buf, off, bs)?.rec_len;
-        match prev {
-            Some(p) => {
-                let pe = dirent::parse_at(buf, p, bs)?;
-                let (pi, pl, pf, pn) = (pe.inode, pe.rec_len, pe.file_type, pe.name.to_vec());
-                dirent::write_at(buf, p, pi, pl + this, pf, &pn, bs);
-            }
-            None => {
-                crate::ondisk::le::put32(buf, off, 0);
-            }
-        }
+        dirent::remove_at(buf, off, prev, bs)?;
         if csum && dirent::has_tail(buf) {
             dirent::set_tail_checksum(buf, seed);
         }

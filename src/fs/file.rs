@@ -25,6 +25,16 @@ pub struct HandleTree<'h, 'f, D: Device> {
     pub data_freed: u64,
     /// The file's blocks are metadata (a directory): freeing them revokes them.
     pub metadata_data: bool,
+    /// fsck repairs: freed blocks are left to pass 5, which rebuilds the bitmaps from what
+    /// the check found (the bitmaps may be wrong until then).
+    pub keep_bitmaps: bool,
+}
+
+impl<'h, 'f, D: Device> HandleTree<'h, 'f, D> {
+    /// Tree access for fsck's repairs (see [`HandleTree::keep_bitmaps`]).
+    pub fn for_repair(h: &'h mut Handle<'f, D>) -> Self {
+        HandleTree { h, node_delta: 0, data_freed: 0, metadata_data: false, keep_bitmaps: true }
+    }
 }
 
 impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
@@ -48,12 +58,16 @@ impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
         Ok(b)
     }
     fn free_node(&mut self, blk: u64) -> Result<()> {
-        self.h.free_metadata(blk, 1)?;
+        if !self.keep_bitmaps {
+            self.h.free_metadata(blk, 1)?;
+        }
         self.node_delta -= 1;
         Ok(())
     }
     fn free_data(&mut self, start: u64, len: u64) -> Result<()> {
-        if self.metadata_data {
+        if self.keep_bitmaps {
+            // Left to fsck's pass 5.
+        } else if self.metadata_data {
             self.h.free_metadata(start, len)?;
         } else {
             self.h.free_blocks(start, len)?;
@@ -87,7 +101,7 @@ impl<D: Device> Handle<'_, D> {
         let seed = self.fs.inode_csum_seed(ino, node);
         let bs = self.fs.block_size();
         let metadata_data = node.is_dir();
-        let mut io = HandleTree { h: self, node_delta: 0, data_freed: 0, metadata_data };
+        let mut io = HandleTree { h: self, node_delta: 0, data_freed: 0, metadata_data, keep_bitmaps: false };
         let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
         let out = f(&mut io, &mut root)?;
         let delta = io.node_delta;

@@ -283,7 +283,7 @@ impl<D: Device> Fs<D> {
 
     /// Set or clear `needs_recovery` in the superblock on the image directly (not through the
     /// journal): the home copy gains or loses only that bit.
-    fn set_recover_on_disk(&mut self, on: bool) -> Result<()> {
+    pub(crate) fn set_recover_on_disk(&mut self, on: bool) -> Result<()> {
         let mut home = Superblock::parse_unchecked(&self.dev.view(superblock::OFFSET, superblock::SIZE)?)?;
         if on {
             home.f.s_feature_incompat |= incompat::RECOVER;

@@ -102,11 +102,7 @@ impl<D: Device> Fs<D> {
         self.dev.store(phys * bs, &j.encode())?;
         self.dev.flush(phys * bs, crate::ondisk::jbd2::superblock::SIZE as u64)?;
         self.dev.fence()?;
-        let mut home = Superblock::parse_unchecked(&self.dev.view(superblock::OFFSET, superblock::SIZE)?)?;
-        home.f.s_feature_incompat &= !incompat::RECOVER;
-        self.dev.store(superblock::OFFSET, &home.encode())?;
-        self.dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
-        self.dev.fence()?;
+        self.set_recover_on_disk(false)?;
         Ok(j)
     }
 
@@ -134,12 +130,7 @@ impl<D: Device> Fs<D> {
             self.dev.store(first.physical * bs, &j.encode())?;
             self.dev.flush(first.physical * bs, bs)?;
             self.dev.fence()?;
-            let mut home = Superblock::parse_unchecked(&self.dev.view(superblock::OFFSET, superblock::SIZE)?)?;
-            home.f.s_feature_incompat &= !incompat::RECOVER;
-            self.dev.store(superblock::OFFSET, &home.encode())?;
-            self.dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
-            self.dev.fence()?;
-            Ok::<(), Error>(())
+            self.set_recover_on_disk(false)
         })();
         self.dev.set_tag(prev);
         r?;

@@ -84,6 +84,25 @@ pub fn write_at(block: &mut [u8], off: usize, inode: u32, rec_len: u32, file_typ
     block[off + HEADER_SIZE..off + HEADER_SIZE + name.len()].copy_from_slice(name);
 }
 
+/// Set the `rec_len` of the entry at `off` (its other fields stay).
+pub fn set_rec_len(block: &mut [u8], off: usize, rec_len: u32, block_size: u32) {
+    le::put16(block, off + 4, rec_len_to_disk(rec_len, block_size));
+}
+
+/// Remove the entry at `off`: the entry at `prev` (the one before it in the block) absorbs
+/// its space, or, when it is the first, its inode becomes 0.
+pub fn remove_at(block: &mut [u8], off: usize, prev: Option<usize>, block_size: u32) -> Result<()> {
+    let this = parse_at(block, off, block_size)?.rec_len;
+    match prev {
+        Some(p) => {
+            let pl = parse_at(block, p, block_size)?.rec_len;
+            set_rec_len(block, p, pl + this, block_size);
+        }
+        None => le::put32(block, off, 0),
+    }
+    Ok(())
+}
+
 /// Whether the last 12 bytes of `block` are a checksum tail.
 pub fn has_tail(block: &[u8]) -> bool {
     let t = block.len() - TAIL_SIZE;
