@@ -73,8 +73,25 @@ impl<D: Device> Fs<D> {
         let prev = self.dev.set_tag("replay");
         let r = (|| {
             let bs = u64::from(self.block_size());
-            for (blk, data) in &rec.blocks {
-                self.dev.store(blk * bs, data)?;
+            let mut buf = vec![0u8; bs as usize];
+            // Fault the home blocks in by runs rather than a page per store.
+            let mut run: Option<(u64, u64)> = None;
+            for &blk in rec.blocks.keys() {
+                run = match run {
+                    Some((s, n)) if s + n == blk => Some((s, n + 1)),
+                    Some((s, n)) => {
+                        self.dev.prefetch(s * bs, n * bs, true);
+                        Some((blk, 1))
+                    }
+                    None => Some((blk, 1)),
+                };
+            }
+            if let Some((s, n)) = run {
+                self.dev.prefetch(s * bs, n * bs, true);
+            }
+            for (blk, copy) in &rec.blocks {
+                copy.read_into(&self.dev, &mut buf)?;
+                self.dev.store(blk * bs, &buf)?;
                 self.dev.flush(blk * bs, bs)?;
             }
             self.dev.fence()?;
@@ -141,7 +158,14 @@ impl<D: Device> Fs<D> {
     /// Lay a recovery's blocks over the image (read-only mounts): the superblock and group
     /// descriptors are read again through them.
     fn lay_over(&mut self, rec: &Recovery) -> Result<()> {
-        self.overlay = rec.blocks.clone().into_iter().collect();
+        let bs = self.block_size() as usize;
+        let mut overlay = std::collections::HashMap::with_capacity(rec.blocks.len());
+        for (&blk, copy) in &rec.blocks {
+            let mut buf = vec![0u8; bs].into_boxed_slice();
+            copy.read_into(&self.dev, &mut buf)?;
+            overlay.insert(blk, buf);
+        }
+        self.overlay = overlay;
         let bs = u64::from(self.block_size());
         let blk = superblock::OFFSET / bs;
         let at = (superblock::OFFSET % bs) as usize;

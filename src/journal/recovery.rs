@@ -62,9 +62,27 @@ pub struct Recovery {
     /// Recovery failed as a whole: nothing is replayed (e2fsck: "Journal checksum error",
     /// "Journal corrupted", "Invalid argument while recovering journal").
     pub fatal: Option<String>,
-    /// Home block -> newest replayable contents.
+    /// Home block -> where its newest replayable copy is in the log.
     #[serde(skip)]
-    pub blocks: BTreeMap<u64, Box<[u8]>>,
+    pub blocks: BTreeMap<u64, LoggedCopy>,
+}
+
+/// Where a logged copy lies on the device, and whether its first four bytes were escaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoggedCopy {
+    pub device_block: u64,
+    pub escaped: bool,
+}
+
+impl LoggedCopy {
+    /// Read the copy into `buf` (a block), undoing the escape.
+    pub fn read_into(&self, dev: &dyn Device, buf: &mut [u8]) -> Result<()> {
+        dev.read_at(self.device_block * buf.len() as u64, buf)?;
+        if self.escaped {
+            buf[..4].copy_from_slice(&MAGIC.to_be_bytes());
+        }
+        Ok(())
+    }
 }
 
 fn read_log<'a>(dev: &'a dyn Device, geo: &LogGeometry, jblk: u32) -> Result<std::borrow::Cow<'a, [u8]>> {
@@ -119,6 +137,7 @@ pub fn recover(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock, blo
         rec.end_reason = "nothing replayed".into();
         return Ok(rec);
     }
+    geo.prefetch(dev);
     scan(dev, geo, &mut rec)?;
     if rec.fatal.is_some() {
         return Ok(rec);
@@ -145,7 +164,6 @@ pub fn recover(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock, blo
         }
     }
     // Pass 3: replay.
-    let bs = geo.block_size as usize;
     for t in rec.transactions.iter().filter(|t| t.committed) {
         for (tag, pos) in &t.tags {
             if revoked.get(&tag.blocknr).is_some_and(|&r| !seq_after(t.sequence, r)) {
@@ -165,11 +183,8 @@ pub fn recover(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock, blo
                 rec.bad_checksum_blocks.push((tag.blocknr, t.sequence));
                 continue;
             }
-            let mut copy = data.into_owned().into_boxed_slice();
-            if tag.flags & FLAG_ESCAPE != 0 {
-                copy[..4].copy_from_slice(&MAGIC.to_be_bytes());
-            }
-            debug_assert_eq!(copy.len(), bs);
+            drop(data);
+            let copy = LoggedCopy { device_block: geo.map(*pos)?, escaped: tag.flags & FLAG_ESCAPE != 0 };
             rec.blocks.insert(tag.blocknr, copy);
             rec.replayed_blocks += 1;
         }

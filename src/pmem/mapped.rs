@@ -175,6 +175,19 @@ impl Device for MappedImage {
             Map::Writable(map) => map.flush().map_err(|e| io_error(&self.path, e)),
         }
     }
+
+    fn prefetch(&self, off: u64, len: u64, for_write: bool) {
+        let (Ok(o), Ok(n)) = (usize::try_from(off), usize::try_from(len)) else { return };
+        if off.checked_add(len).is_none_or(|e| e > self.len) {
+            return;
+        }
+        // Failures (an old kernel without MADV_POPULATE_*) only cost speed.
+        let _ = match &self.map {
+            Map::Writable(m) if for_write => m.advise_range(memmap2::Advice::PopulateWrite, o, n),
+            Map::Writable(m) => m.advise_range(memmap2::Advice::PopulateRead, o, n),
+            Map::ReadOnly(m) => m.advise_range(memmap2::Advice::PopulateRead, o, n),
+        };
+    }
 }
 
 impl std::fmt::Debug for MappedImage {

@@ -149,67 +149,51 @@ pub trait Device {
     /// Make everything written so far durable on the backing store (`msync` for a mapped
     /// image, nothing for an in-memory device).
     fn sync(&mut self) -> Result<(), Error>;
+
+    /// A hint that `[off, off + len)` is about to be read (or written): a mapped image faults
+    /// the range in at once instead of a page at a time. No effect on contents or the trace.
+    fn prefetch(&self, _off: u64, _len: u64, _for_write: bool) {}
 }
 
-impl<D: Device + ?Sized> Device for &mut D {
-    fn len(&self) -> u64 {
-        (**self).len()
-    }
-    fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
-        (**self).view(off, len)
-    }
-    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
-        (**self).read_at(off, buf)
-    }
-    fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
-        (**self).store(off, bytes)
-    }
-    fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
-        (**self).store_nt(off, bytes)
-    }
-    fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
-        (**self).flush(off, len)
-    }
-    fn fence(&mut self) -> Result<(), Error> {
-        (**self).fence()
-    }
-    fn set_tag(&mut self, tag: &'static str) -> &'static str {
-        (**self).set_tag(tag)
-    }
-    fn sync(&mut self) -> Result<(), Error> {
-        (**self).sync()
-    }
+/// Forward every method of [`Device`] through a pointer type.
+macro_rules! forward_device {
+    ($($ptr:ty),*) => {$(
+        impl<D: Device + ?Sized> Device for $ptr {
+            fn len(&self) -> u64 {
+                (**self).len()
+            }
+            fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
+                (**self).view(off, len)
+            }
+            fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
+                (**self).read_at(off, buf)
+            }
+            fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+                (**self).store(off, bytes)
+            }
+            fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+                (**self).store_nt(off, bytes)
+            }
+            fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
+                (**self).flush(off, len)
+            }
+            fn fence(&mut self) -> Result<(), Error> {
+                (**self).fence()
+            }
+            fn set_tag(&mut self, tag: &'static str) -> &'static str {
+                (**self).set_tag(tag)
+            }
+            fn sync(&mut self) -> Result<(), Error> {
+                (**self).sync()
+            }
+            fn prefetch(&self, off: u64, len: u64, for_write: bool) {
+                (**self).prefetch(off, len, for_write)
+            }
+        }
+    )*};
 }
 
-impl<D: Device + ?Sized> Device for Box<D> {
-    fn len(&self) -> u64 {
-        (**self).len()
-    }
-    fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
-        (**self).view(off, len)
-    }
-    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
-        (**self).read_at(off, buf)
-    }
-    fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
-        (**self).store(off, bytes)
-    }
-    fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
-        (**self).store_nt(off, bytes)
-    }
-    fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
-        (**self).flush(off, len)
-    }
-    fn fence(&mut self) -> Result<(), Error> {
-        (**self).fence()
-    }
-    fn set_tag(&mut self, tag: &'static str) -> &'static str {
-        (**self).set_tag(tag)
-    }
-    fn sync(&mut self) -> Result<(), Error> {
-        (**self).sync()
-    }
-}
+forward_device!(&mut D, Box<D>);
 
 /// Check that `[off, off + len)` fits in a device of `size` bytes and return it as an index
 /// range. Never panics: overflow and ranges beyond the address space are `OutOfRange`.
