@@ -15,6 +15,15 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             h.group_mut(g);
         }
     }
+    // An unused-inode count past the group's inodes would hide inodes from pass 1.
+    let ipg = c.fs.sb.f.s_inodes_per_group;
+    for g in 0..groups {
+        let unused = c.fs.groups()[g].itable_unused;
+        if unused > ipg && c.fix(problem::GD_BAD_UNUSED, format!("group {g}: {unused}"), None, None) {
+            let mut h = c.fs.handle(2)?;
+            h.group_mut(g).itable_unused = 0;
+        }
+    }
     mark_metadata(c);
     Ok(())
 }

@@ -16,7 +16,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     if lpf.is_some_and(|i| !c.dir_bits.get(u64::from(i))) {
         lpf = None;
     }
-    if lpf.is_none() && c.fix(problem::NO_LOST_FOUND, String::new(), None, None) {
+    // As e2fsck: a missing lost+found is not an error for a read-only check (nothing would
+    // be reconnected into it); repairs create it.
+    if lpf.is_none() && c.writable() && c.fix(problem::NO_LOST_FOUND, String::new(), None, None) {
         let ino = c.fs.create("/lost+found", true, false)?;
         note_new_dir(c, ino, ROOT_INO);
         lpf = Some(ino);
@@ -82,6 +84,26 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             node.f.i_links_count = if counted > 65_000 && is_dir { 1 } else { counted as u16 };
             let mut h = c.fs.handle(2)?;
             h.write_inode(n, &node)?;
+        }
+    }
+    // lost+found may have been created or grown after pass 1 counted blocks: count its own.
+    if let Some(l) = lpf {
+        if c.writable() {
+            mark_blocks(c, l)?;
+        }
+    }
+    Ok(())
+}
+
+/// Mark the blocks of inode `n` (its extents and tree nodes) in use.
+fn mark_blocks<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
+    let node = c.fs.inode(n)?;
+    for x in c.fs.extent_nodes(n, &node)? {
+        if let Some(b) = x.block {
+            c.block_found.set(b);
+        }
+        for e in x.entries.iter().filter(|e| !e.index) {
+            c.block_found.set_range(e.physical_start, e.length);
         }
     }
     Ok(())

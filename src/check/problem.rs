@@ -55,6 +55,7 @@ problems! {
     SB_CHECKSUM = 0x00_0001, Fix, 0, "superblock checksum does not match: using the backup in group 1";
         GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK, "group descriptor checksum is invalid";
     GD_BAD_LOCATION = 0x00_0003, Report, FATAL, "group descriptor points outside the file system";
+    GD_BAD_UNUSED = 0x00_0004, Fix, 0, "group descriptor has an invalid unused inodes count";
     // Pass 1: inodes and extent trees.
     INODE_CHECKSUM = 0x01_0001, Recompute, PREEN_OK, "inode passes checks, but its checksum does not match";
     INODE_DTIME_SET = 0x01_0002, Fix, PREEN_OK, "inode is in use, but has dtime set";
