@@ -14,6 +14,8 @@ mod files_bad_input;
 mod files_model;
 #[path = "it/files_stock.rs"]
 mod files_stock;
+#[path = "it/fsck_corpus.rs"]
+mod fsck_corpus;
 #[path = "it/inspect.rs"]
 mod inspect;
 #[path = "it/journal.rs"]

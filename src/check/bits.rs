@@ -33,6 +33,15 @@ impl Bits {
         }
     }
 
+    /// Clear bit `i`.
+    pub fn clear(&mut self, i: u64) {
+        if i < self.len {
+            if let Some(c) = &mut self.chunks[(i / CHUNK_BITS) as usize] {
+                c[((i % CHUNK_BITS) / 64) as usize] &= !(1 << (i % 64));
+            }
+        }
+    }
+
     pub fn set(&mut self, i: u64) -> bool {
         self.set_range(i, 1) > 0
     }

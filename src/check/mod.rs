@@ -17,6 +17,9 @@ pub mod problem;
 use std::collections::HashMap;
 
 use self::bits::Bits;
+use crate::ondisk::superblock;
+
+const STATE_VALID_ERROR: u16 = superblock::STATE_VALID | superblock::STATE_ERROR;
 use crate::error::Result;
 use crate::fs::Fs;
 use crate::pmem::Device;
@@ -179,6 +182,13 @@ impl<'f, D: Device> Checker<'f, D> {
             pass(&mut self)?;
         }
         if self.opts.mode != Mode::No {
+            // As e2fsck: a check that leaves no error marks the file system clean.
+            let state = self.fs.sb.f.s_state;
+            if !self.uncorrected && state & STATE_VALID_ERROR != superblock::STATE_VALID {
+                let mut h = self.fs.handle(1)?;
+                h.sb_mut().f.s_state = (state | superblock::STATE_VALID) & !superblock::STATE_ERROR;
+                self.fixed = true;
+            }
             self.fs.unmount()?;
         }
         let exit_code = if self.uncorrected {

@@ -62,6 +62,13 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     drop(slot);
     let reserved = n < c.fs.sb.f.s_first_ino;
     if !reserved && node.f.i_links_count == 0 {
+        // Not in use; a deleted inode must say when it died.
+        if node.f.i_mode != 0 && node.f.i_dtime == 0 && c.fix(problem::ZERO_DTIME, format!("inode {n}"), Some(n), None)
+        {
+            node.f.i_dtime = crate::fs::dir::now() as u32;
+            let mut h = c.fs.handle(4)?;
+            h.write_inode(n, &node)?;
+        }
         return Ok(());
     }
     let mut dirty = false;
@@ -331,6 +338,11 @@ fn mark_block_mapped<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) ->
 
 /// Clear an inode (it becomes free; pass 5 frees its blocks in the bitmaps).
 pub(crate) fn clear_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
+    c.inode_used.clear(u64::from(n));
+    if c.dir_bits.get(u64::from(n)) {
+        c.dir_bits.clear(u64::from(n));
+        c.dirs.retain(|&d| d != n);
+    }
     if !c.writable() {
         return Ok(());
     }

@@ -3,6 +3,8 @@
 //! htree index blocks (stock images) are recognised and left alone. Counts references.
 
 use super::{problem, Checker};
+use std::collections::HashSet;
+
 use crate::error::Result;
 use crate::ondisk::checksum::inode_seed;
 use crate::ondisk::dirent::{self, file_type_of_mode, TAIL_SIZE};
@@ -29,11 +31,12 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
         Ok(v) => v,
         Err(_) => return Ok(()), // pass 1 reported the tree
     };
+    let mut names: HashSet<Vec<u8>> = HashSet::new();
     for e in extents.iter().filter(|e| !e.unwritten) {
         for k in 0..e.len {
             let lblk = e.logical + k;
             let phys = e.physical + u64::from(k);
-            check_block(c, d, lblk, phys, bs, csum, filetype, seed, htree)?;
+            check_block(c, d, lblk, phys, bs, csum, filetype, seed, htree, &mut names)?;
         }
     }
     if !c.dotdot.contains_key(&d) && d != ROOT_INO {
@@ -53,6 +56,7 @@ fn check_block<D: Device>(
     filetype: bool,
     seed: u32,
     htree: bool,
+    names: &mut HashSet<Vec<u8>>,
 ) -> Result<()> {
     let mut buf = c.fs.block(phys)?.into_owned();
     let mut changed = false;
@@ -80,8 +84,21 @@ fn check_block<D: Device>(
                     Some(d),
                     Some(phys),
                 ) {
-                    // Salvage: the block ends at the previous good entry.
+                    // Salvage: the block ends at the previous good entry; a directory's first
+                    // block always keeps a '.' and a '..' (pass 3 corrects the parent).
                     match prev {
+                        _ if lblk == 0 && off <= 12 => {
+                            let parent = c.entry_parent.get(&d).copied().unwrap_or(ROOT_INO);
+                            let ft = if filetype { dirent::FT_DIR } else { 0 };
+                            buf[..end].fill(0);
+                            dirent::write_at(&mut buf, 0, d, 12, ft, b".", bs);
+                            dirent::write_at(&mut buf, 12, parent, end as u32 - 12, ft, b"..", bs);
+                            if off == 0 {
+                                *c.refs.entry(d).or_insert(0) += 1;
+                            }
+                            c.dotdot.insert(d, parent);
+                            *c.refs.entry(parent).or_insert(0) += 1;
+                        }
                         Some(p) => {
                             let pe = dirent::parse_at(&buf[..end], p, bs)?;
                             let (pi, pf, pn) = (pe.inode, pe.file_type, pe.name.to_vec());
@@ -150,9 +167,31 @@ fn check_block<D: Device>(
                     buf[off + 7] = want;
                     changed = true;
                 }
-                *c.refs.entry(inode).or_insert(0) += 1;
-                if c.dir_bits.get(u64::from(inode)) {
-                    c.entry_parent.entry(inode).or_insert(d);
+                let is_dir = c.dir_bits.get(u64::from(inode));
+                let second_link = is_dir && c.entry_parent.contains_key(&inode);
+                let duplicate = names.contains(&name);
+                if second_link || duplicate {
+                    let code = if duplicate { problem::DIR_DUPLICATE } else { problem::DIR_HARD_LINK };
+                    if c.fix(
+                        code,
+                        format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(&name)),
+                        Some(d),
+                        Some(phys),
+                    ) {
+                        dirent::remove_at(&mut buf, off, prev, bs)?;
+                        changed = true;
+                        if prev.is_some() {
+                            off += rec_len as usize;
+                            index += 1;
+                            continue;
+                        }
+                    }
+                } else {
+                    *c.refs.entry(inode).or_insert(0) += 1;
+                    if is_dir {
+                        c.entry_parent.insert(inode, d);
+                    }
+                    names.insert(name.clone());
                 }
             }
         }

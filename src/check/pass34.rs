@@ -61,7 +61,6 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             if node.size() == 0 && node.blocks_512(false, 4096) == 0 {
                 if c.fix(problem::UNATTACHED_EMPTY, format!("inode {n}"), Some(n), None) {
                     pass1::clear_inode(c, n)?;
-                    clear_used(c, n);
                 }
                 continue;
             }
@@ -107,18 +106,6 @@ fn mark_blocks<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn clear_used<D: Device>(c: &mut Checker<'_, D>, n: u32) {
-    // Bits has no clear: rebuild without `n` (rare path).
-    let len = c.inode_used.len();
-    let mut b = super::bits::Bits::new(len);
-    for i in 0..len {
-        if i != u64::from(n) && c.inode_used.get(i) {
-            b.set(i);
-        }
-    }
-    c.inode_used = b;
 }
 
 /// Whether walking up from `d` through the entries that name directories reaches the root.

@@ -53,7 +53,7 @@ macro_rules! problems {
 problems! {
     // Pass 0: superblock and group descriptors.
     SB_CHECKSUM = 0x00_0001, Fix, 0, "superblock checksum does not match: using the backup in group 1";
-        GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK, "group descriptor checksum is invalid";
+        GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK | NO_OK, "group descriptor checksum is invalid";
     GD_BAD_LOCATION = 0x00_0003, Report, FATAL, "group descriptor points outside the file system";
     GD_BAD_UNUSED = 0x00_0004, Fix, 0, "group descriptor has an invalid unused inodes count";
     // Pass 1: inodes and extent trees.
@@ -68,6 +68,7 @@ problems! {
     BAD_I_SIZE = 0x01_0009, Fix, 0, "i_size is wrong";
     BAD_I_BLOCKS = 0x01_000A, Fix, 0, "i_blocks is wrong";
     ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
+    ZERO_DTIME = 0x01_000C, Fix, PREEN_OK, "deleted inode has zero dtime";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry refers to an unused or invalid inode";
@@ -77,6 +78,8 @@ problems! {
     DIR_DOT = 0x02_0006, Fix, 0, "directory '.' entry is missing or wrong";
     DIR_DOTDOT = 0x02_0007, Fix, 0, "directory '..' entry is missing or wrong";
     DIR_BAD_SIZE = 0x02_0008, Fix, 0, "directory size is not a whole number of blocks";
+    DIR_HARD_LINK = 0x02_0009, Clear, 0, "directory entry is a second link to a directory";
+    DIR_DUPLICATE = 0x02_000A, Clear, 0, "duplicate entry in a directory";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";
