@@ -68,6 +68,49 @@ impl Bits {
         already
     }
 
+    /// The `wi`-th 64-bit word of the set (0 past the end or in an unallocated chunk).
+    fn raw_word(&self, wi: u64) -> u64 {
+        let bit = wi * 64;
+        if bit >= self.len {
+            return 0;
+        }
+        match &self.chunks[(bit / CHUNK_BITS) as usize] {
+            Some(c) => c[((bit % CHUNK_BITS) / 64) as usize],
+            None => 0,
+        }
+    }
+
+    /// 64 bits starting at bit `at` (any alignment).
+    fn word_at(&self, at: u64) -> u64 {
+        let (wi, sh) = (at / 64, at % 64);
+        let lo = self.raw_word(wi);
+        if sh == 0 {
+            lo
+        } else {
+            (lo >> sh) | (self.raw_word(wi + 1) << (64 - sh))
+        }
+    }
+
+    /// Copy bits `start..start+n` into the bitmap `out` (bit 0 of `out` = bit `start`), as a
+    /// block or inode bitmap lays them out, a word at a time. Bits past the end read as 0.
+    pub fn copy_into(&self, start: u64, n: u64, out: &mut [u8]) {
+        let mut i = 0u64;
+        while i < n {
+            let mut w = self.word_at(start + i);
+            let take = (n - i).min(64);
+            if take < 64 {
+                w &= (1u64 << take) - 1;
+            }
+            let o = (i / 8) as usize;
+            let bytes = w.to_le_bytes();
+            let nb = take.div_ceil(8) as usize;
+            for (k, b) in bytes[..nb].iter().enumerate() {
+                out[o + k] |= b;
+            }
+            i += 64;
+        }
+    }
+
     /// Number of set bits in `start..start+n`.
     pub fn count_range(&self, start: u64, n: u64) -> u64 {
         let end = start.saturating_add(n).min(self.len);
@@ -110,5 +153,12 @@ mod tests {
         assert_eq!(b.set_range(99_990, 100), 0);
         assert_eq!(b.count_range(99_990, 10), 10);
         assert!(!b.get(200_000));
+        let mut out = vec![0u8; 4096];
+        b.copy_into(0, 32768, &mut out);
+        assert_eq!(out[1], 0xFC); // bits 10..16
+        assert_eq!((out[14], out[15]), (0xFF, 0)); // bits 112..120 set, 120.. clear
+        let mut out2 = vec![0u8; 4096];
+        b.copy_into(3, 200, &mut out2);
+        assert_eq!(out2[0] & (1 << 7), 1 << 7); // bit 10 -> position 7
     }
 }

@@ -15,6 +15,7 @@ mod pass5;
 pub mod problem;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use self::bits::Bits;
 use crate::ondisk::superblock;
@@ -90,12 +91,34 @@ pub struct Checker<'f, D: Device> {
     pub(crate) dirs: Vec<u32>,
     pub(crate) dir_bits: Bits,
     /// References found by pass 2 (directory entries, `.` and `..` included).
-    pub(crate) refs: HashMap<u32, u32>,
+    pub(crate) refs: InodeMap<u32>,
     /// For each directory: the directory holding an entry for it (pass 2).
-    pub(crate) entry_parent: HashMap<u32, u32>,
+    pub(crate) entry_parent: InodeMap<u32>,
     /// For each directory: what its `..` says (pass 2).
-    pub(crate) dotdot: HashMap<u32, u32>,
+    pub(crate) dotdot: InodeMap<u32>,
 }
+
+/// A fast hasher for the checker's maps of inode numbers and names (no untrusted keys can
+/// make it slow: an image holds at most as many entries as it has inodes).
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517C_C1B7_2722_0A95);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (self.0 ^ u64::from(i)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// A map keyed by inode numbers.
+pub type InodeMap<V> = HashMap<u32, V, BuildHasherDefault<FastHasher>>;
 
 /// One pass of the check.
 type Pass<D> = fn(&mut Checker<'_, D>) -> Result<()>;
@@ -114,9 +137,9 @@ impl<'f, D: Device> Checker<'f, D> {
             inode_used: Bits::new(inodes),
             dirs: Vec::new(),
             dir_bits: Bits::new(inodes),
-            refs: HashMap::new(),
-            entry_parent: HashMap::new(),
-            dotdot: HashMap::new(),
+            refs: InodeMap::default(),
+            entry_parent: InodeMap::default(),
+            dotdot: InodeMap::default(),
         }
     }
 

@@ -112,7 +112,9 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
                 c.set_logical(u64::from(e.logical));
                 continue;
             }
-            if c.block_found.count_range(e.physical, u64::from(e.len)) > 0
+            // One pass over the bits: marking reports what was already claimed (the first
+            // owner keeps those blocks either way).
+            if c.block_found.set_range(e.physical, u64::from(e.len)) > 0
                 && c.fix(
                     problem::BLOCK_CLAIMED_TWICE,
                     format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len),
@@ -123,7 +125,6 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
                 removed.push(*e);
                 continue;
             }
-            c.block_found.set_range(e.physical, u64::from(e.len));
             counted_blocks += u64::from(e.len);
             last_mapped = Some(e.logical_end() - 1);
             if !e.unwritten {

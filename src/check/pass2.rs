@@ -4,6 +4,9 @@
 
 use super::{problem, Checker};
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
+use super::FastHasher;
 
 use crate::error::Result;
 use crate::ondisk::checksum::inode_seed;
@@ -11,6 +14,9 @@ use crate::ondisk::dirent::{self, file_type_of_mode, TAIL_SIZE};
 use crate::ondisk::features::incompat;
 use crate::ondisk::inode::{FL_INDEX, ROOT_INO};
 use crate::pmem::Device;
+
+/// The names seen in one directory (duplicates are findings).
+type Names = HashSet<Vec<u8>, BuildHasherDefault<FastHasher>>;
 
 pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let dirs = c.dirs.clone();
@@ -31,7 +37,7 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
         Ok(v) => v,
         Err(_) => return Ok(()), // pass 1 reported the tree
     };
-    let mut names: HashSet<Vec<u8>> = HashSet::new();
+    let mut names: Names = Names::default();
     for e in extents.iter().filter(|e| !e.unwritten) {
         for k in 0..e.len {
             let lblk = e.logical + k;
@@ -56,7 +62,7 @@ fn check_block<D: Device>(
     filetype: bool,
     seed: u32,
     htree: bool,
-    names: &mut HashSet<Vec<u8>>,
+    names: &mut Names,
 ) -> Result<()> {
     let mut buf = c.fs.block(phys)?.into_owned();
     let mut changed = false;

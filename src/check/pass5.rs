@@ -30,11 +30,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         let count = sb.group_block_count(g as u64);
         // Blocks.
         expect.fill(0);
-        for i in 0..count {
-            if c.block_found.get(first + i) {
-                set_bit(&mut expect, i as usize);
-            }
-        }
+        c.block_found.copy_into(first, count, &mut expect);
         for i in count as usize..8 * bs {
             set_bit(&mut expect, i);
         }
@@ -87,20 +83,11 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         // Inodes.
         let base = g as u64 * u64::from(ipg) + 1;
         expect.fill(0);
-        let mut used_inodes = 0u32;
-        let mut dirs = 0u32;
-        let mut last_used: Option<u32> = None;
-        for i in 0..ipg {
-            let n = base + u64::from(i);
-            if c.inode_used.get(n) {
-                set_bit(&mut expect, i as usize);
-                used_inodes += 1;
-                last_used = Some(i);
-            }
-            if c.dir_bits.get(n) {
-                dirs += 1;
-            }
-        }
+        c.inode_used.copy_into(base, u64::from(ipg), &mut expect);
+        let ipg_bytes = (ipg / 8) as usize;
+        let used_inodes: u32 = expect[..ipg_bytes].iter().map(|b| b.count_ones()).sum();
+        let last_used = (0..ipg).rev().find(|&i| expect[(i / 8) as usize] & (1 << (i % 8)) != 0);
+        let dirs = c.dir_bits.count_range(base, u64::from(ipg)) as u32;
         for i in ipg as usize..8 * bs {
             set_bit(&mut expect, i);
         }
@@ -113,7 +100,6 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         } else {
             actual.copy_from_slice(&c.fs.block(d.inode_bitmap)?);
         }
-        let ipg_bytes = (ipg / 8) as usize;
         if expect[..ipg_bytes] != actual[..ipg_bytes] {
             let (plus, minus) = diff_counts(&expect, &actual, ipg as usize);
             if c.fix(problem::INODE_BITMAP, format!("group {g}: +{plus} -{minus}"), None, None) {
