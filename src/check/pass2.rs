@@ -139,23 +139,12 @@ fn check_block<D: Device>(
         } else if inode != 0 {
             let bad = u64::from(inode) >= c.inode_used.len()
                 || !c.inode_used.get(u64::from(inode))
-                || inode < c.fs.sb.f.s_first_ino && inode != ROOT_INO;
-            if bad || name.is_empty() || name == b"." || name == b".." {
-                if c.fix(
-                    problem::DIR_ENTRY_BAD_INODE,
-                    format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(&name)),
-                    Some(d),
-                    Some(phys),
-                ) {
-                    dirent::remove_at(&mut buf, off, prev, bs)?;
-                    changed = true;
-                    if prev.is_some() {
-                        // Merged into the previous entry, which stays the previous one.
-                        off += rec_len as usize;
-                        index += 1;
-                        continue;
-                    }
-                }
+                || inode < c.fs.sb.f.s_first_ino && inode != ROOT_INO
+                || name.is_empty()
+                || name == b"."
+                || name == b"..";
+            let clear = if bad {
+                Some(problem::DIR_ENTRY_BAD_INODE)
             } else {
                 let mode = c.fs.inode(inode)?.f.i_mode;
                 let want = if filetype { file_type_of_mode(mode) } else { 0 };
@@ -174,30 +163,30 @@ fn check_block<D: Device>(
                     changed = true;
                 }
                 let is_dir = c.dir_bits.get(u64::from(inode));
-                let second_link = is_dir && c.entry_parent.contains_key(&inode);
-                let duplicate = names.contains(&name);
-                if second_link || duplicate {
-                    let code = if duplicate { problem::DIR_DUPLICATE } else { problem::DIR_HARD_LINK };
-                    if c.fix(
-                        code,
-                        format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(&name)),
-                        Some(d),
-                        Some(phys),
-                    ) {
-                        dirent::remove_at(&mut buf, off, prev, bs)?;
-                        changed = true;
-                        if prev.is_some() {
-                            off += rec_len as usize;
-                            index += 1;
-                            continue;
-                        }
-                    }
+                if names.contains(&name) {
+                    Some(problem::DIR_DUPLICATE)
+                } else if is_dir && c.entry_parent.contains_key(&inode) {
+                    Some(problem::DIR_HARD_LINK)
                 } else {
                     *c.refs.entry(inode).or_insert(0) += 1;
                     if is_dir {
                         c.entry_parent.insert(inode, d);
                     }
                     names.insert(name.clone());
+                    None
+                }
+            };
+            if let Some(code) = clear {
+                let what = format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(&name));
+                if c.fix(code, what, Some(d), Some(phys)) {
+                    dirent::remove_at(&mut buf, off, prev, bs)?;
+                    changed = true;
+                    if prev.is_some() {
+                        // Merged into the previous entry, which stays the previous one.
+                        off += rec_len as usize;
+                        index += 1;
+                        continue;
+                    }
                 }
             }
         }
