@@ -97,8 +97,8 @@ fn check_block<D: Device>(
                             let parent = c.entry_parent.get(&d).copied().unwrap_or(ROOT_INO);
                             let ft = if filetype { dirent::FT_DIR } else { 0 };
                             buf[..end].fill(0);
-                            dirent::write_at(&mut buf, 0, d, 12, ft, b".", bs);
-                            dirent::write_at(&mut buf, 12, parent, end as u32 - 12, ft, b"..", bs);
+                            dirent::write_at(&mut buf, 0, d, 12, ft, b".", bs)?;
+                            dirent::write_at(&mut buf, 12, parent, end as u32 - 12, ft, b"..", bs)?;
                             if off == 0 {
                                 *c.refs.entry(d).or_insert(0) += 1;
                             }
@@ -108,11 +108,11 @@ fn check_block<D: Device>(
                         Some(p) => {
                             let pe = dirent::parse_at(&buf[..end], p, bs)?;
                             let (pi, pf, pn) = (pe.inode, pe.file_type, pe.name.to_vec());
-                            dirent::write_at(&mut buf, p, pi, (end - p) as u32, pf, &pn, bs);
+                            dirent::write_at(&mut buf, p, pi, (end - p) as u32, pf, &pn, bs)?;
                         }
                         None => {
                             buf[..end].fill(0);
-                            dirent::write_at(&mut buf, 0, 0, end as u32, 0, b"", bs);
+                            dirent::write_at(&mut buf, 0, 0, end as u32, 0, b"", bs)?;
                         }
                     }
                     changed = true;
@@ -125,7 +125,7 @@ fn check_block<D: Device>(
         let is_dotdot = lblk == 0 && index == 1;
         if is_dot {
             if (name != b"." || inode != d) && c.fix(problem::DIR_DOT, format!("directory {d}"), Some(d), None) {
-                dirent::write_at(&mut buf, off, d, rec_len, if filetype { dirent::FT_DIR } else { 0 }, b".", bs);
+                dirent::write_at(&mut buf, off, d, rec_len, if filetype { dirent::FT_DIR } else { 0 }, b".", bs)?;
                 changed = true;
             }
             *c.refs.entry(d).or_insert(0) += 1;

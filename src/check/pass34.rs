@@ -170,7 +170,7 @@ fn set_dotdot<D: Device>(c: &mut Checker<'_, D>, d: u32, from: u32, to: u32) -> 
     let dot = dirent::parse_at(buf, 0, bs)?.rec_len as usize;
     let dd = dirent::parse_at(buf, dot, bs)?;
     let (len, ft) = (dd.rec_len, dd.file_type);
-    dirent::write_at(buf, dot, to, len, ft, b"..", bs);
+    dirent::write_at(buf, dot, to, len, ft, b"..", bs)?;
     if let Some(s) = seed {
         if dirent::has_tail(buf) {
             dirent::set_tail_checksum(buf, s);

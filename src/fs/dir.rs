@@ -205,11 +205,11 @@ impl<D: Device> Handle<'_, D> {
         let old = dirent::parse_at(buf, off, bs)?;
         let (old_ino, old_len, old_ft, old_name_len) = (old.inode, old.rec_len, old.file_type, old.name.len());
         if used == 0 {
-            dirent::write_at(buf, off, ino, old_len, file_type, name, bs);
+            dirent::write_at(buf, off, ino, old_len, file_type, name, bs)?;
         } else {
             let name_copy: Vec<u8> = buf[off + 8..off + 8 + old_name_len].to_vec();
-            dirent::write_at(buf, off, old_ino, used as u32, old_ft, &name_copy, bs);
-            dirent::write_at(buf, off + used, ino, old_len - used as u32, file_type, name, bs);
+            dirent::write_at(buf, off, old_ino, used as u32, old_ft, &name_copy, bs)?;
+            dirent::write_at(buf, off + used, ino, old_len - used as u32, file_type, name, bs)?;
         }
         if csum && dirent::has_tail(buf) {
             dirent::set_tail_checksum(buf, seed);
@@ -284,12 +284,12 @@ impl<D: Device> Handle<'_, D> {
                 let (di, df) = (dd.inode, dd.file_type);
                 let len = bs as usize - dotdot_off - tail;
                 buf[dotdot_off..].fill(0);
-                dirent::write_at(buf, dotdot_off, di, len as u32, df, b"..", bs);
+                dirent::write_at(buf, dotdot_off, di, len as u32, df, b"..", bs)?;
             } else {
                 let e = dirent::parse_at(buf, 0, bs)?;
                 if e.inode == 0 && e.rec_len == bs {
                     buf.fill(0);
-                    dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs);
+                    dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs)?;
                 } else {
                     return Err(Error::Unsupported("directory block without room for a checksum tail".into()));
                 }

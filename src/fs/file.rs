@@ -125,7 +125,7 @@ impl<D: Device> Handle<'_, D> {
         let tail = if seed.is_some() { dirent::TAIL_SIZE } else { 0 };
         let buf = self.get_write(phys)?;
         buf.fill(0);
-        dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs);
+        dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs)?;
         if let Some(s) = seed {
             dirent::init_tail(buf);
             dirent::set_tail_checksum(buf, s);
@@ -189,8 +189,8 @@ impl<D: Device> Fs<D> {
             let tail = if seed.is_some() { dirent::TAIL_SIZE } else { 0 };
             let buf = h.get_write(phys)?;
             buf.fill(0);
-            dirent::write_at(buf, 0, ino, 12, FT_DIR, b".", bs);
-            dirent::write_at(buf, 12, parent, bs - 12 - tail as u32, FT_DIR, b"..", bs);
+            dirent::write_at(buf, 0, ino, 12, FT_DIR, b".", bs)?;
+            dirent::write_at(buf, 12, parent, bs - 12 - tail as u32, FT_DIR, b"..", bs)?;
             if let Some(s) = seed {
                 dirent::init_tail(buf);
                 dirent::set_tail_checksum(buf, s);

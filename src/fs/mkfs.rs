@@ -94,10 +94,10 @@ fn write_all(
     // Directory blocks.
     let root_seed = inode_seed(seed, ROOT_INO, 0);
     buf.fill(0);
-    dirent::write_at(&mut buf, 0, ROOT_INO, 12, FT_DIR, b".", BLOCK_SIZE);
-    dirent::write_at(&mut buf, 12, ROOT_INO, 12, FT_DIR, b"..", BLOCK_SIZE);
+    dirent::write_at(&mut buf, 0, ROOT_INO, 12, FT_DIR, b".", BLOCK_SIZE)?;
+    dirent::write_at(&mut buf, 12, ROOT_INO, 12, FT_DIR, b"..", BLOCK_SIZE)?;
     let rest = (BS - 24 - dirent::TAIL_SIZE) as u32;
-    dirent::write_at(&mut buf, 24, LOST_FOUND_INO, rest, FT_DIR, b"lost+found", BLOCK_SIZE);
+    dirent::write_at(&mut buf, 24, LOST_FOUND_INO, rest, FT_DIR, b"lost+found", BLOCK_SIZE)?;
     dirent::init_tail(&mut buf);
     dirent::set_tail_checksum(&mut buf, root_seed);
     dev.store(l.root_block * BS as u64, &buf)?;
@@ -105,10 +105,10 @@ fn write_all(
     for i in 0..LPF_BLOCKS {
         buf.fill(0);
         if i == 0 {
-            dirent::write_at(&mut buf, 0, LOST_FOUND_INO, 12, FT_DIR, b".", BLOCK_SIZE);
-            dirent::write_at(&mut buf, 12, ROOT_INO, (BS - 12 - dirent::TAIL_SIZE) as u32, FT_DIR, b"..", BLOCK_SIZE);
+            dirent::write_at(&mut buf, 0, LOST_FOUND_INO, 12, FT_DIR, b".", BLOCK_SIZE)?;
+            dirent::write_at(&mut buf, 12, ROOT_INO, (BS - 12 - dirent::TAIL_SIZE) as u32, FT_DIR, b"..", BLOCK_SIZE)?;
         } else {
-            dirent::write_at(&mut buf, 0, 0, (BS - dirent::TAIL_SIZE) as u32, 0, b"", BLOCK_SIZE);
+            dirent::write_at(&mut buf, 0, 0, (BS - dirent::TAIL_SIZE) as u32, 0, b"", BLOCK_SIZE)?;
         }
         dirent::init_tail(&mut buf);
         dirent::set_tail_checksum(&mut buf, lpf_seed);

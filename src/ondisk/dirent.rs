@@ -74,14 +74,32 @@ pub fn parse_at(block: &[u8], off: usize, block_size: u32) -> Result<DirEntry<'_
     Ok(DirEntry { inode, rec_len, file_type, name: &block[off + HEADER_SIZE..off + HEADER_SIZE + name_len] })
 }
 
-/// Write an entry at `off`.
-pub fn write_at(block: &mut [u8], off: usize, inode: u32, rec_len: u32, file_type: u8, name: &[u8], block_size: u32) {
-    assert!(name.len() <= NAME_MAX && HEADER_SIZE + name.len() <= rec_len as usize);
+/// Write an entry at `off`. An entry that does not fit in `rec_len` or the block (a length
+/// taken from a damaged image) is refused, never written.
+pub fn write_at(
+    block: &mut [u8],
+    off: usize,
+    inode: u32,
+    rec_len: u32,
+    file_type: u8,
+    name: &[u8],
+    block_size: u32,
+) -> Result<()> {
+    let fits = name.len() <= NAME_MAX
+        && HEADER_SIZE + name.len() <= rec_len as usize
+        && off.checked_add(rec_len as usize).is_some_and(|e| e <= block.len());
+    if !fits {
+        return Err(Error::corrupt(
+            "directory entry",
+            format!("an entry of {} name bytes does not fit rec_len {rec_len} at offset {off}", name.len()),
+        ));
+    }
     le::put32(block, off, inode);
     le::put16(block, off + 4, rec_len_to_disk(rec_len, block_size));
     block[off + 6] = name.len() as u8;
     block[off + 7] = file_type;
     block[off + HEADER_SIZE..off + HEADER_SIZE + name.len()].copy_from_slice(name);
+    Ok(())
 }
 
 /// Set the `rec_len` of the entry at `off` (its other fields stay).
@@ -154,8 +172,8 @@ mod tests {
     #[test]
     fn entries_and_tail() {
         let mut b = vec![0u8; 4096];
-        write_at(&mut b, 0, 2, 12, FT_DIR, b".", 4096);
-        write_at(&mut b, 12, 2, 4096 - 12 - TAIL_SIZE as u32, FT_DIR, b"..", 4096);
+        write_at(&mut b, 0, 2, 12, FT_DIR, b".", 4096).unwrap();
+        write_at(&mut b, 12, 2, 4096 - 12 - TAIL_SIZE as u32, FT_DIR, b"..", 4096).unwrap();
         init_tail(&mut b);
         set_tail_checksum(&mut b, 77);
         assert!(tail_checksum_ok(&b, 77));
