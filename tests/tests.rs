@@ -16,6 +16,8 @@ mod files_model;
 mod files_stock;
 #[path = "it/fsck_corpus.rs"]
 mod fsck_corpus;
+#[path = "it/fsck_sweep.rs"]
+mod fsck_sweep;
 #[path = "it/inspect.rs"]
 mod inspect;
 #[path = "it/journal.rs"]
