@@ -52,7 +52,7 @@ macro_rules! problems {
 
 problems! {
     // Pass 0: superblock and group descriptors.
-    SB_CHECKSUM = 0x00_0001, Fix, 0, "superblock checksum does not match: using the backup in group 1";
+    SB_CHECKSUM = 0x00_0001, Fix, 0, "superblock is damaged (checksum or fields): using the backup in group 1";
         GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK | NO_OK, "group descriptor checksum is invalid";
     GD_BAD_LOCATION = 0x00_0003, Report, FATAL, "group descriptor points outside the file system";
     GD_BAD_UNUSED = 0x00_0004, Fix, 0, "group descriptor has an invalid unused inodes count";

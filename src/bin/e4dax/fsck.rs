@@ -93,7 +93,7 @@ fn open_fs(dev: MappedImage, writable: bool, early: &mut Early) -> anyhow::Resul
     let primary = dev.view(superblock::OFFSET, superblock::SIZE)?.into_owned();
     let fs = match Superblock::parse(&primary) {
         Ok(_) => Fs::open(dev)?,
-        Err(e4dax::Error::Checksum { .. }) => {
+        Err(e4dax::Error::Checksum { .. } | e4dax::Error::Corrupt { .. }) => {
             let backup = backup_superblock(&dev, &primary)?;
             early.notes.push((problem::SB_CHECKSUM, String::new(), writable));
             if writable {
