@@ -151,7 +151,17 @@ impl<'f, D: Device> Checker<'f, D> {
             Mode::Preen => p.flags & problem::PREEN_OK != 0,
             Mode::Yes => p.flags & problem::NO_REPAIR == 0,
         };
-        if fix {
+        self.record(p, detail, fix, inode, block);
+        fix
+    }
+
+    /// Record a finding decided elsewhere (journal replay before the check).
+    pub fn note(&mut self, code: u32, detail: String, fixed: bool) {
+        self.record(problem::get(code), detail, fixed, None, None);
+    }
+
+    fn record(&mut self, p: &problem::Problem, detail: String, fixed: bool, inode: Option<u32>, block: Option<u64>) {
+        if fixed {
             self.fixed = true;
         } else if p.flags & problem::NO_OK == 0 {
             self.uncorrected = true;
@@ -162,30 +172,9 @@ impl<'f, D: Device> Checker<'f, D> {
             name: p.name,
             pass: p.pass(),
             message,
-            fixed: fix,
+            fixed,
             inode,
             block,
-            logical: None,
-        });
-        fix
-    }
-
-    /// Record a finding decided elsewhere (journal replay before the check).
-    pub fn note(&mut self, code: u32, detail: String, fixed: bool) {
-        let p = problem::get(code);
-        if fixed {
-            self.fixed = true;
-        } else if p.flags & problem::NO_OK == 0 {
-            self.uncorrected = true;
-        }
-        self.findings.push(Finding {
-            code: format!("{:#08x}", p.code),
-            name: p.name,
-            pass: p.pass(),
-            message: if detail.is_empty() { p.message.to_string() } else { format!("{}: {detail}", p.message) },
-            fixed,
-            inode: None,
-            block: None,
             logical: None,
         });
     }
