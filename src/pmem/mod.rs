@@ -33,6 +33,8 @@
 //! panics; an access that does not fit in the device is [`Error::OutOfRange`]. A zero-length
 //! range is accepted when its offset is at most the device length.
 
+pub mod cow;
+pub mod durable;
 mod mapped;
 mod recording;
 mod trace;
@@ -41,15 +43,59 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::PathBuf;
 
+pub use cow::CowDevice;
 pub use mapped::MappedImage;
-pub use recording::RecordingDevice;
+pub use recording::{MemDevice, RecordingDevice};
 pub use trace::{EventKind, TagSummary, Trace, TraceEvent};
+
+/// Run `f` with `dev`'s operations tagged `tag` and attributed to `ctx`, restoring both after.
+pub fn with_tag<D: Device + ?Sized, T>(dev: &mut D, tag: &'static str, ctx: Context, f: impl FnOnce(&mut D) -> T) -> T {
+    let prev_tag = dev.set_tag(tag);
+    let prev_ctx = dev.set_context(ctx);
+    let out = f(dev);
+    dev.set_context(prev_ctx);
+    dev.set_tag(prev_tag);
+    out
+}
 
 /// Size of a CPU cache line in bytes: the granularity of `flush` and of persistence.
 pub const CACHE_LINE: u64 = 64;
 
 /// The tag writes carry until [`Device::set_tag`] is first called.
 pub const DEFAULT_TAG: &str = "untagged";
+
+/// Who issued a device operation (DESIGN §3, *contexts*): in the kernel the faulting task, the
+/// `jbd2` kthread and the flusher run on different CPUs. Cached stores are coherent (a flush from
+/// any context writes back a line's current contents, complete when the *flushing* context
+/// fences); non-temporal stores sit in the issuing CPU's write-combining buffers and only a fence
+/// of the *same* context makes them durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
+pub enum Context {
+    /// A faulting task (one per simulated task; task 0 is the command's own process).
+    #[default]
+    Fault,
+    /// The jbd2 kthread: commit and checkpoint.
+    Jbd2,
+    /// The flusher: writeback of dirty metadata without a journal.
+    Flusher,
+}
+
+impl Context {
+    /// The name used in traces and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Fault => "fault",
+            Context::Jbd2 => "jbd2",
+            Context::Flusher => "flusher",
+        }
+    }
+}
+
+impl std::fmt::Display for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Errors of the storage seam. Display texts are one short line.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +196,21 @@ pub trait Device {
     /// image, nothing for an in-memory device).
     fn sync(&mut self) -> Result<(), Error>;
 
+    /// Attribute later operations to `ctx`; returns the previous context. Devices that do not
+    /// record ignore it (and report [`Context::Fault`]).
+    fn set_context(&mut self, _ctx: Context) -> Context {
+        Context::Fault
+    }
+
+    /// The context later operations are attributed to.
+    fn context(&self) -> Context {
+        Context::Fault
+    }
+
+    /// Record a step boundary (a marker event named `step`, so every step has a crash point
+    /// even when it stores nothing). No effect on contents.
+    fn mark(&mut self, _step: &'static str) {}
+
     /// A hint that `[off, off + len)` is about to be read (or written): a mapped image faults
     /// the range in at once instead of a page at a time. No effect on contents or the trace.
     fn prefetch(&self, _off: u64, _len: u64, _for_write: bool) {}
@@ -188,6 +249,15 @@ macro_rules! forward_device {
             }
             fn prefetch(&self, off: u64, len: u64, for_write: bool) {
                 (**self).prefetch(off, len, for_write)
+            }
+            fn set_context(&mut self, ctx: Context) -> Context {
+                (**self).set_context(ctx)
+            }
+            fn context(&self) -> Context {
+                (**self).context()
+            }
+            fn mark(&mut self, step: &'static str) {
+                (**self).mark(step)
             }
         }
     )*};

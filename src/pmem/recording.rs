@@ -3,29 +3,84 @@
 use std::borrow::Cow;
 
 use super::trace::EventKind;
-use super::{check_range, len_u64, Device, Error, Trace, DEFAULT_TAG};
+use super::{check_range, len_u64, Context, Device, Error, Trace, DEFAULT_TAG};
 
-/// An in-memory copy of an image that applies every store at once (so reads see it) and
-/// appends every store, non-temporal store, flush and fence to a [`Trace`], tagged with the
-/// tag current at the time.
-///
-/// The initial image is kept alongside, so a crash explorer can rebuild any crash state from
-/// [`initial`](Self::initial) plus a subset of the trace's stores ([`Trace::apply`]).
-///
-/// Zero-length stores and flushes are bounds-checked but not recorded: they touch no cache
-/// line and cannot change any crash state. Every fence is recorded.
+/// A plain in-memory device: the image as a vector, kept with its initial contents so a crash
+/// explorer can rebuild any crash state from [`initial`](Self::initial) plus a subset of a
+/// trace's stores.
 #[derive(Debug, Clone)]
-pub struct RecordingDevice {
+pub struct MemDevice {
     initial: Vec<u8>,
     memory: Vec<u8>,
-    trace: Trace,
-    tag: &'static str,
 }
 
-impl RecordingDevice {
+impl MemDevice {
+    /// A device holding `image` (its initial and current contents).
+    pub fn new(image: Vec<u8>) -> Self {
+        MemDevice { initial: image.clone(), memory: image }
+    }
+}
+
+impl Device for MemDevice {
+    fn len(&self) -> u64 {
+        len_u64(self.memory.len())
+    }
+
+    fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
+        let range = check_range(off, len_u64(len), self.len())?;
+        Ok(Cow::Borrowed(&self.memory[range]))
+    }
+
+    fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        let range = check_range(off, len_u64(bytes.len()), self.len())?;
+        self.memory[range].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn store_nt(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
+        self.store(off, bytes)
+    }
+
+    fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
+        check_range(off, len, self.len()).map(|_| ())
+    }
+
+    fn fence(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn set_tag(&mut self, _tag: &'static str) -> &'static str {
+        DEFAULT_TAG
+    }
+
+    fn sync(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// A device that applies every operation to an inner device (so reads see every store at once)
+/// and appends every store, non-temporal store, flush, fence and step marker to a [`Trace`],
+/// tagged with the step and the [`Context`] current at the time.
+///
+/// Over a [`MemDevice`] (`RecordingDevice::new(image)`) the initial image is kept alongside;
+/// over a [`CowDevice`](super::CowDevice) the base image is never written, so the durable state
+/// at any trace position can be written back to it afterwards
+/// ([`durable`](super::durable)).
+///
+/// Zero-length stores and flushes are bounds-checked but not recorded: they touch no cache
+/// line and cannot change any crash state. Every fence and marker is recorded.
+#[derive(Debug, Clone)]
+pub struct RecordingDevice<D: Device = MemDevice> {
+    inner: D,
+    trace: Trace,
+    tag: &'static str,
+    ctx: Context,
+}
+
+impl RecordingDevice<MemDevice> {
     /// Record on top of `image` (which becomes both the initial and the current contents).
     pub fn new(image: Vec<u8>) -> Self {
-        RecordingDevice { initial: image.clone(), memory: image, trace: Trace::new(), tag: DEFAULT_TAG }
+        RecordingDevice::over(MemDevice::new(image))
     }
 
     /// Copy the whole of `device` into memory and record on top of it. [`Error::TooLarge`]
@@ -42,12 +97,29 @@ impl RecordingDevice {
 
     /// The image as it was before any recorded write.
     pub fn initial(&self) -> &[u8] {
-        &self.initial
+        &self.inner.initial
     }
 
     /// The current contents: the initial image with every store applied.
     pub fn memory(&self) -> &[u8] {
-        &self.memory
+        &self.inner.memory
+    }
+
+    /// The final image and the trace.
+    pub fn into_parts(self) -> (Vec<u8>, Trace) {
+        (self.inner.memory, self.trace)
+    }
+
+    /// The initial image, the final image and the trace.
+    pub fn into_all_parts(self) -> (Vec<u8>, Vec<u8>, Trace) {
+        (self.inner.initial, self.inner.memory, self.trace)
+    }
+}
+
+impl<D: Device> RecordingDevice<D> {
+    /// Record every operation applied to `inner`.
+    pub fn over(inner: D) -> Self {
+        RecordingDevice { inner, trace: Trace::new(), tag: DEFAULT_TAG, ctx: Context::Fault }
     }
 
     /// The operations recorded so far.
@@ -60,35 +132,41 @@ impl RecordingDevice {
         self.tag
     }
 
-    /// The final image and the trace.
-    pub fn into_parts(self) -> (Vec<u8>, Trace) {
-        (self.memory, self.trace)
+    /// The device recorded on.
+    pub fn inner(&self) -> &D {
+        &self.inner
     }
 
-    /// The initial image, the final image and the trace.
-    pub fn into_all_parts(self) -> (Vec<u8>, Vec<u8>, Trace) {
-        (self.initial, self.memory, self.trace)
+    /// The device and the trace.
+    pub fn into_inner(self) -> (D, Trace) {
+        (self.inner, self.trace)
     }
 
     fn write(&mut self, kind: EventKind, off: u64, bytes: &[u8]) -> Result<(), Error> {
-        let range = check_range(off, len_u64(bytes.len()), len_u64(self.memory.len()))?;
+        check_range(off, len_u64(bytes.len()), self.inner.len())?;
         if bytes.is_empty() {
             return Ok(());
         }
-        self.memory[range].copy_from_slice(bytes);
-        self.trace.push_store(kind, off, bytes, self.tag);
+        match kind {
+            EventKind::StoreNt => self.inner.store_nt(off, bytes)?,
+            _ => self.inner.store(off, bytes)?,
+        }
+        self.trace.push_store(kind, off, bytes, self.tag, self.ctx);
         Ok(())
     }
 }
 
-impl Device for RecordingDevice {
+impl<D: Device> Device for RecordingDevice<D> {
     fn len(&self) -> u64 {
-        len_u64(self.memory.len())
+        self.inner.len()
     }
 
     fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
-        let range = check_range(off, len_u64(len), self.len())?;
-        Ok(Cow::Borrowed(&self.memory[range]))
+        self.inner.view(off, len)
+    }
+
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
+        self.inner.read_at(off, buf)
     }
 
     fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
@@ -102,13 +180,13 @@ impl Device for RecordingDevice {
     fn flush(&mut self, off: u64, len: u64) -> Result<(), Error> {
         check_range(off, len, self.len())?;
         if len != 0 {
-            self.trace.push_flush(off, len, self.tag);
+            self.trace.push_flush(off, len, self.tag, self.ctx);
         }
         Ok(())
     }
 
     fn fence(&mut self) -> Result<(), Error> {
-        self.trace.push_fence(self.tag);
+        self.trace.push_fence(self.tag, self.ctx);
         Ok(())
     }
 
@@ -118,6 +196,22 @@ impl Device for RecordingDevice {
 
     fn sync(&mut self) -> Result<(), Error> {
         Ok(())
+    }
+
+    fn prefetch(&self, off: u64, len: u64, for_write: bool) {
+        self.inner.prefetch(off, len, for_write)
+    }
+
+    fn set_context(&mut self, ctx: Context) -> Context {
+        std::mem::replace(&mut self.ctx, ctx)
+    }
+
+    fn context(&self) -> Context {
+        self.ctx
+    }
+
+    fn mark(&mut self, step: &'static str) {
+        self.trace.push_marker(step, self.ctx);
     }
 }
 
@@ -138,6 +232,7 @@ mod tests {
         dev.fence().unwrap();
 
         let kinds: Vec<_> = dev.trace().iter().map(|e| (e.seq, e.kind, e.off, e.len, e.tag)).collect();
+        assert!(dev.trace().iter().all(|e| e.ctx == Context::Fault));
         assert_eq!(
             kinds,
             [

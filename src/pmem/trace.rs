@@ -7,7 +7,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::{check_range, Error, CACHE_LINE};
+use super::{check_range, Context, Error, CACHE_LINE};
 
 /// What a trace event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,13 +18,16 @@ pub enum EventKind {
     StoreNt,
     /// Write-back of the cache lines covering the event's range.
     Flush,
-    /// Orders and completes earlier flushes and non-temporal stores.
+    /// Orders and completes earlier flushes and non-temporal stores of its context.
     Fence,
+    /// A step boundary: stores nothing, marks a crash point (its tag names the step).
+    Marker,
 }
 
 impl EventKind {
     /// All kinds, in display order.
-    pub const ALL: [EventKind; 4] = [EventKind::Store, EventKind::StoreNt, EventKind::Flush, EventKind::Fence];
+    pub const ALL: [EventKind; 5] =
+        [EventKind::Store, EventKind::StoreNt, EventKind::Flush, EventKind::Fence, EventKind::Marker];
 
     /// Short lower-case name (`store`, `store_nt`, `flush`, `fence`).
     pub fn name(self) -> &'static str {
@@ -33,6 +36,7 @@ impl EventKind {
             EventKind::StoreNt => "store_nt",
             EventKind::Flush => "flush",
             EventKind::Fence => "fence",
+            EventKind::Marker => "marker",
         }
     }
 
@@ -47,6 +51,7 @@ impl EventKind {
             EventKind::StoreNt => 1,
             EventKind::Flush => 2,
             EventKind::Fence => 3,
+            EventKind::Marker => 4,
         }
     }
 }
@@ -68,8 +73,10 @@ pub struct TraceEvent {
     pub off: u64,
     /// Length in bytes (0 for a fence).
     pub len: u64,
-    /// The tag current when the event was issued.
+    /// The tag current when the event was issued (for a marker: the step it closes).
     pub tag: &'static str,
+    /// The context that issued the event.
+    pub ctx: Context,
     /// Start of a store's bytes in the trace's arena (0 for flush and fence).
     data_start: usize,
 }
@@ -96,14 +103,14 @@ pub struct TagSummary {
     /// The tag.
     pub tag: &'static str,
     /// Events per kind, indexed in [`EventKind::ALL`] order.
-    pub counts: [u64; 4],
+    pub counts: [u64; 5],
     /// Bytes written by stores of each kind: `[store, store_nt]`.
     pub stored_bytes: [u64; 2],
 }
 
 impl TagSummary {
     fn new(tag: &'static str) -> Self {
-        TagSummary { tag, counts: [0; 4], stored_bytes: [0; 2] }
+        TagSummary { tag, counts: [0; 5], stored_bytes: [0; 2] }
     }
 
     /// Number of events of `kind`.
@@ -116,7 +123,7 @@ impl TagSummary {
         match event.kind {
             EventKind::Store => self.stored_bytes[0] += event.len,
             EventKind::StoreNt => self.stored_bytes[1] += event.len,
-            EventKind::Flush | EventKind::Fence => {}
+            EventKind::Flush | EventKind::Fence | EventKind::Marker => {}
         }
     }
 }
@@ -138,7 +145,7 @@ impl fmt::Display for TagSummary {
             match kind {
                 EventKind::Store => write!(f, " ({} B)", self.stored_bytes[0])?,
                 EventKind::StoreNt => write!(f, " ({} B)", self.stored_bytes[1])?,
-                EventKind::Flush | EventKind::Fence => {}
+                EventKind::Flush | EventKind::Fence | EventKind::Marker => {}
             }
         }
         if first {
@@ -248,26 +255,36 @@ impl Trace {
     }
 
     /// Record a store of either kind; the caller has bounds-checked it.
-    pub(crate) fn push_store(&mut self, kind: EventKind, off: u64, bytes: &[u8], tag: &'static str) {
+    pub(crate) fn push_store(&mut self, kind: EventKind, off: u64, bytes: &[u8], tag: &'static str, ctx: Context) {
         debug_assert!(kind.is_store());
         let data_start = self.arena.len();
         self.arena.extend_from_slice(bytes);
-        self.push(kind, off, super::len_u64(bytes.len()), tag, data_start);
+        self.push(kind, off, super::len_u64(bytes.len()), tag, ctx, data_start);
     }
 
     /// Record a flush; the caller has bounds-checked it.
-    pub(crate) fn push_flush(&mut self, off: u64, len: u64, tag: &'static str) {
-        self.push(EventKind::Flush, off, len, tag, 0);
+    pub(crate) fn push_flush(&mut self, off: u64, len: u64, tag: &'static str, ctx: Context) {
+        self.push(EventKind::Flush, off, len, tag, ctx, 0);
     }
 
     /// Record a fence.
-    pub(crate) fn push_fence(&mut self, tag: &'static str) {
-        self.push(EventKind::Fence, 0, 0, tag, 0);
+    pub(crate) fn push_fence(&mut self, tag: &'static str, ctx: Context) {
+        self.push(EventKind::Fence, 0, 0, tag, ctx, 0);
     }
 
-    fn push(&mut self, kind: EventKind, off: u64, len: u64, tag: &'static str, data_start: usize) {
+    /// Record a step boundary.
+    pub(crate) fn push_marker(&mut self, step: &'static str, ctx: Context) {
+        self.push(EventKind::Marker, 0, 0, step, ctx, 0);
+    }
+
+    fn push(&mut self, kind: EventKind, off: u64, len: u64, tag: &'static str, ctx: Context, data_start: usize) {
         let seq = super::len_u64(self.events.len());
-        self.events.push(TraceEvent { seq, kind, off, len, tag, data_start });
+        self.events.push(TraceEvent { seq, kind, off, len, tag, ctx, data_start });
+    }
+
+    /// The markers (step boundaries) in program order: `(position, step, context)`.
+    pub fn markers(&self) -> impl Iterator<Item = (u64, &'static str, Context)> + '_ {
+        self.events.iter().filter(|e| e.kind == EventKind::Marker).map(|e| (e.seq, e.tag, e.ctx))
     }
 }
 
@@ -297,12 +314,12 @@ mod tests {
 
     fn sample() -> Trace {
         let mut trace = Trace::new();
-        trace.push_store(EventKind::Store, 100, b"abc", "mkfs");
-        trace.push_flush(64, 64, "mkfs");
-        trace.push_fence("mkfs");
-        trace.push_store(EventKind::StoreNt, 4096, &[7; 8], "zero-block");
-        trace.push_fence("zero-block");
-        trace.push_store(EventKind::Store, 0, b"z", "mkfs");
+        trace.push_store(EventKind::Store, 100, b"abc", "mkfs", Context::Fault);
+        trace.push_flush(64, 64, "mkfs", Context::Fault);
+        trace.push_fence("mkfs", Context::Fault);
+        trace.push_store(EventKind::StoreNt, 4096, &[7; 8], "zero-block", Context::Fault);
+        trace.push_fence("zero-block", Context::Fault);
+        trace.push_store(EventKind::Store, 0, b"z", "mkfs", Context::Fault);
         trace
     }
 
@@ -337,7 +354,15 @@ mod tests {
         assert_eq!(trace.events()[1].lines(), 1..2); // 64..128
         assert_eq!(trace.events()[2].lines(), 0..0); // fence
         assert_eq!(trace.events()[3].lines(), 64..65); // 4096..4104
-        let straddle = TraceEvent { seq: 0, kind: EventKind::Store, off: 60, len: 8, tag: "t", data_start: 0 };
+        let straddle = TraceEvent {
+            seq: 0,
+            kind: EventKind::Store,
+            off: 60,
+            len: 8,
+            tag: "t",
+            ctx: Context::Fault,
+            data_start: 0,
+        };
         assert_eq!(straddle.lines(), 0..2);
     }
 
@@ -347,7 +372,7 @@ mod tests {
         let summary = trace.summary();
         assert_eq!(summary.len(), 2);
         assert_eq!(summary[0].tag, "mkfs");
-        assert_eq!(summary[0].counts, [2, 0, 1, 1]);
+        assert_eq!(summary[0].counts, [2, 0, 1, 1, 0]);
         assert_eq!(summary[0].stored_bytes, [4, 0]);
         assert_eq!(summary[1].tag, "zero-block");
         assert_eq!(summary[1].count(EventKind::StoreNt), 1);
