@@ -35,6 +35,11 @@ pub struct Fs<D: Device> {
     pub journal: Option<Journal>,
     /// Leave committed transactions in the log at unmount (`--no-checkpoint`).
     pub no_checkpoint: bool,
+    /// Do not rewrite the superblock's summary counts when only they changed (the `ext2`
+    /// policy, as the kernel keeps them in per-cpu counters; e2fsck recomputes them).
+    pub lazy_sb_counts: bool,
+    /// Commits forced by `handle` because the running transaction was full.
+    pub forced_commits: u64,
 }
 
 impl<D: Device> Fs<D> {
@@ -85,6 +90,8 @@ impl<D: Device> Fs<D> {
             pending_free: BTreeMap::new(),
             journal: None,
             no_checkpoint: false,
+            lazy_sb_counts: false,
+            forced_commits: 0,
         };
         fs.read_groups()?;
         Ok(fs)
@@ -188,12 +195,33 @@ impl<D: Device> Fs<D> {
     /// transaction could grow past the journal's limit with it, the transaction is committed
     /// first (as jbd2 does).
     pub fn handle(&mut self, credits: u32) -> Result<Handle<'_, D>> {
+        self.reserve(credits)?;
+        Ok(self.join(credits))
+    }
+
+    /// Make room for a handle of `credits` in the running transaction: when it could grow past
+    /// the journal's limit, commit it first (as jbd2's `start_this_handle` waits for a commit).
+    /// Returns whether a commit was forced (it is in the trace as a `commit`).
+    pub fn reserve(&mut self, credits: u32) -> Result<bool> {
         if let Some(j) = &self.journal {
             if self.cache.len() as u32 + credits > j.max_transaction {
+                self.forced_commits += 1;
                 self.commit()?;
+                return Ok(true);
             }
         }
-        Ok(Handle { fs: self, credits: Credits::new(credits) })
+        Ok(false)
+    }
+
+    /// A handle in the running transaction that never commits (the caller has reserved room
+    /// with [`reserve`](Self::reserve)).
+    pub fn join(&mut self, credits: u32) -> Handle<'_, D> {
+        Handle { fs: self, credits: Credits::new(credits) }
+    }
+
+    /// Blocks the running transaction holds.
+    pub fn running_blocks(&self) -> usize {
+        self.cache.len()
     }
 
     pub(crate) fn group_mut(&mut self, g: usize) -> &mut GroupDesc {
@@ -219,8 +247,21 @@ impl<D: Device> Fs<D> {
             return Ok(());
         }
         if self.journal.is_some() {
-            return self.journal_commit();
+            let prev = self.dev.set_context(crate::pmem::Context::Jbd2);
+            let r = self.journal_commit();
+            self.dev.mark("commit");
+            self.dev.set_context(prev);
+            return r;
         }
+        let prev = self.dev.set_context(crate::pmem::Context::Flusher);
+        let r = self.writeback();
+        self.dev.mark("writeback");
+        self.dev.set_context(prev);
+        r
+    }
+
+    /// Without a journal: every dirty block written home in place (stores, flushes, a fence).
+    fn writeback(&mut self) -> Result<()> {
         self.encode_metadata()?;
         let prev = self.dev.set_tag("writeback");
         let bs = u64::from(self.block_size());
@@ -242,6 +283,9 @@ impl<D: Device> Fs<D> {
 
     fn encode_metadata(&mut self) -> Result<()> {
         self.encode_groups()?;
+        if self.sb_dirty && self.lazy_sb_counts {
+            self.sb_dirty = false;
+        }
         if self.sb_dirty {
             let bytes = self.sb.encode();
             let bs = u64::from(self.block_size());
@@ -307,13 +351,31 @@ impl<D: Device> Fs<D> {
         if !j.live {
             return Ok(());
         }
-        j.unmount(&mut self.dev)?;
-        let prev = self.dev.set_tag("checkpoint");
-        let r = self.set_recover_on_disk(false);
-        self.dev.set_tag(prev);
+        let prev_ctx = self.dev.set_context(crate::pmem::Context::Jbd2);
+        let r = j.unmount(&mut self.dev).and_then(|_| {
+            let prev = self.dev.set_tag("checkpoint");
+            let r = self.set_recover_on_disk(false);
+            self.dev.set_tag(prev);
+            r
+        });
+        self.dev.mark("checkpoint");
+        self.dev.set_context(prev_ctx);
         r?;
         self.sb.f.s_feature_incompat &= !incompat::RECOVER;
         Ok(())
+    }
+
+    /// Commit the running transaction, then write every committed block home and advance the
+    /// journal's tail (jbd2's checkpoint), in the `jbd2` context. Without a journal: commit
+    /// (writeback).
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.commit()?;
+        let Some(j) = self.journal.as_mut() else { return Ok(()) };
+        let prev = self.dev.set_context(crate::pmem::Context::Jbd2);
+        let r = j.checkpoint(&mut self.dev);
+        self.dev.mark("checkpoint");
+        self.dev.set_context(prev);
+        r
     }
 
     /// Whether block `blk` was freed by the running transaction; if so, the end of that run.

@@ -68,7 +68,7 @@ impl Header {
 }
 
 /// A leaf entry (`struct ext4_extent`), decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Extent {
     /// First logical block.
     pub logical: u32,

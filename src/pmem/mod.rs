@@ -211,6 +211,12 @@ pub trait Device {
     /// even when it stores nothing). No effect on contents.
     fn mark(&mut self, _step: &'static str) {}
 
+    /// Operations recorded so far, per [`EventKind::ALL`] kind (zeros on devices that do not
+    /// record).
+    fn op_counts(&self) -> [u64; 5] {
+        [0; 5]
+    }
+
     /// A hint that `[off, off + len)` is about to be read (or written): a mapped image faults
     /// the range in at once instead of a page at a time. No effect on contents or the trace.
     fn prefetch(&self, _off: u64, _len: u64, _for_write: bool) {}
@@ -258,6 +264,9 @@ macro_rules! forward_device {
             }
             fn mark(&mut self, step: &'static str) {
                 (**self).mark(step)
+            }
+            fn op_counts(&self) -> [u64; 5] {
+                (**self).op_counts()
             }
         }
     )*};

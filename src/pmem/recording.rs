@@ -213,6 +213,10 @@ impl<D: Device> Device for RecordingDevice<D> {
     fn mark(&mut self, step: &'static str) {
         self.trace.push_marker(step, self.ctx);
     }
+
+    fn op_counts(&self) -> [u64; 5] {
+        self.trace.kind_counts()
+    }
 }
 
 #[cfg(test)]

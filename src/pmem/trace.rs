@@ -160,6 +160,7 @@ impl fmt::Display for TagSummary {
 pub struct Trace {
     events: Vec<TraceEvent>,
     arena: Vec<u8>,
+    counts: [u64; 5],
 }
 
 impl Trace {
@@ -203,6 +204,11 @@ impl Trace {
             return &[];
         };
         event.data_start.checked_add(len).and_then(|end| self.arena.get(event.data_start..end)).unwrap_or(&[])
+    }
+
+    /// Events per kind, in [`EventKind::ALL`] order.
+    pub fn kind_counts(&self) -> [u64; 5] {
+        self.counts
     }
 
     /// Total bytes held for store data.
@@ -279,6 +285,7 @@ impl Trace {
 
     fn push(&mut self, kind: EventKind, off: u64, len: u64, tag: &'static str, ctx: Context, data_start: usize) {
         let seq = super::len_u64(self.events.len());
+        self.counts[kind.index()] += 1;
         self.events.push(TraceEvent { seq, kind, off, len, tag, ctx, data_start });
     }
 
