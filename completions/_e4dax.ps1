@@ -37,6 +37,11 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('journal-replay', 'journal-replay', [CompletionResultType]::ParameterValue, 'Replay the journal as mount or e2fsck would, and report what it held')
             [CompletionResult]::new('fsck', 'fsck', [CompletionResultType]::ParameterValue, 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
+            [CompletionResult]::new('fault', 'fault', [CompletionResultType]::ParameterValue, 'Run the DAX page fault on a file, step by step (read or write, shared or private)')
+            [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write data into a file through the DAX write(2) path')
+            [CompletionResult]::new('truncate', 'truncate', [CompletionResultType]::ParameterValue, 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks')
+            [CompletionResult]::new('msync', 'msync', [CompletionResultType]::ParameterValue, 'Make a file''s dirty mapped pages durable and commit, as msync(2)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a workload file (one operation a line) within one mount')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -59,6 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;create' {
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Give the new file this size (a hole; accepts K, M, G, T suffixes)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Create a directory')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
             [CompletionResult]::new('--parents', '--parents', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
@@ -209,6 +215,74 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;inspect;help;help' {
             break
         }
+        'e4dax;fault' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset of the faulting access')
+            [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Bytes to fault (page by page; default: the data''s length, or one byte)')
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Bytes in hex (e.g. 00ff10)')
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'A text, repeated over --len when given')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The contents of FILE')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
+            [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
+            [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
+            [CompletionResult]::new('--race-read-after', '--race-read-after', [CompletionResultType]::ParameterName, 'Let a second reader read the page right after STEP of the writer, and report what it saw')
+            [CompletionResult]::new('--read', '--read', [CompletionResultType]::ParameterName, 'A read fault')
+            [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'A write fault (the process stores the data given, if any)')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'A private mapping: a write copies the page (nothing allocated, the image unchanged)')
+            [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
+            [CompletionResult]::new('--msync', '--msync', [CompletionResultType]::ParameterName, 'msync the range after the fault (the process''s own fence, then a commit)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'e4dax;write' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset')
+            [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Bytes to write (with --pattern: the pattern repeated over LEN)')
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Bytes in hex (e.g. 00ff10)')
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'A text, repeated over --len when given')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The contents of FILE')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
+            [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
+            [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
+            [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'e4dax;truncate' {
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'New size (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;msync' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Start of the range (with --len)')
+            [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length of the range (with --offset)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;run' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
+            [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
+            [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
+            [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'e4dax;generate' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
@@ -227,6 +301,11 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('journal-replay', 'journal-replay', [CompletionResultType]::ParameterValue, 'Replay the journal as mount or e2fsck would, and report what it held')
             [CompletionResult]::new('fsck', 'fsck', [CompletionResultType]::ParameterValue, 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show on-disk structures, as dumpe2fs and debugfs do; never writes')
+            [CompletionResult]::new('fault', 'fault', [CompletionResultType]::ParameterValue, 'Run the DAX page fault on a file, step by step (read or write, shared or private)')
+            [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write data into a file through the DAX write(2) path')
+            [CompletionResult]::new('truncate', 'truncate', [CompletionResultType]::ParameterValue, 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks')
+            [CompletionResult]::new('msync', 'msync', [CompletionResultType]::ParameterValue, 'Make a file''s dirty mapped pages durable and commit, as msync(2)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a workload file (one operation a line) within one mount')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -279,6 +358,21 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;help;inspect;inode' {
+            break
+        }
+        'e4dax;help;fault' {
+            break
+        }
+        'e4dax;help;write' {
+            break
+        }
+        'e4dax;help;truncate' {
+            break
+        }
+        'e4dax;help;msync' {
+            break
+        }
+        'e4dax;help;run' {
             break
         }
         'e4dax;help;generate' {

@@ -22,6 +22,9 @@ _e4dax() {
             e4dax,fallocate)
                 cmd="e4dax__subcmd__fallocate"
                 ;;
+            e4dax,fault)
+                cmd="e4dax__subcmd__fault"
+                ;;
             e4dax,fsck)
                 cmd="e4dax__subcmd__fsck"
                 ;;
@@ -43,6 +46,9 @@ _e4dax() {
             e4dax,mkfs)
                 cmd="e4dax__subcmd__mkfs"
                 ;;
+            e4dax,msync)
+                cmd="e4dax__subcmd__msync"
+                ;;
             e4dax,punch)
                 cmd="e4dax__subcmd__punch"
                 ;;
@@ -52,11 +58,23 @@ _e4dax() {
             e4dax,rm)
                 cmd="e4dax__subcmd__rm"
                 ;;
+            e4dax,run)
+                cmd="e4dax__subcmd__run"
+                ;;
+            e4dax,truncate)
+                cmd="e4dax__subcmd__truncate"
+                ;;
+            e4dax,write)
+                cmd="e4dax__subcmd__write"
+                ;;
             e4dax__subcmd__help,create)
                 cmd="e4dax__subcmd__help__subcmd__create"
                 ;;
             e4dax__subcmd__help,fallocate)
                 cmd="e4dax__subcmd__help__subcmd__fallocate"
+                ;;
+            e4dax__subcmd__help,fault)
+                cmd="e4dax__subcmd__help__subcmd__fault"
                 ;;
             e4dax__subcmd__help,fsck)
                 cmd="e4dax__subcmd__help__subcmd__fsck"
@@ -79,6 +97,9 @@ _e4dax() {
             e4dax__subcmd__help,mkfs)
                 cmd="e4dax__subcmd__help__subcmd__mkfs"
                 ;;
+            e4dax__subcmd__help,msync)
+                cmd="e4dax__subcmd__help__subcmd__msync"
+                ;;
             e4dax__subcmd__help,punch)
                 cmd="e4dax__subcmd__help__subcmd__punch"
                 ;;
@@ -87,6 +108,15 @@ _e4dax() {
                 ;;
             e4dax__subcmd__help,rm)
                 cmd="e4dax__subcmd__help__subcmd__rm"
+                ;;
+            e4dax__subcmd__help,run)
+                cmd="e4dax__subcmd__help__subcmd__run"
+                ;;
+            e4dax__subcmd__help,truncate)
+                cmd="e4dax__subcmd__help__subcmd__truncate"
+                ;;
+            e4dax__subcmd__help,write)
+                cmd="e4dax__subcmd__help__subcmd__write"
                 ;;
             e4dax__subcmd__help__subcmd__inspect,extents)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__extents"
@@ -146,7 +176,7 @@ _e4dax() {
 
     case "${cmd}" in
         e4dax)
-            opts="-h -V --json --no-checkpoint --help --version mkfs create fallocate punch rm ls read journal-replay fsck inspect generate help"
+            opts="-h -V --json --no-checkpoint --help --version mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,12 +190,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__create)
-            opts="-p -h --dir --parents --json --no-checkpoint --help"
+            opts="-p -h --dir --parents --size --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -186,6 +220,56 @@ _e4dax() {
                     ;;
                 --len)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__fault)
+            opts="-h --offset --len --read --write --private --data --pattern --from --policy --inject --stop-after --keep-pending --trace --race-read-after --msync --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -W "ext2 unwritten zeroed" -- "${cur}"))
+                    return 0
+                    ;;
+                --inject)
+                    COMPREPLY=($(compgen -W "skip-zero no-fence no-ordered lock-inversion" -- "${cur}"))
+                    return 0
+                    ;;
+                --stop-after)
+                    COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
+                    return 0
+                    ;;
+                --race-read-after)
+                    COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -224,7 +308,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help)
-            opts="mkfs create fallocate punch rm ls read journal-replay fsck inspect generate help"
+            opts="mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +336,20 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__fallocate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__fault)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -433,6 +531,20 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__help__subcmd__msync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__help__subcmd__punch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -462,6 +574,48 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__truncate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__write)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -727,6 +881,28 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__msync)
+            opts="-h --offset --len --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__punch)
             opts="-h --offset --len --keep-size --json --no-checkpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -782,6 +958,96 @@ _e4dax() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__run)
+            opts="-h --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -W "ext2 unwritten zeroed" -- "${cur}"))
+                    return 0
+                    ;;
+                --inject)
+                    COMPREPLY=($(compgen -W "skip-zero no-fence no-ordered lock-inversion" -- "${cur}"))
+                    return 0
+                    ;;
+                --stop-after)
+                    COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__truncate)
+            opts="-h --size --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__write)
+            opts="-h --offset --len --data --pattern --from --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -W "ext2 unwritten zeroed" -- "${cur}"))
+                    return 0
+                    ;;
+                --inject)
+                    COMPREPLY=($(compgen -W "skip-zero no-fence no-ordered lock-inversion" -- "${cur}"))
+                    return 0
+                    ;;
+                --stop-after)
+                    COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

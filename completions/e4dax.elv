@@ -34,6 +34,11 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand journal-replay 'Replay the journal as mount or e2fsck would, and report what it held'
             cand fsck 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes'
             cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
+            cand fault 'Run the DAX page fault on a file, step by step (read or write, shared or private)'
+            cand write 'Write data into a file through the DAX write(2) path'
+            cand truncate 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks'
+            cand msync 'Make a file''s dirty mapped pages durable and commit, as msync(2)'
+            cand run 'Run a workload file (one operation a line) within one mount'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -54,6 +59,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --help 'Print help'
         }
         &'e4dax;create'= {
+            cand --size 'Give the new file this size (a hole; accepts K, M, G, T suffixes)'
             cand --dir 'Create a directory'
             cand -p 'Create missing parent directories too'
             cand --parents 'Create missing parent directories too'
@@ -183,6 +189,69 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;inspect;help;help'= {
         }
+        &'e4dax;fault'= {
+            cand --offset 'Byte offset of the faulting access'
+            cand --len 'Bytes to fault (page by page; default: the data''s length, or one byte)'
+            cand --data 'Bytes in hex (e.g. 00ff10)'
+            cand --pattern 'A text, repeated over --len when given'
+            cand --from 'The contents of FILE'
+            cand --policy 'Fault-path policy'
+            cand --inject 'Turn the policy into a known bug (repeatable)'
+            cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
+            cand --race-read-after 'Let a second reader read the page right after STEP of the writer, and report what it saw'
+            cand --read 'A read fault'
+            cand --write 'A write fault (the process stores the data given, if any)'
+            cand --private 'A private mapping: a write copies the page (nothing allocated, the image unchanged)'
+            cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
+            cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
+            cand --msync 'msync the range after the fault (the process''s own fence, then a commit)'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'e4dax;write'= {
+            cand --offset 'Byte offset'
+            cand --len 'Bytes to write (with --pattern: the pattern repeated over LEN)'
+            cand --data 'Bytes in hex (e.g. 00ff10)'
+            cand --pattern 'A text, repeated over --len when given'
+            cand --from 'The contents of FILE'
+            cand --policy 'Fault-path policy'
+            cand --inject 'Turn the policy into a known bug (repeatable)'
+            cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
+            cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
+            cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'e4dax;truncate'= {
+            cand --size 'New size (accepts K, M, G, T suffixes)'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;msync'= {
+            cand --offset 'Start of the range (with --len)'
+            cand --len 'Length of the range (with --offset)'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;run'= {
+            cand --policy 'Fault-path policy'
+            cand --inject 'Turn the policy into a known bug (repeatable)'
+            cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
+            cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
+            cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'e4dax;generate'= {
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
@@ -200,6 +269,11 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand journal-replay 'Replay the journal as mount or e2fsck would, and report what it held'
             cand fsck 'Check (and repair) a file system, as e2fsck does, with e2fsck''s exit codes'
             cand inspect 'Show on-disk structures, as dumpe2fs and debugfs do; never writes'
+            cand fault 'Run the DAX page fault on a file, step by step (read or write, shared or private)'
+            cand write 'Write data into a file through the DAX write(2) path'
+            cand truncate 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks'
+            cand msync 'Make a file''s dirty mapped pages durable and commit, as msync(2)'
+            cand run 'Run a workload file (one operation a line) within one mount'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -237,6 +311,16 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;help;inspect;journal'= {
         }
         &'e4dax;help;inspect;inode'= {
+        }
+        &'e4dax;help;fault'= {
+        }
+        &'e4dax;help;write'= {
+        }
+        &'e4dax;help;truncate'= {
+        }
+        &'e4dax;help;msync'= {
+        }
+        &'e4dax;help;run'= {
         }
         &'e4dax;help;generate'= {
         }

@@ -1,5 +1,5 @@
-//! The lock-rank checker: freeze protection (1) > journal handle (2) > mapping entry lock (3)
-//! > extent tree lock (4). Taking a lock while holding one of a higher rank number (a lock that
+//! The lock-rank checker: freeze protection (1), then the journal handle (2), the mapping entry
+//! lock (3) and the extent tree lock (4). Taking a lock while holding one of a higher rank number (a lock that
 //! must be taken after it) is a violation, reported naming both — the inversion Jan Kara points
 //! out in the seed thread, which only shows as a deadlock under load.
 

@@ -80,7 +80,7 @@ pub fn data_from(
 /// Bytes from hex digits (`00ff10`, optionally `0x`-prefixed, spaces and `_` ignored).
 pub fn parse_hex(s: &str) -> Result<Vec<u8>> {
     let digits: Vec<u8> = s.trim_start_matches("0x").bytes().filter(|b| !b" _".contains(b)).collect();
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
         return Err(Error::Invalid(format!("--data {s:?}: an even number of hex digits is needed")));
     }
     let nib = |c: u8| -> Result<u8> {

@@ -50,6 +50,16 @@ pub enum Command {
     Fsck(FsckArgs),
     /// Show on-disk structures, as dumpe2fs and debugfs do; never writes
     Inspect(InspectArgs),
+    /// Run the DAX page fault on a file, step by step (read or write, shared or private)
+    Fault(FaultArgs),
+    /// Write data into a file through the DAX write(2) path
+    Write(WriteArgs),
+    /// Set a file's size, as ftruncate(2): growing adds a hole, shrinking frees blocks
+    Truncate(TruncateArgs),
+    /// Make a file's dirty mapped pages durable and commit, as msync(2)
+    Msync(MsyncArgs),
+    /// Run a workload file (one operation a line) within one mount
+    Run(RunArgs),
     /// Write man pages or shell completions (for packagers and the repository)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -103,6 +113,9 @@ pub struct CreateArgs {
     /// Create missing parent directories too
     #[arg(short = 'p', long)]
     pub parents: bool,
+    /// Give the new file this size (a hole; accepts K, M, G, T suffixes)
+    #[arg(long, value_name = "SIZE", conflicts_with = "dir")]
+    pub size: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -236,4 +249,182 @@ pub enum GenerateWhat {
     Man,
     /// bash, zsh, fish, elvish and powershell completions
     Completions,
+}
+
+/// The fault path's step names (the values of --stop-after and --race-read-after).
+pub const STEP_NAMES: [&str; 17] = [
+    "start-pagefault",
+    "update-time",
+    "journal-start",
+    "lock-entry",
+    "get-block",
+    "zero-block",
+    "insert-mapping",
+    "convert-unwritten",
+    "file-inode",
+    "unlock-entry",
+    "journal-stop",
+    "end-pagefault",
+    "user-store",
+    "commit",
+    "checkpoint",
+    "writeback",
+    "msync",
+];
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PolicyArg {
+    /// No journal: zeroed with non-temporal stores and fenced before the link; writeback later
+    Ext2,
+    /// The seed's 2015 ext4 design: unwritten extent, cached zeroing, ordered-mode commit
+    Unwritten,
+    /// The later kernel's design: zeroed (non-temporal + fence) and converted inside get-block
+    Zeroed,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum InjectArg {
+    /// The block keeps whatever it held (stale data)
+    SkipZero,
+    /// The fence after non-temporal zeroing is skipped
+    NoFence,
+    /// Commit does not flush ordered data first
+    NoOrdered,
+    /// get-block with create runs under the entry lock before a handle exists
+    LockInversion,
+}
+
+/// How the fault path runs (shared by fault, write, msync and run).
+#[derive(Debug, Args)]
+pub struct PathOpts {
+    /// Fault-path policy
+    #[arg(long, value_enum, default_value = "zeroed")]
+    pub policy: PolicyArg,
+    /// Turn the policy into a known bug (repeatable)
+    #[arg(long, value_enum, value_name = "BUG")]
+    pub inject: Vec<InjectArg>,
+    /// Run up to and including STEP, print the in-flight state, then end like a power cut
+    /// (the image keeps only what was durable)
+    #[arg(long, value_name = "STEP", value_parser = clap::builder::PossibleValuesParser::new(STEP_NAMES))]
+    pub stop_after: Option<String>,
+    /// With --stop-after: keep every store issued so far (the optimistic crash state)
+    #[arg(long, requires = "stop_after")]
+    pub keep_pending: bool,
+    /// Print one row per step: context, locks, blocks, extent state, transaction, stores
+    #[arg(long)]
+    pub trace: bool,
+}
+
+/// Data to store: hex bytes, a repeated text, or a file's contents.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Bytes in hex (e.g. 00ff10)
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["pattern", "from"])]
+    pub data: Option<String>,
+    /// A text, repeated over --len when given
+    #[arg(long, value_name = "TEXT", conflicts_with = "from")]
+    pub pattern: Option<String>,
+    /// The contents of FILE
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Steps: start-pagefault update-time journal-start lock-entry get-block zero-block \
+insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store, then the \
+end of the command as an unmount: commit and checkpoint (journal) or writeback (ext2), msync with --msync.")]
+pub struct FaultArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Path of a regular file inside the file system
+    pub path: String,
+    /// Byte offset of the faulting access
+    #[arg(long, value_name = "OFF")]
+    pub offset: String,
+    /// Bytes to fault (page by page; default: the data's length, or one byte)
+    #[arg(long, value_name = "LEN")]
+    pub len: Option<String>,
+    /// A read fault
+    #[arg(long, conflicts_with = "write", required_unless_present = "write")]
+    pub read: bool,
+    /// A write fault (the process stores the data given, if any)
+    #[arg(long)]
+    pub write: bool,
+    /// A private mapping: a write copies the page (nothing allocated, the image unchanged)
+    #[arg(long)]
+    pub private: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub path_opts: PathOpts,
+    /// Let a second reader read the page right after STEP of the writer, and report what it saw
+    #[arg(long, value_name = "STEP", value_parser = clap::builder::PossibleValuesParser::new(STEP_NAMES))]
+    pub race_read_after: Option<String>,
+    /// msync the range after the fault (the process's own fence, then a commit)
+    #[arg(long)]
+    pub msync: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Path of a regular file inside the file system
+    pub path: String,
+    /// Byte offset
+    #[arg(long, value_name = "OFF")]
+    pub offset: String,
+    /// Bytes to write (with --pattern: the pattern repeated over LEN)
+    #[arg(long, value_name = "LEN")]
+    pub len: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub path_opts: PathOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct TruncateArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Path of a regular file inside the file system
+    pub path: String,
+    /// New size (accepts K, M, G, T suffixes)
+    #[arg(long, value_name = "SIZE")]
+    pub size: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MsyncArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Path of a regular file inside the file system
+    pub path: String,
+    /// Start of the range (with --len)
+    #[arg(long, value_name = "OFF", requires = "len")]
+    pub offset: Option<String>,
+    /// Length of the range (with --offset)
+    #[arg(long, value_name = "LEN", requires = "offset")]
+    pub len: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Workload format: one operation a line, # comments, the CLI's own words:
+  create PATH [--size SIZE] [--dir] [-p]
+  truncate PATH --size SIZE
+  write PATH --offset OFF (--data HEX | --pattern TEXT [--len LEN] | --from FILE)
+  fallocate PATH --offset OFF --len LEN [--keep-size]
+  punch PATH --offset OFF --len LEN
+  rm PATH
+  fault PATH --offset OFF [--len LEN] (--read | --write) [--private] [--data HEX | --pattern TEXT | --from FILE]
+  msync PATH [--offset OFF --len LEN]
+  commit          (background persistence of metadata: the jbd2 commit, or the flusher's writeback)
+  checkpoint")]
+pub struct RunArgs {
+    /// Image file
+    pub image: PathBuf,
+    /// Workload file
+    pub workload: PathBuf,
+    #[command(flatten)]
+    pub path_opts: PathOpts,
 }

@@ -6,13 +6,17 @@ use anyhow::{bail, Context};
 use e4dax::units::parse_size;
 use serde_json::json;
 
-use crate::cli::{CreateArgs, LsArgs, PathArgs, RangeArgs, ReadArgs};
+use crate::cli::{CreateArgs, LsArgs, PathArgs, RangeArgs, ReadArgs, TruncateArgs};
 use crate::{open, output};
 
 pub fn create(a: &CreateArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("create {} {}", a.image.display(), a.path);
     let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
+    let size = a.size.as_deref().map(parse_size).transpose().with_context(ctx)?;
     let ino = fs.create(&a.path, a.dir, a.parents).with_context(ctx)?;
+    if let Some(s) = size {
+        fs.truncate(ino, s).with_context(ctx)?;
+    }
     open::finish(&mut fs).with_context(ctx)?;
     if json_out {
         output::print_json(&json!({ "path": a.path, "inode": ino, "dir": a.dir }))?;
@@ -172,4 +176,22 @@ fn hexdump(buf: &[u8], base: u64) -> anyhow::Result<()> {
     writeln!(out, "{:08x}", base + buf.len() as u64)?;
     output::emit_bytes(out.as_bytes());
     Ok(())
+}
+
+pub fn truncate(a: &TruncateArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+    let ctx = || format!("truncate {} {}", a.image.display(), a.path);
+    let size = parse_size(&a.size).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
+    let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
+    let r = fs.truncate(ino, size).with_context(ctx)?;
+    open::finish(&mut fs).with_context(ctx)?;
+    if json_out {
+        output::print_json(&r)?;
+    } else {
+        output::emit(&format!(
+            "truncate {}: size {} -> {}, {} blocks freed",
+            a.path, r.old_size, r.size, r.blocks_freed
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! errors as one line with their context.
 
 mod cli;
+mod dax;
 mod files;
 mod fsck;
 mod generate;
@@ -46,6 +47,11 @@ fn main() -> ExitCode {
         cli::Command::Read(a) => files::read(&a, json),
         cli::Command::Inspect(a) => inspect::run(&a, json),
         cli::Command::Generate(a) => generate::run(&a),
+        cli::Command::Fault(a) => dax::fault(&a, json, cli.no_checkpoint),
+        cli::Command::Write(a) => dax::write(&a, json, cli.no_checkpoint),
+        cli::Command::Msync(a) => dax::msync(&a, json, cli.no_checkpoint),
+        cli::Command::Run(a) => dax::run(&a, json, cli.no_checkpoint),
+        cli::Command::Truncate(a) => files::truncate(&a, json, cli.no_checkpoint),
     };
     match result {
         Ok(code) => code,
