@@ -42,3 +42,6 @@ impl From<crate::pmem::Error> for Flow {
 
 /// Result of a step sequence.
 pub type FlowResult<T = ()> = std::result::Result<T, Flow>;
+
+#[cfg(test)]
+mod tests;
