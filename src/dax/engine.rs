@@ -644,14 +644,20 @@ impl<D: Device> Dax<D> {
                     return Ok(());
                 }
                 self.cur.major = true;
-                let link_now = self.policy != Policy::Ext2;
-                let phys = self.allocate(link_now)?;
+                // `unwritten` links an unwritten extent at once; `zeroed` zeroes the block
+                // first and then links it written, all under the one handle (as Linux's
+                // EXT4_GET_BLOCKS_CREATE_ZERO: no state between is ever visible outside the
+                // running transaction, and one tree edit instead of insert + convert);
+                // `ext2` links after its fenced zeroing, at zero-block.
+                let phys = self.allocate(self.policy == Policy::Unwritten)?;
                 self.cur.phys = Some(phys);
                 match self.policy {
                     Policy::Zeroed => {
                         self.zero_nt(phys, 1)?;
-                        self.convert(lblk, 1)?;
-                        self.note("allocated unwritten, zeroed (non-temporal + fence) and converted in get-block");
+                        self.link(phys, false)?;
+                        self.cur.converted += 1;
+                        self.stats.blocks_converted += 1;
+                        self.note("allocated, zeroed (non-temporal + fence) and linked written in get-block");
                     }
                     Policy::Unwritten => {
                         self.cur.needs_zero = true;

@@ -558,7 +558,10 @@ impl<D: Device> Fs<D> {
             let phys = e.physical + u64::from(lblk - e.logical);
             self.check_block(phys)?;
             let zeros = vec![0u8; len as usize];
-            self.dev.store(phys * bs + off % bs, &zeros)?;
+            let prev = self.dev.set_tag("punch");
+            let r = self.dev.store(phys * bs + off % bs, &zeros);
+            self.dev.set_tag(prev);
+            r?;
         }
         Ok(())
     }
