@@ -355,7 +355,7 @@ fn enospc_retries_after_a_forced_commit() {
     let v = json(&ok(&["run", s(&full), s(&wl), "--trace", "--json"]));
     assert_eq!(v["stats"]["enospc_retries"], 1, "{v:#}");
     let rows = v["rows"].as_array().unwrap();
-    let pos = |pred: &dyn Fn(&serde_json::Value) -> bool| rows.iter().position(|r| pred(r));
+    let pos = |pred: &dyn Fn(&serde_json::Value) -> bool| rows.iter().position(pred);
     let enospc = pos(&|r| r["note"].as_str().unwrap_or("").contains("ENOSPC")).expect("an ENOSPC row");
     let commit = pos(&|r| r["step"] == "commit" && r["note"].as_str().unwrap_or("").contains("forced"))
         .expect("a forced commit");
