@@ -224,6 +224,11 @@ impl<D: Device> Dax<D> {
         self.cur.phys
     }
 
+    /// The inode and logical block of the last fault or write (inode None before any).
+    pub fn current_page(&self) -> (Option<u32>, u32) {
+        ((self.cur.ino != 0).then_some(self.cur.ino), self.cur.lblk)
+    }
+
     /// The step where the path was stopped, if it was.
     pub fn stopped(&self) -> Option<Step> {
         self.stopped

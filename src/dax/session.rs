@@ -46,6 +46,10 @@ pub struct Outcome {
     pub lock_violations: Vec<Violation>,
     /// What the faulted block holds on the image afterwards (zeros, data, poison).
     pub block_on_image: Option<(u64, Seen)>,
+    /// What a reader of the faulted page sees on the image afterwards (after replaying the
+    /// journal in memory, as a read-only mount): an unwritten extent or a hole reads as zeros
+    /// whatever its block holds.
+    pub reader_sees: Option<Seen>,
     pub journal_replayed_at_mount: bool,
     pub trace_events: usize,
 }
@@ -82,6 +86,7 @@ where
     let stopped = dax.stopped();
     let stop = stopped.map(|_| dax.stop_report());
     let phys = dax.current_block();
+    let (cur_ino, cur_lblk) = dax.current_page();
     let stats = dax.stats.clone();
     let rows = std::mem::take(&mut dax.rows);
     let races = std::mem::take(&mut dax.races);
@@ -98,6 +103,10 @@ where
         }
         None => None,
     };
+    let reader_sees = match (cur_ino, phys) {
+        (Some(ino), Some(_)) => reader_view(&mut base, ino, cur_lblk),
+        _ => None,
+    };
     let outcome = Outcome {
         policy: opts.policy,
         injected: opts.inject.names(),
@@ -113,8 +122,23 @@ where
         stats,
         lock_violations,
         block_on_image,
+        reader_sees,
         journal_replayed_at_mount: matches!(jstate, JournalState::Replayed(_)),
         trace_events: trace.len(),
     };
     Ok((base, outcome, value, trace))
+}
+
+/// What a reader sees at logical block `lblk` of `ino` on `dev` (journal replayed in memory).
+fn reader_view<D: Device>(dev: &mut D, ino: u32, lblk: u32) -> Option<Seen> {
+    let (fs, _) = Fs::mount(dev, false).ok()?;
+    let node = fs.inode(ino).ok()?;
+    let e = fs.extents_in_range(ino, &node, lblk, u64::from(lblk) + 1).ok()?;
+    match e.into_iter().find(|e| e.logical <= lblk && e.logical_end() > u64::from(lblk)) {
+        Some(e) if !e.unwritten => {
+            let b = fs.block(e.physical + u64::from(lblk - e.logical)).ok()?;
+            Some(super::engine::classify(&b))
+        }
+        _ => Some(Seen::Zeros),
+    }
 }

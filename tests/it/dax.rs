@@ -156,6 +156,7 @@ fn seed_scenario_unwritten_stop_after_each_step() {
             "--json",
         ]));
         assert_eq!(out["stopped_after"], step);
+        assert_eq!(out["reader_sees"], "Zeros", "{step}: {out:#}");
         let ext = e4dax_leaf_extents(&img, "/data");
         assert!(ext.iter().all(|e| e.unwritten), "{step}: the conversion never committed: {ext:?}");
         assert_eq!(read_file(&img, "/data", 4096), vec![0; 4096], "{step}: reads zeros");
@@ -232,6 +233,7 @@ fn skip_zero_exposes_poison_to_readers_and_fsck_data() {
             // still unwritten and reads as zeros.
             assert_eq!(out["races"][0]["seen"], "Zeros", "{out:#}");
         }
+        assert_eq!(out["reader_sees"], "Poison", "{policy}: {out:#}");
         assert_eq!(check_stale_code(&img, "/f"), Some(1), "{policy}: read --check-stale finds the poison");
         let fsck = run_e4dax(&["fsck", "-n", "--data", s(&img)]);
         assert_ne!(fsck.status.code(), Some(0), "{policy}: fsck -n --data reports the stale data");

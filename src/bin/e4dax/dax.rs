@@ -137,7 +137,13 @@ fn print_outcome(o: &Outcome, json_out: bool) -> anyhow::Result<()> {
         }
     }
     if let Some((blk, seen)) = o.block_on_image {
-        text.push_str(&format!("block {blk} on the image now holds: {}\n", seen_name(seen)));
+        text.push_str(&format!("block {blk} on the image now holds: {}", seen_name(seen)));
+        match o.reader_sees {
+            Some(r) if r != seen => {
+                text.push_str(&format!("; a reader of the page sees {} (its extent on the image)\n", seen_name(r)))
+            }
+            _ => text.push('\n'),
+        }
     }
     for r in &o.races {
         match r.blocked_on {
