@@ -9,6 +9,7 @@ pub mod image;
 pub mod layout;
 pub mod mkfs;
 pub mod mount;
+pub mod open;
 pub mod stale;
 
 pub use image::{Fs, Handle};
