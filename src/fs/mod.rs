@@ -9,6 +9,7 @@ pub mod image;
 pub mod layout;
 pub mod mkfs;
 pub mod mount;
+pub mod open;
 pub mod size;
 pub mod stale;
 

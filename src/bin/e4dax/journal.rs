@@ -3,9 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use e4dax::fs::Fs;
-use e4dax::journal::recovery;
-use e4dax::pmem::{Device, MappedImage};
+use e4dax::fs::open::{replay_journal, ReplayReport};
+use e4dax::pmem::MappedImage;
 use serde_json::json;
 
 use crate::cli::JournalReplayArgs;
@@ -14,16 +13,13 @@ use crate::output;
 pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("journal-replay {}", a.image.display());
     let dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
-    let mut fs = Fs::open(dev).with_context(ctx)?;
-    let (geo, jsb) = match fs.journal_geometry() {
-        Ok(Some(g)) => g,
-        Ok(None) => anyhow::bail!("{}: the file system has no journal", ctx()),
-        Err(e @ (e4dax::Error::Checksum { .. } | e4dax::Error::Corrupt { .. })) if !a.dry_run => {
+    let (_fs, report) = replay_journal(dev, a.dry_run).with_context(ctx)?;
+    let (rec, log_start, wrote) = match report {
+        ReplayReport::NoJournal => anyhow::bail!("{}: the file system has no journal", ctx()),
+        ReplayReport::Reset { error, sequence } => {
             // As e2fsck -fy: a corrupt journal superblock is reset; nothing is replayed.
-            let seq = fs.reset_journal_superblock().with_context(ctx)?;
-            fs.dev.sync().with_context(ctx)?;
             let msg = format!(
-                "the journal superblock was corrupt ({e}): reset it to an empty log (sequence {seq}); nothing replayed"
+                "the journal superblock was corrupt ({error}): reset it to an empty log (sequence {sequence}); nothing replayed"
             );
             if json_out {
                 output::print_json(
@@ -34,28 +30,15 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
             }
             return Ok(ExitCode::SUCCESS);
         }
-        Err(e) => return Err(e).with_context(ctx),
+        ReplayReport::NotNeeded { log_start } => (None, log_start, false),
+        ReplayReport::Recovered { recovery, written } => (Some(recovery), 0, written),
     };
-    let needs = fs.sb.needs_recovery();
-    let rec = if needs {
-        Some(recovery::recover(&fs.dev, &geo, &jsb, fs.sb.blocks_count()).with_context(ctx)?)
-    } else {
-        None
-    };
-    let mut wrote = false;
-    if !a.dry_run {
-        if let Some(r) = &rec {
-            fs.apply_recovery(&geo, &jsb, r).with_context(ctx)?;
-            fs.dev.sync().with_context(ctx)?;
-            wrote = true;
-        }
-    }
     let v = match &rec {
         None => json!({
             "image": a.image.display().to_string(),
             "needs_recovery": false,
-            "log_start": jsb.start,
-            "message": if jsb.start == 0 { "the journal is empty: nothing to replay" }
+            "log_start": log_start,
+            "message": if log_start == 0 { "the journal is empty: nothing to replay" }
                        else { "needs_recovery is clear: the log is not replayed (mount would discard it)" },
         }),
         Some(r) => json!({

@@ -1,0 +1,151 @@
+//! Opening a file system the way fsck does (falling back on group 1's backup superblock,
+//! resetting a corrupt journal superblock, replaying the journal) and replaying a journal on
+//! its own (`journal-replay`), on any [`Device`].
+
+use super::image::Fs;
+use super::mount::JournalState;
+use crate::check::problem;
+use crate::error::{Error, Result};
+use crate::journal::recovery::{self, Recovery};
+use crate::ondisk::superblock::{self, Superblock};
+use crate::pmem::Device;
+
+/// A finding decided before the checker runs, to be fed to `Checker::note`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlyNote {
+    pub code: u32,
+    pub detail: String,
+    pub fixed: bool,
+}
+
+/// What [`open_for_check`] opened, and what it found on the way.
+pub struct Opened<D: Device> {
+    pub fs: Fs<D>,
+    /// Findings for `Checker::note`, in order.
+    pub notes: Vec<EarlyNote>,
+    /// The primary superblock was refused and group 1's backup used instead.
+    pub used_backup: bool,
+}
+
+fn note(notes: &mut Vec<EarlyNote>, code: u32, detail: String, fixed: bool) {
+    notes.push(EarlyNote { code, detail, fixed });
+}
+
+/// Open as e2fsck would: a primary superblock that fails its checksum or validation is replaced
+/// by the backup of group 1 (written home when `writable`); a journal needing recovery is
+/// replayed (not read-only, which checks the image as it is and says so); a corrupt journal
+/// superblock is reset when `writable`.
+pub fn open_for_check<D: Device>(dev: D, writable: bool) -> Result<Opened<D>> {
+    let mut notes = Vec::new();
+    let mut used_backup = false;
+    let primary = dev.view(superblock::OFFSET, superblock::SIZE)?.into_owned();
+    let parsed = if primary.len() == superblock::SIZE { Some(Superblock::parse(&primary)) } else { None };
+    let fs = match parsed {
+        None | Some(Ok(_)) => Fs::open(dev)?,
+        Some(Err(Error::Checksum { .. } | Error::Corrupt { .. })) => {
+            let backup = backup_superblock(&dev, &primary)?;
+            used_backup = true;
+            note(&mut notes, problem::SB_CHECKSUM, String::new(), writable);
+            if writable {
+                let mut b = backup.clone();
+                b.f.s_block_group_nr = 0;
+                let mut dev = dev;
+                dev.store(superblock::OFFSET, &b.encode())?;
+                dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
+                dev.fence()?;
+                Fs::open(dev)?
+            } else {
+                Fs::open_with_superblock(dev, backup)?
+            }
+        }
+        Some(Err(e)) => return Err(e),
+    };
+    if !fs.sb.has_journal() {
+        return Ok(Opened { fs, notes, used_backup });
+    }
+    let mut fs = fs;
+    match fs.journal_geometry() {
+        Ok(_) => {}
+        Err(e @ (Error::Checksum { .. } | Error::Corrupt { .. })) => {
+            note(&mut notes, problem::JOURNAL_SUPERBLOCK_CORRUPT, e.to_string(), writable);
+            if !writable {
+                return Ok(Opened { fs, notes, used_backup });
+            }
+            fs.reset_journal_superblock()?;
+        }
+        Err(e) => return Err(e),
+    }
+    if !writable {
+        if fs.sb.needs_recovery() {
+            note(&mut notes, problem::JOURNAL_SKIPPED, "checking the image as it is".into(), false);
+        }
+        return Ok(Opened { fs, notes, used_backup });
+    }
+    let needs = fs.sb.needs_recovery();
+    let (fs, state) = Fs::mount(fs.dev, true)?;
+    if needs {
+        let detail = match state {
+            JournalState::Replayed(r) => format!(
+                "replayed {} block(s) of {} transaction(s)",
+                r.replayed_blocks,
+                r.transactions.iter().filter(|t| t.committed).count()
+            ),
+            _ => String::new(),
+        };
+        note(&mut notes, problem::JOURNAL_NEEDS_RECOVERY, detail, true);
+    }
+    Ok(Opened { fs, notes, used_backup })
+}
+
+/// The superblock backup of group 1, located with the (damaged) primary's geometry.
+pub fn backup_superblock<D: Device>(dev: &D, primary: &[u8]) -> Result<Superblock> {
+    let p = Superblock::parse_unchecked(primary)?;
+    let bs = u64::from(p.block_size());
+    let at = u64::from(p.f.s_first_data_block)
+        .checked_add(u64::from(p.f.s_blocks_per_group))
+        .and_then(|b| b.checked_mul(bs))
+        .ok_or_else(|| Error::corrupt("superblock", "group 1 lies past the end of addressable space"))?;
+    let raw = dev.view(at, superblock::SIZE)?;
+    Superblock::parse(&raw)
+        .map_err(|e| Error::Invalid(format!("the primary superblock is damaged and so is the backup in group 1: {e}")))
+}
+
+/// What [`replay_journal`] did.
+#[derive(Debug)]
+pub enum ReplayReport {
+    /// The file system has no journal.
+    NoJournal,
+    /// The journal superblock was corrupt and was reset to an empty log; nothing replayed.
+    Reset { error: String, sequence: u32 },
+    /// `needs_recovery` was clear: nothing replayed (`log_start` 0 means the log is empty).
+    NotNeeded { log_start: u32 },
+    /// The log was scanned; `written` says whether its blocks went home.
+    Recovered { recovery: Recovery, written: bool },
+}
+
+/// Replay the journal as e2fsck would: recover the log and (unless `dry_run`) write it home
+/// and sync. A corrupt journal superblock is reset (unless `dry_run`, where it is an error).
+pub fn replay_journal<D: Device>(dev: D, dry_run: bool) -> Result<(Fs<D>, ReplayReport)> {
+    let mut fs = Fs::open(dev)?;
+    let (geo, jsb) = match fs.journal_geometry() {
+        Ok(Some(g)) => g,
+        Ok(None) => return Ok((fs, ReplayReport::NoJournal)),
+        Err(e @ (Error::Checksum { .. } | Error::Corrupt { .. })) if !dry_run => {
+            let sequence = fs.reset_journal_superblock()?;
+            fs.dev.sync()?;
+            return Ok((fs, ReplayReport::Reset { error: e.to_string(), sequence }));
+        }
+        Err(e) => return Err(e),
+    };
+    if !fs.sb.needs_recovery() {
+        return Ok((fs, ReplayReport::NotNeeded { log_start: jsb.start }));
+    }
+    let recovery = recovery::recover(&fs.dev, &geo, &jsb, fs.sb.blocks_count())?;
+    let mut written = false;
+    if !dry_run {
+        fs.apply_recovery(&geo, &jsb, &recovery)?;
+        fs.dev.sync()?;
+        written = true;
+    }
+    Ok((fs, ReplayReport::Recovered { recovery, written }))
+}
