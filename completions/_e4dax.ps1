@@ -21,6 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'e4dax' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -52,8 +53,8 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--inodes', '--inodes', [CompletionResultType]::ParameterName, 'Number of inodes (default: one per 16 KiB)')
             [CompletionResult]::new('--uuid', '--uuid', [CompletionResultType]::ParameterName, 'File system UUID (default: random)')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Volume label (at most 16 bytes)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Creation time in seconds since the epoch (default: now); with --uuid, output is reproducible')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block size; only 4096 is accepted (DAX needs block size = page size)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--poison', '--poison', [CompletionResultType]::ParameterName, 'Fill every free block with the stale-data pattern (see README)')
             [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Make a file system without a journal (for the ext2 policy)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing non-empty file')
@@ -65,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         }
         'e4dax;create' {
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Give the new file this size (a hole; accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Create a directory')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
             [CompletionResult]::new('--parents', '--parents', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
@@ -77,6 +79,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;fallocate' {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset (accepts K, M, G, T suffixes)')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
@@ -87,6 +90,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;punch' {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset (accepts K, M, G, T suffixes)')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
@@ -95,6 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;rm' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -102,6 +107,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;ls' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -112,6 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset to start at')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Bytes to read (default: to the end of the file)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the bytes to FILE instead of standard output')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--hexdump', '--hexdump', [CompletionResultType]::ParameterName, 'Print a hex dump instead of raw bytes')
             [CompletionResult]::new('--check-stale', '--check-stale', [CompletionResultType]::ParameterName, 'Report every stale-data pattern inside written extents; exit 1 if there is any')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
@@ -121,6 +128,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;journal-replay' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would be replayed without writing anything')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
@@ -129,6 +137,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;fsck' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Check only: open read-only and change nothing (the default)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Fix everything that can be fixed')
@@ -141,6 +150,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -154,6 +164,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect;super' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -161,6 +172,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect;groups' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -168,6 +180,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect;extents' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -175,6 +188,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect;journal' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -182,6 +196,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect;inode' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -225,6 +240,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
             [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
             [CompletionResult]::new('--race-read-after', '--race-read-after', [CompletionResultType]::ParameterName, 'Let a second reader read the page right after STEP of the writer, and report what it saw')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--read', '--read', [CompletionResultType]::ParameterName, 'A read fault')
             [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'A write fault (the process stores the data given, if any)')
             [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'A private mapping: a write copies the page (nothing allocated, the image unchanged)')
@@ -246,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
             [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
             [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
@@ -256,6 +273,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         }
         'e4dax;truncate' {
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'New size (accepts K, M, G, T suffixes)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -265,6 +283,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;msync' {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Start of the range (with --len)')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length of the range (with --offset)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -275,6 +294,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
             [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
             [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
@@ -284,6 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;generate' {
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
             [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

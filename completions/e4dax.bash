@@ -176,12 +176,16 @@ _e4dax() {
 
     case "${cmd}" in
         e4dax)
-            opts="-h -V --json --no-checkpoint --help --version mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run generate help"
+            opts="-h -V --json --no-checkpoint --time --help --version mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -190,13 +194,17 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__create)
-            opts="-p -h --dir --parents --size --json --no-checkpoint --help"
+            opts="-p -h --dir --parents --size --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -208,7 +216,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fallocate)
-            opts="-h --offset --len --keep-size --json --no-checkpoint --help"
+            opts="-h --offset --len --keep-size --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +230,10 @@ _e4dax() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -230,7 +242,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fault)
-            opts="-h --offset --len --read --write --private --data --pattern --from --policy --inject --stop-after --keep-pending --trace --race-read-after --msync --json --no-checkpoint --help"
+            opts="-h --offset --len --read --write --private --data --pattern --from --policy --inject --stop-after --keep-pending --trace --race-read-after --msync --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +284,10 @@ _e4dax() {
                     COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
                     return 0
                     ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -280,12 +296,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fsck)
-            opts="-n -p -y -f -h --data --json --no-checkpoint --help"
+            opts="-n -p -y -f -h --data --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -294,12 +314,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__generate)
-            opts="-h --json --no-checkpoint --help man completions"
+            opts="-h --json --no-checkpoint --time --help man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -630,12 +654,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect)
-            opts="-h --json --no-checkpoint --help super groups extents journal inode help"
+            opts="-h --json --no-checkpoint --time --help super groups extents journal inode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -644,12 +672,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__extents)
-            opts="-h --json --no-checkpoint --help"
+            opts="-h --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -658,12 +690,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__groups)
-            opts="-h --json --no-checkpoint --help"
+            opts="-h --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -770,12 +806,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__inode)
-            opts="-h --json --no-checkpoint --help"
+            opts="-h --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -784,12 +824,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__journal)
-            opts="-h --json --no-checkpoint --help"
+            opts="-h --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -798,12 +842,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__super)
-            opts="-h --json --no-checkpoint --help"
+            opts="-h --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -812,12 +860,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__journal__subcmd__replay)
-            opts="-h --dry-run --json --no-checkpoint --help"
+            opts="-h --dry-run --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -826,12 +878,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__ls)
-            opts="-h --json --no-checkpoint --help"
+            opts="-h --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -840,7 +896,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__mkfs)
-            opts="-h --size --journal-size --inodes --uuid --label --time --poison --no-journal --force --block-size --json --no-checkpoint --help"
+            opts="-h --size --journal-size --inodes --uuid --label --poison --no-journal --force --block-size --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -866,11 +922,11 @@ _e4dax() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --time)
+                --block-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --block-size)
+                --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -882,7 +938,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__msync)
-            opts="-h --offset --len --json --no-checkpoint --help"
+            opts="-h --offset --len --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -893,6 +949,10 @@ _e4dax() {
                     return 0
                     ;;
                 --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -904,7 +964,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__punch)
-            opts="-h --offset --len --keep-size --json --no-checkpoint --help"
+            opts="-h --offset --len --keep-size --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -918,6 +978,10 @@ _e4dax() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -926,7 +990,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__read)
-            opts="-h --offset --len --out --hexdump --check-stale --json --no-checkpoint --help"
+            opts="-h --offset --len --out --hexdump --check-stale --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -944,6 +1008,10 @@ _e4dax() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -952,12 +1020,16 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__rm)
-            opts="-h --json --no-checkpoint --help"
+            opts="-h --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -966,7 +1038,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__run)
-            opts="-h --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --help"
+            opts="-h --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -984,6 +1056,10 @@ _e4dax() {
                     COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
                     return 0
                     ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -992,13 +1068,17 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__truncate)
-            opts="-h --size --json --no-checkpoint --help"
+            opts="-h --size --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1010,7 +1090,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__write)
-            opts="-h --offset --len --data --pattern --from --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --help"
+            opts="-h --offset --len --data --pattern --from --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --time --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1046,6 +1126,10 @@ _e4dax() {
                     ;;
                 --stop-after)
                     COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

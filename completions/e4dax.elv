@@ -18,6 +18,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
     }
     var completions = [
         &'e4dax'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help (see more with ''--help'')'
@@ -48,8 +49,8 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --inodes 'Number of inodes (default: one per 16 KiB)'
             cand --uuid 'File system UUID (default: random)'
             cand --label 'Volume label (at most 16 bytes)'
-            cand --time 'Creation time in seconds since the epoch (default: now); with --uuid, output is reproducible'
             cand --block-size 'Block size; only 4096 is accepted (DAX needs block size = page size)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --poison 'Fill every free block with the stale-data pattern (see README)'
             cand --no-journal 'Make a file system without a journal (for the ext2 policy)'
             cand --force 'Overwrite an existing non-empty file'
@@ -60,6 +61,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;create'= {
             cand --size 'Give the new file this size (a hole; accepts K, M, G, T suffixes)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --dir 'Create a directory'
             cand -p 'Create missing parent directories too'
             cand --parents 'Create missing parent directories too'
@@ -71,6 +73,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;fallocate'= {
             cand --offset 'Byte offset (accepts K, M, G, T suffixes)'
             cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
@@ -80,6 +83,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;punch'= {
             cand --offset 'Byte offset (accepts K, M, G, T suffixes)'
             cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
@@ -87,12 +91,14 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --help 'Print help'
         }
         &'e4dax;rm'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;ls'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
@@ -102,6 +108,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --offset 'Byte offset to start at'
             cand --len 'Bytes to read (default: to the end of the file)'
             cand --out 'Write the bytes to FILE instead of standard output'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --hexdump 'Print a hex dump instead of raw bytes'
             cand --check-stale 'Report every stale-data pattern inside written extents; exit 1 if there is any'
             cand --json 'Print machine-readable JSON instead of tables'
@@ -110,6 +117,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --help 'Print help'
         }
         &'e4dax;journal-replay'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --dry-run 'Report what would be replayed without writing anything'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
@@ -117,6 +125,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --help 'Print help'
         }
         &'e4dax;fsck'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand -n 'Check only: open read-only and change nothing (the default)'
             cand -p 'Fix only what is safe without asking; exit 4 when anything else is found'
             cand -y 'Fix everything that can be fixed'
@@ -128,6 +137,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --help 'Print help'
         }
         &'e4dax;inspect'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
@@ -140,30 +150,35 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'e4dax;inspect;super'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;groups'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;extents'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;journal'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;inode'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
@@ -199,6 +214,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --inject 'Turn the policy into a known bug (repeatable)'
             cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
             cand --race-read-after 'Let a second reader read the page right after STEP of the writer, and report what it saw'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --read 'A read fault'
             cand --write 'A write fault (the process stores the data given, if any)'
             cand --private 'A private mapping: a write copies the page (nothing allocated, the image unchanged)'
@@ -219,6 +235,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --policy 'Fault-path policy'
             cand --inject 'Turn the policy into a known bug (repeatable)'
             cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
             cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
             cand --json 'Print machine-readable JSON instead of tables'
@@ -228,6 +245,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;truncate'= {
             cand --size 'New size (accepts K, M, G, T suffixes)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
@@ -236,6 +254,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;msync'= {
             cand --offset 'Start of the range (with --len)'
             cand --len 'Length of the range (with --offset)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help'
@@ -245,6 +264,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --policy 'Fault-path policy'
             cand --inject 'Turn the policy into a known bug (repeatable)'
             cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
             cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
             cand --json 'Print machine-readable JSON instead of tables'
@@ -253,6 +273,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'e4dax;generate'= {
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
             cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
             cand -h 'Print help (see more with ''--help'')'

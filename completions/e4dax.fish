@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_e4dax_global_optspecs
-    string join \n json no-checkpoint h/help V/version
+    string join \n json no-checkpoint time= h/help V/version
 end
 
 function __fish_e4dax_needs_command
@@ -24,6 +24,7 @@ function __fish_e4dax_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c e4dax -n "__fish_e4dax_needs_command" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_needs_command" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_needs_command" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -50,8 +51,8 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l journal-size -d 'Jo
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l inodes -d 'Number of inodes (default: one per 16 KiB)' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l uuid -d 'File system UUID (default: random)' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l label -d 'Volume label (at most 16 bytes)' -r
-complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l time -d 'Creation time in seconds since the epoch (default: now); with --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l block-size -d 'Block size; only 4096 is accepted (DAX needs block size = page size)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l poison -d 'Fill every free block with the stale-data pattern (see README)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l no-journal -d 'Make a file system without a journal (for the ext2 policy)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l force -d 'Overwrite an existing non-empty file'
@@ -59,6 +60,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l json -d 'Print mach
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand mkfs" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand create" -l size -d 'Give the new file this size (a hole; accepts K, M, G, T suffixes)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand create" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand create" -l dir -d 'Create a directory'
 complete -c e4dax -n "__fish_e4dax_using_subcommand create" -s p -l parents -d 'Create missing parent directories too'
 complete -c e4dax -n "__fish_e4dax_using_subcommand create" -l json -d 'Print machine-readable JSON instead of tables'
@@ -66,34 +68,41 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand create" -l no-checkpoint -d 
 complete -c e4dax -n "__fish_e4dax_using_subcommand create" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fallocate" -l offset -d 'Byte offset (accepts K, M, G, T suffixes)' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fallocate" -l len -d 'Length in bytes (accepts K, M, G, T suffixes)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand fallocate" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fallocate" -l keep-size -d 'fallocate only: do not change the file size (unwritten extents may lie past it)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fallocate" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fallocate" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fallocate" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand punch" -l offset -d 'Byte offset (accepts K, M, G, T suffixes)' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand punch" -l len -d 'Length in bytes (accepts K, M, G, T suffixes)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand punch" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand punch" -l keep-size -d 'fallocate only: do not change the file size (unwritten extents may lie past it)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand punch" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand punch" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand punch" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand rm" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand rm" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand rm" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l offset -d 'Byte offset to start at' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l len -d 'Bytes to read (default: to the end of the file)' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l out -d 'Write the bytes to FILE instead of standard output' -r -F
+complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l hexdump -d 'Print a hex dump instead of raw bytes'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l check-stale -d 'Report every stale-data pattern inside written extents; exit 1 if there is any'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -l dry-run -d 'Report what would be replayed without writing anything'
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s n -d 'Check only: open read-only and change nothing (the default)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s p -d 'Fix only what is safe without asking; exit 4 when anything else is found'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s y -d 'Fix everything that can be fixed'
@@ -102,6 +111,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l data -d 'Also repor
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode help" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode help" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode help" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode help" -s h -l help -d 'Print help'
@@ -111,18 +121,23 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode help" -a "journal" -d 'The journal\'s log block by block (like debugfs logdump -a), with checksum verdicts'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode help" -a "inode" -d 'One inode\'s fields (like debugfs stat)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from super" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from super" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from super" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from super" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from groups" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from groups" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from groups" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from groups" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from extents" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from extents" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from extents" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from extents" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from journal" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from journal" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from journal" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from journal" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from inode" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from inode" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from inode" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and __fish_seen_subcommand_from inode" -s h -l help -d 'Print help'
@@ -178,6 +193,7 @@ commit\t''
 checkpoint\t''
 writeback\t''
 msync\t''"
+complete -c e4dax -n "__fish_e4dax_using_subcommand fault" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fault" -l read -d 'A read fault'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fault" -l write -d 'A write fault (the process stores the data given, if any)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fault" -l private -d 'A private mapping: a write copies the page (nothing allocated, the image unchanged)'
@@ -216,17 +232,20 @@ commit\t''
 checkpoint\t''
 writeback\t''
 msync\t''"
+complete -c e4dax -n "__fish_e4dax_using_subcommand write" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand write" -l keep-pending -d 'With --stop-after: keep every store issued so far (the optimistic crash state)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand write" -l trace -d 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
 complete -c e4dax -n "__fish_e4dax_using_subcommand write" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand write" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand write" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c e4dax -n "__fish_e4dax_using_subcommand truncate" -l size -d 'New size (accepts K, M, G, T suffixes)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand truncate" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand truncate" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand truncate" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand truncate" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand msync" -l offset -d 'Start of the range (with --len)' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand msync" -l len -d 'Length of the range (with --offset)' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand msync" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand msync" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand msync" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand msync" -s h -l help -d 'Print help'
@@ -254,11 +273,13 @@ commit\t''
 checkpoint\t''
 writeback\t''
 msync\t''"
+complete -c e4dax -n "__fish_e4dax_using_subcommand run" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand run" -l keep-pending -d 'With --stop-after: keep every store issued so far (the optimistic crash state)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand run" -l trace -d 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
 complete -c e4dax -n "__fish_e4dax_using_subcommand run" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand run" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c e4dax -n "__fish_e4dax_using_subcommand generate" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand generate" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand generate" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -5,6 +5,7 @@
 //! encodes structures without I/O, [`fs`] opens, formats and describes file systems.
 
 pub mod check;
+pub mod clock;
 pub mod dax;
 pub mod error;
 pub mod extent;

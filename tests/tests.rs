@@ -6,6 +6,8 @@ mod common;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/clock.rs"]
+mod clock;
 #[path = "it/dax.rs"]
 mod dax;
 #[path = "it/docs.rs"]

@@ -65,7 +65,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         // Not in use; a deleted inode must say when it died.
         if node.f.i_mode != 0 && node.f.i_dtime == 0 && c.fix(problem::ZERO_DTIME, format!("inode {n}"), Some(n), None)
         {
-            node.f.i_dtime = crate::fs::dir::now() as u32;
+            node.f.i_dtime = c.fs.clock.now() as u32;
             let mut h = c.fs.handle(4)?;
             h.write_inode(n, &node)?;
         }
@@ -348,7 +348,7 @@ pub(crate) fn clear_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<(
         return Ok(());
     }
     let mut dead = Inode::new(0);
-    dead.f.i_dtime = crate::fs::dir::now() as u32;
+    dead.f.i_dtime = c.fs.clock.now() as u32;
     let mut h = c.fs.handle(4)?;
     h.write_inode(n, &dead)?;
     Ok(())

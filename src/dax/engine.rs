@@ -544,7 +544,7 @@ impl<D: Device> Dax<D> {
 
     fn update_time(&mut self, page: u64) -> FlowResult {
         self.begin(Step::UpdateTime);
-        let t = crate::fs::dir::now() as u32;
+        let t = self.fs.clock.now() as u32;
         let ino = self.cur.ino;
         let mut node = self.fs.inode(ino)?;
         if node.f.i_mtime != t || node.f.i_ctime != t {
@@ -994,7 +994,7 @@ impl<D: Device> Dax<D> {
                 if end > node.size() {
                     node.set_size(end);
                 }
-                let t = crate::fs::dir::now() as u32;
+                let t = self.fs.clock.now() as u32;
                 node.f.i_mtime = t;
                 node.f.i_ctime = t;
                 self.fs.join(EDIT_CREDITS).write_inode(ino, &node)?;

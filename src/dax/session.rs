@@ -4,6 +4,7 @@
 //! durable at the cut (DESIGN §3, per context) — written back to the image.
 
 use super::{Dax, Flow, FlowResult, Inject, Policy, RaceRead, Seen, Stats, Step, StepRow, StopReport, Violation};
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::fs::mount::JournalState;
 use crate::fs::Fs;
@@ -24,6 +25,8 @@ pub struct Options {
     pub trace: bool,
     /// Leave committed transactions in the log at the end.
     pub no_checkpoint: bool,
+    /// Where inode and commit times come from.
+    pub clock: Clock,
 }
 
 /// The device a session drives.
@@ -65,7 +68,8 @@ where
     D: Device,
 {
     let dev = RecordingDevice::over(CowDevice::new(base));
-    let (fs, jstate) = Fs::mount(dev, true)?;
+    let (mut fs, jstate) = Fs::mount(dev, true)?;
+    fs.clock = opts.clock;
     let mut dax = Dax::new(fs, opts.policy, opts.inject);
     Dax::check_block_size(&dax.fs)?;
     dax.stop_after = opts.stop_after;

@@ -252,7 +252,7 @@ impl<D: Device> Handle<'_, D> {
     /// Update a directory's mtime/ctime after a change.
     fn touch_dir(&mut self, dir: u32) -> Result<()> {
         let mut node = self.fs.inode(dir)?;
-        let t = now();
+        let t = self.fs.clock.now();
         node.f.i_mtime = t as u32;
         node.f.i_ctime = t as u32;
         self.write_inode(dir, &node)
@@ -303,9 +303,4 @@ impl<D: Device> Handle<'_, D> {
         self.write_inode(dir, node)?;
         Ok(())
     }
-}
-
-/// Seconds since the epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

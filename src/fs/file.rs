@@ -1,7 +1,6 @@
 //! Files: create, remove, fallocate (unwritten extents), punch, read, and the glue that lets
 //! the extent tree change blocks through a handle ([`HandleTree`]).
 
-use super::dir::now;
 use super::image::{Fs, Handle};
 use crate::error::{Error, Result};
 use crate::extent::{self, Root, TreeIo};
@@ -172,7 +171,7 @@ impl<D: Device> Fs<D> {
         if self.dir_lookup(parent, name.as_bytes())?.is_some() {
             return Err(Error::Invalid(format!("{path}: already exists")));
         }
-        let t = now();
+        let t = self.clock.now();
         let mut h = self.handle(EDIT_CREDITS)?;
         let pg = ((parent - 1) / h.fs.sb.f.s_inodes_per_group) as usize;
         let ino = h.alloc_inode(pg, dir)?;
@@ -237,7 +236,7 @@ impl<D: Device> Fs<D> {
             h.write_inode(parent, &p)?;
         }
         let mut dead = Inode::new(0);
-        dead.f.i_dtime = now() as u32;
+        dead.f.i_dtime = h.fs.clock.now() as u32;
         h.write_inode(ino, &dead)?;
         h.free_inode(ino, dir)?;
         Ok(())
@@ -471,7 +470,7 @@ impl<D: Device> Fs<D> {
         if !keep_size && new_end > node.size() {
             node.set_size(new_end);
         }
-        let t = now() as u32;
+        let t = h.fs.clock.now() as u32;
         node.f.i_ctime = t;
         node.f.i_mtime = t;
         h.write_inode(ino, &node)?;
@@ -529,7 +528,7 @@ impl<D: Device> Fs<D> {
             }
         }
         let mut h = self.handle(EDIT_CREDITS)?;
-        let t = now() as u32;
+        let t = h.fs.clock.now() as u32;
         node.f.i_ctime = t;
         node.f.i_mtime = t;
         h.write_inode(ino, &node)?;

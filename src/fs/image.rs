@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::cache::{BufferCache, Credits};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::journal::Journal;
 use crate::ondisk::checksum::crc32c_raw;
@@ -40,6 +41,8 @@ pub struct Fs<D: Device> {
     pub lazy_sb_counts: bool,
     /// Commits forced by `handle` because the running transaction was full.
     pub forced_commits: u64,
+    /// Where inode and commit times come from (default: `E4DAX_TIME`, else the system clock).
+    pub clock: Clock,
 }
 
 impl<D: Device> Fs<D> {
@@ -92,6 +95,7 @@ impl<D: Device> Fs<D> {
             no_checkpoint: false,
             lazy_sb_counts: false,
             forced_commits: 0,
+            clock: Clock::from_env().unwrap_or_default(),
         };
         fs.read_groups()?;
         Ok(fs)
@@ -309,7 +313,7 @@ impl<D: Device> Fs<D> {
             self.sb_dirty = true;
         }
         self.encode_metadata()?;
-        let now = super::dir::now();
+        let now = self.clock.now();
         let Some(j) = self.journal.as_mut() else { return Ok(()) };
         if !live {
             j.go_live(&mut self.dev)?;

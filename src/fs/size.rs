@@ -61,7 +61,7 @@ impl<D: Device> Fs<D> {
         }
         let mut h = self.handle(EDIT_CREDITS)?;
         node.set_size(size);
-        let t = super::dir::now() as u32;
+        let t = h.fs.clock.now() as u32;
         node.f.i_ctime = t;
         node.f.i_mtime = t;
         h.write_inode(ino, &node)?;

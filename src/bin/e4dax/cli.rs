@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_checkpoint: bool,
 
+    /// Writing commands: use this time (seconds since the epoch) for every timestamp written
+    /// (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible
+    #[arg(long, global = true, value_name = "EPOCH")]
+    pub time: Option<u64>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -84,9 +89,6 @@ pub struct MkfsArgs {
     /// Volume label (at most 16 bytes)
     #[arg(long, value_name = "LABEL", default_value = "")]
     pub label: String,
-    /// Creation time in seconds since the epoch (default: now); with --uuid, output is reproducible
-    #[arg(long, value_name = "EPOCH")]
-    pub time: Option<u64>,
     /// Fill every free block with the stale-data pattern (see README)
     #[arg(long)]
     pub poison: bool,

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use e4dax::clock::Clock;
 use e4dax::dax::session::{self, Outcome, SessionDevice};
 use e4dax::dax::{workload, Access, Dax, FlowResult, Inject, Policy, Step};
 use e4dax::ondisk::features;
@@ -19,7 +20,7 @@ use crate::output;
 /// Exit status when the path broke a lock-rank rule.
 const EXIT_LOCK_VIOLATION: u8 = 3;
 
-fn options(p: &PathOpts, race: Option<&str>, no_checkpoint: bool) -> session::Options {
+fn options(p: &PathOpts, race: Option<&str>, clock: Clock, no_checkpoint: bool) -> session::Options {
     let policy = match p.policy {
         PolicyArg::Ext2 => Policy::Ext2,
         PolicyArg::Unwritten => Policy::Unwritten,
@@ -42,6 +43,7 @@ fn options(p: &PathOpts, race: Option<&str>, no_checkpoint: bool) -> session::Op
         keep_pending: p.keep_pending,
         trace: p.trace,
         no_checkpoint,
+        clock,
     }
 }
 
@@ -183,7 +185,7 @@ fn seen_name(s: e4dax::dax::Seen) -> &'static str {
     }
 }
 
-pub fn fault(a: &FaultArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn fault(a: &FaultArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let what = format!("fault {}", a.path);
     let off = parse_size(&a.offset).with_context(|| what.clone())?;
     let len = a.len.as_deref().map(parse_size).transpose().with_context(|| what.clone())?;
@@ -192,7 +194,7 @@ pub fn fault(a: &FaultArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Resu
         bail!("{what}: a read fault stores nothing: --data/--pattern/--from need --write");
     }
     let access = if a.write { Access::Write } else { Access::Read };
-    let opts = options(&a.path_opts, a.race_read_after.as_deref(), no_checkpoint);
+    let opts = options(&a.path_opts, a.race_read_after.as_deref(), clock, no_checkpoint);
     let len = len.unwrap_or(bytes.len().max(1) as u64);
     let (path, private, msync) = (a.path.clone(), a.private, a.msync);
     run_session(&a.image, &opts, "fault", json_out, move |dax| {
@@ -205,7 +207,7 @@ pub fn fault(a: &FaultArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Resu
     })
 }
 
-pub fn write(a: &WriteArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn write(a: &WriteArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let what = format!("write {}", a.path);
     let off = parse_size(&a.offset).with_context(|| what.clone())?;
     let len = a.len.as_deref().map(parse_size).transpose().with_context(|| what.clone())?;
@@ -213,7 +215,7 @@ pub fn write(a: &WriteArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Resu
     if bytes.is_empty() {
         bail!("{what}: give the data: --data HEX, --pattern TEXT or --from FILE");
     }
-    let opts = options(&a.path_opts, None, no_checkpoint);
+    let opts = options(&a.path_opts, None, clock, no_checkpoint);
     let path = a.path.clone();
     run_session(&a.image, &opts, "write", json_out, move |dax| {
         let (ino, _) = dax.fs.regular_file(&path)?;
@@ -221,7 +223,7 @@ pub fn write(a: &WriteArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Resu
     })
 }
 
-pub fn msync(a: &MsyncArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn msync(a: &MsyncArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let what = format!("msync {}", a.path);
     let range = match (&a.offset, &a.len) {
         (Some(o), Some(l)) => {
@@ -229,7 +231,7 @@ pub fn msync(a: &MsyncArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Resu
         }
         _ => None,
     };
-    let opts = session::Options { no_checkpoint, ..Default::default() };
+    let opts = session::Options { no_checkpoint, clock, ..Default::default() };
     let path = a.path.clone();
     run_session(&a.image, &opts, "msync", json_out, move |dax| {
         let (ino, _) = dax.fs.regular_file(&path)?;
@@ -237,10 +239,10 @@ pub fn msync(a: &MsyncArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Resu
     })
 }
 
-pub fn run(a: &RunArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn run(a: &RunArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&a.workload).with_context(|| format!("run: {}", a.workload.display()))?;
     let wl = workload::parse(&text).with_context(|| format!("run: {}", a.workload.display()))?;
-    let opts = options(&a.path_opts, None, no_checkpoint);
+    let opts = options(&a.path_opts, None, clock, no_checkpoint);
     let code = run_session(&a.image, &opts, "run", json_out, move |dax| workload::run(dax, &wl))?;
     if json_out {
         let _ = json!({});

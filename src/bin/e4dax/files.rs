@@ -3,15 +3,16 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use e4dax::clock::Clock;
 use e4dax::units::parse_size;
 use serde_json::json;
 
 use crate::cli::{CreateArgs, LsArgs, PathArgs, RangeArgs, ReadArgs, TruncateArgs};
 use crate::{open, output};
 
-pub fn create(a: &CreateArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn create(a: &CreateArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("create {} {}", a.image.display(), a.path);
-    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint, clock).with_context(ctx)?;
     let size = a.size.as_deref().map(parse_size).transpose().with_context(ctx)?;
     let ino = fs.create(&a.path, a.dir, a.parents).with_context(ctx)?;
     if let Some(s) = size {
@@ -26,7 +27,13 @@ pub fn create(a: &CreateArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn range(a: &RangeArgs, punch: bool, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn range(
+    a: &RangeArgs,
+    punch: bool,
+    clock: Clock,
+    json_out: bool,
+    no_checkpoint: bool,
+) -> anyhow::Result<ExitCode> {
     let verb = if punch { "punch" } else { "fallocate" };
     let ctx = || format!("{verb} {} {}", a.image.display(), a.path);
     let off = parse_size(&a.offset).with_context(ctx)?;
@@ -34,7 +41,7 @@ pub fn range(a: &RangeArgs, punch: bool, json_out: bool, no_checkpoint: bool) ->
     if punch && a.keep_size {
         bail!("{}: --keep-size is implied by punch", ctx());
     }
-    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint, clock).with_context(ctx)?;
     let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
     let r = if punch { fs.punch(ino, off, len) } else { fs.fallocate(ino, off, len, a.keep_size) }.with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;
@@ -49,9 +56,9 @@ pub fn range(a: &RangeArgs, punch: bool, json_out: bool, no_checkpoint: bool) ->
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn rm(a: &PathArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn rm(a: &PathArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("rm {} {}", a.image.display(), a.path);
-    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint, clock).with_context(ctx)?;
     fs.remove(&a.path).with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;
     if json_out {
@@ -178,10 +185,10 @@ fn hexdump(buf: &[u8], base: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn truncate(a: &TruncateArgs, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
+pub fn truncate(a: &TruncateArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("truncate {} {}", a.image.display(), a.path);
     let size = parse_size(&a.size).with_context(ctx)?;
-    let mut fs = open::writable(&a.image, no_checkpoint).with_context(ctx)?;
+    let mut fs = open::writable(&a.image, no_checkpoint, clock).with_context(ctx)?;
     let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
     let r = fs.truncate(ino, size).with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;

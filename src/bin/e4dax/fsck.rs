@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use e4dax::check::{Checker, Mode, Options, EXIT_ERROR};
+use e4dax::clock::Clock;
 use e4dax::fs::open::{self, Opened};
 use e4dax::pmem::{Device, MappedImage};
 use serde_json::json;
@@ -10,8 +11,8 @@ use serde_json::json;
 use crate::cli::FsckArgs;
 use crate::output;
 
-pub fn run(a: &FsckArgs, json_out: bool) -> ExitCode {
-    match check_image(a, json_out) {
+pub fn run(a: &FsckArgs, clock: Clock, json_out: bool) -> ExitCode {
+    match check_image(a, clock, json_out) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("e4dax: fsck {}: {}", a.image.display(), output::one_line(&e));
@@ -20,7 +21,7 @@ pub fn run(a: &FsckArgs, json_out: bool) -> ExitCode {
     }
 }
 
-fn check_image(a: &FsckArgs, json_out: bool) -> anyhow::Result<i32> {
+fn check_image(a: &FsckArgs, clock: Clock, json_out: bool) -> anyhow::Result<i32> {
     let mode = if a.yes {
         Mode::Yes
     } else if a.preen {
@@ -31,6 +32,7 @@ fn check_image(a: &FsckArgs, json_out: bool) -> anyhow::Result<i32> {
     let writable = mode != Mode::No;
     let dev = MappedImage::open(&a.image, writable)?;
     let Opened { mut fs, notes, .. } = open::open_for_check(dev, writable)?;
+    fs.clock = clock;
     let pb = output::spinner();
     let opts = Options { mode, data: a.data };
     let mut checker = Checker::new(&mut fs, opts);

@@ -35,23 +35,34 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
+    // The one clock of every writing command: --time, else $E4DAX_TIME, else the system clock.
+    let clock = match cli.time {
+        Some(t) => e4dax::clock::Clock::fixed(t),
+        None => match e4dax::clock::Clock::from_env() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("e4dax: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let result = match cli.command {
-        cli::Command::Mkfs(a) => mkfs::run(&a, json),
-        cli::Command::Create(a) => files::create(&a, json, cli.no_checkpoint),
-        cli::Command::Fallocate(a) => files::range(&a, false, json, cli.no_checkpoint),
-        cli::Command::Punch(a) => files::range(&a, true, json, cli.no_checkpoint),
-        cli::Command::Rm(a) => files::rm(&a, json, cli.no_checkpoint),
+        cli::Command::Mkfs(a) => mkfs::run(&a, clock, json),
+        cli::Command::Create(a) => files::create(&a, clock, json, cli.no_checkpoint),
+        cli::Command::Fallocate(a) => files::range(&a, false, clock, json, cli.no_checkpoint),
+        cli::Command::Punch(a) => files::range(&a, true, clock, json, cli.no_checkpoint),
+        cli::Command::Rm(a) => files::rm(&a, clock, json, cli.no_checkpoint),
         cli::Command::JournalReplay(a) => journal::replay(&a, json),
-        cli::Command::Fsck(a) => return fsck::run(&a, json),
+        cli::Command::Fsck(a) => return fsck::run(&a, clock, json),
         cli::Command::Ls(a) => files::ls(&a, json),
         cli::Command::Read(a) => files::read(&a, json),
         cli::Command::Inspect(a) => inspect::run(&a, json),
         cli::Command::Generate(a) => generate::run(&a),
-        cli::Command::Fault(a) => dax::fault(&a, json, cli.no_checkpoint),
-        cli::Command::Write(a) => dax::write(&a, json, cli.no_checkpoint),
-        cli::Command::Msync(a) => dax::msync(&a, json, cli.no_checkpoint),
-        cli::Command::Run(a) => dax::run(&a, json, cli.no_checkpoint),
-        cli::Command::Truncate(a) => files::truncate(&a, json, cli.no_checkpoint),
+        cli::Command::Fault(a) => dax::fault(&a, clock, json, cli.no_checkpoint),
+        cli::Command::Write(a) => dax::write(&a, clock, json, cli.no_checkpoint),
+        cli::Command::Msync(a) => dax::msync(&a, clock, json, cli.no_checkpoint),
+        cli::Command::Run(a) => dax::run(&a, clock, json, cli.no_checkpoint),
+        cli::Command::Truncate(a) => files::truncate(&a, clock, json, cli.no_checkpoint),
     };
     match result {
         Ok(code) => code,

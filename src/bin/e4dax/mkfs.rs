@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use e4dax::clock::Clock;
 use e4dax::fs::layout::{Layout, Params, BLOCK_SIZE};
 use e4dax::fs::mkfs::{mkfs, MkfsOptions};
 use e4dax::ondisk::superblock::{format_uuid, parse_uuid};
@@ -12,7 +13,7 @@ use e4dax::units::{format_size, parse_size};
 use crate::cli::MkfsArgs;
 use crate::output;
 
-pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub fn run(a: &MkfsArgs, clock: Clock, json: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("mkfs {}", a.image.display());
     if a.block_size != BLOCK_SIZE {
         bail!(
@@ -30,9 +31,7 @@ pub fn run(a: &MkfsArgs, json: bool) -> anyhow::Result<ExitCode> {
     if a.label.len() > 16 {
         bail!("{}: label '{}' is longer than 16 bytes", ctx(), a.label);
     }
-    let time = a.time.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-    });
+    let time = clock.now();
     let params = Params { size_bytes: size, journal_bytes, inodes: a.inodes, journal: !a.no_journal };
     // Decide everything before touching the file, so that bad arguments leave it alone.
     let layout = Layout::compute(&params).with_context(ctx)?;

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use e4dax::clock::Clock;
 use e4dax::fs::mount::JournalState;
 use e4dax::fs::Fs;
 use e4dax::ondisk::features;
@@ -39,7 +40,8 @@ pub fn read_only(path: &Path) -> anyhow::Result<Fs<MappedImage>> {
 }
 
 /// Open for writing: refuses features e4dax would not keep consistent; replays the journal.
-pub fn writable(path: &Path, no_checkpoint: bool) -> anyhow::Result<Fs<MappedImage>> {
+/// Times written come from `clock`.
+pub fn writable(path: &Path, no_checkpoint: bool, clock: Clock) -> anyhow::Result<Fs<MappedImage>> {
     let dev = MappedImage::open(path, true)?;
     if let Ok(sb) = Superblock::parse(&dev.view(superblock::OFFSET, superblock::SIZE)?) {
         features::check_writable(sb.f.s_feature_incompat, sb.f.s_feature_ro_compat)?;
@@ -50,6 +52,7 @@ pub fn writable(path: &Path, no_checkpoint: bool) -> anyhow::Result<Fs<MappedIma
         bail!("--no-checkpoint needs a file system with a journal");
     }
     fs.no_checkpoint = no_checkpoint;
+    fs.clock = clock;
     Ok(fs)
 }
 
