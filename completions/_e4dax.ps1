@@ -43,6 +43,8 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('truncate', 'truncate', [CompletionResultType]::ParameterValue, 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks')
             [CompletionResult]::new('msync', 'msync', [CompletionResultType]::ParameterValue, 'Make a file''s dirty mapped pages durable and commit, as msync(2)')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a workload file (one operation a line) within one mount')
+            [CompletionResult]::new('crash', 'crash', [CompletionResultType]::ParameterValue, 'Explore every crash state of a workload: replay, fsck and the data oracle on each')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'One write fault under each policy and known bug, every crash state explored: a table')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -303,6 +305,72 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'e4dax;crash' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
+            [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
+            [CompletionResult]::new('--at-step', '--at-step', [CompletionResultType]::ParameterName, 'Only crash points inside STEP (a fault-path step, or commit, checkpoint, writeback, msync)')
+            [CompletionResult]::new('--granularity', '--granularity', [CompletionResultType]::ParameterName, 'What persists as a whole: cache lines, or 8-byte words (torn stores)')
+            [CompletionResult]::new('--max-states', '--max-states', [CompletionResultType]::ParameterName, 'Per crash point: every state when there are at most N, else a seeded sample of N')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the samples')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Write one reproducer per distinct violation (class and step): crash image and state.json')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Explore the K-th of N disjoint parts of the crash points (K from 1)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads (default: every core)')
+            [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Draw the trace as a timeline (one band per context, points coloured by outcome)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--reduce', '--reduce', [CompletionResultType]::ParameterName, 'Check the jbd2 ordering invariants, then explore only the stores they do not protect')
+            [CompletionResult]::new('--minimize', '--minimize', [CompletionResultType]::ParameterName, 'Shrink each saved reproducer''s persisted lines to a minimal set that still fails')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Rebuild a saved crash state''s image bit for bit from its state.json')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge the JSON reports of --shard runs into the unsharded totals')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'e4dax;crash;replay' {
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The base image (default: the path recorded in state.json)')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;crash;merge' {
+            [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Draw the merged timeline')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;crash;help' {
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Rebuild a saved crash state''s image bit for bit from its state.json')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge the JSON reports of --shard runs into the unsharded totals')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'e4dax;crash;help;replay' {
+            break
+        }
+        'e4dax;crash;help;merge' {
+            break
+        }
+        'e4dax;crash;help;help' {
+            break
+        }
+        'e4dax;demo' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Keep the image, reproducers and pictures here (default: a new temporary directory)')
+            [CompletionResult]::new('--max-states', '--max-states', [CompletionResultType]::ParameterName, 'Per crash point: every state when there are at most N, else a seeded sample of N')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'e4dax;generate' {
             [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
@@ -327,6 +395,8 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('truncate', 'truncate', [CompletionResultType]::ParameterValue, 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks')
             [CompletionResult]::new('msync', 'msync', [CompletionResultType]::ParameterValue, 'Make a file''s dirty mapped pages durable and commit, as msync(2)')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a workload file (one operation a line) within one mount')
+            [CompletionResult]::new('crash', 'crash', [CompletionResultType]::ParameterValue, 'Explore every crash state of a workload: replay, fsck and the data oracle on each')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'One write fault under each policy and known bug, every crash state explored: a table')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write man pages or shell completions (for packagers and the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -394,6 +464,20 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;help;run' {
+            break
+        }
+        'e4dax;help;crash' {
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Rebuild a saved crash state''s image bit for bit from its state.json')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge the JSON reports of --shard runs into the unsharded totals')
+            break
+        }
+        'e4dax;help;crash;replay' {
+            break
+        }
+        'e4dax;help;crash;merge' {
+            break
+        }
+        'e4dax;help;demo' {
             break
         }
         'e4dax;help;generate' {

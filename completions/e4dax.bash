@@ -16,8 +16,14 @@ _e4dax() {
             ",$1")
                 cmd="e4dax"
                 ;;
+            e4dax,crash)
+                cmd="e4dax__subcmd__crash"
+                ;;
             e4dax,create)
                 cmd="e4dax__subcmd__create"
+                ;;
+            e4dax,demo)
+                cmd="e4dax__subcmd__demo"
                 ;;
             e4dax,fallocate)
                 cmd="e4dax__subcmd__fallocate"
@@ -67,8 +73,32 @@ _e4dax() {
             e4dax,write)
                 cmd="e4dax__subcmd__write"
                 ;;
+            e4dax__subcmd__crash,help)
+                cmd="e4dax__subcmd__crash__subcmd__help"
+                ;;
+            e4dax__subcmd__crash,merge)
+                cmd="e4dax__subcmd__crash__subcmd__merge"
+                ;;
+            e4dax__subcmd__crash,replay)
+                cmd="e4dax__subcmd__crash__subcmd__replay"
+                ;;
+            e4dax__subcmd__crash__subcmd__help,help)
+                cmd="e4dax__subcmd__crash__subcmd__help__subcmd__help"
+                ;;
+            e4dax__subcmd__crash__subcmd__help,merge)
+                cmd="e4dax__subcmd__crash__subcmd__help__subcmd__merge"
+                ;;
+            e4dax__subcmd__crash__subcmd__help,replay)
+                cmd="e4dax__subcmd__crash__subcmd__help__subcmd__replay"
+                ;;
+            e4dax__subcmd__help,crash)
+                cmd="e4dax__subcmd__help__subcmd__crash"
+                ;;
             e4dax__subcmd__help,create)
                 cmd="e4dax__subcmd__help__subcmd__create"
+                ;;
+            e4dax__subcmd__help,demo)
+                cmd="e4dax__subcmd__help__subcmd__demo"
                 ;;
             e4dax__subcmd__help,fallocate)
                 cmd="e4dax__subcmd__help__subcmd__fallocate"
@@ -117,6 +147,12 @@ _e4dax() {
                 ;;
             e4dax__subcmd__help,write)
                 cmd="e4dax__subcmd__help__subcmd__write"
+                ;;
+            e4dax__subcmd__help__subcmd__crash,merge)
+                cmd="e4dax__subcmd__help__subcmd__crash__subcmd__merge"
+                ;;
+            e4dax__subcmd__help__subcmd__crash,replay)
+                cmd="e4dax__subcmd__help__subcmd__crash__subcmd__replay"
                 ;;
             e4dax__subcmd__help__subcmd__inspect,extents)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__extents"
@@ -176,12 +212,170 @@ _e4dax() {
 
     case "${cmd}" in
         e4dax)
-            opts="-h -V --json --no-checkpoint --time --help --version mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run generate help"
+            opts="-h -V --json --no-checkpoint --time --help --version mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run crash demo generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__crash)
+            opts="-h --policy --inject --at-step --granularity --max-states --seed --reduce --save --minimize --shard --jobs --svg --json --no-checkpoint --time --help replay merge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -W "ext2 unwritten zeroed" -- "${cur}"))
+                    return 0
+                    ;;
+                --inject)
+                    COMPREPLY=($(compgen -W "skip-zero no-fence no-ordered lock-inversion" -- "${cur}"))
+                    return 0
+                    ;;
+                --at-step)
+                    COMPREPLY=($(compgen -W "start-pagefault update-time journal-start lock-entry get-block zero-block insert-mapping convert-unwritten file-inode unlock-entry journal-stop end-pagefault user-store commit checkpoint writeback msync" -- "${cur}"))
+                    return 0
+                    ;;
+                --granularity)
+                    COMPREPLY=($(compgen -W "line word8" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-states)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --svg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__crash__subcmd__help)
+            opts="replay merge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__crash__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__crash__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__crash__subcmd__help__subcmd__replay)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__crash__subcmd__merge)
+            opts="-h --svg --json --no-checkpoint --time --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --svg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__crash__subcmd__replay)
+            opts="-h --base --json --no-checkpoint --time --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -201,6 +395,32 @@ _e4dax() {
             fi
             case "${prev}" in
                 --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__demo)
+            opts="-h --dir --max-states --json --no-checkpoint --time --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-states)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -332,7 +552,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help)
-            opts="mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run generate help"
+            opts="mkfs create fallocate punch rm ls read journal-replay fsck inspect fault write truncate msync run crash demo generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,7 +565,63 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__help__subcmd__crash)
+            opts="replay merge"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__crash__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__crash__subcmd__replay)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

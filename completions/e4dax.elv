@@ -40,6 +40,8 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand truncate 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks'
             cand msync 'Make a file''s dirty mapped pages durable and commit, as msync(2)'
             cand run 'Run a workload file (one operation a line) within one mount'
+            cand crash 'Explore every crash state of a workload: replay, fsck and the data oracle on each'
+            cand demo 'One write fault under each policy and known bug, every crash state explored: a table'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -272,6 +274,64 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'e4dax;crash'= {
+            cand --policy 'Fault-path policy'
+            cand --inject 'Turn the policy into a known bug (repeatable)'
+            cand --at-step 'Only crash points inside STEP (a fault-path step, or commit, checkpoint, writeback, msync)'
+            cand --granularity 'What persists as a whole: cache lines, or 8-byte words (torn stores)'
+            cand --max-states 'Per crash point: every state when there are at most N, else a seeded sample of N'
+            cand --seed 'Seed of the samples'
+            cand --save 'Write one reproducer per distinct violation (class and step): crash image and state.json'
+            cand --shard 'Explore the K-th of N disjoint parts of the crash points (K from 1)'
+            cand --jobs 'Worker threads (default: every core)'
+            cand --svg 'Draw the trace as a timeline (one band per context, points coloured by outcome)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --reduce 'Check the jbd2 ordering invariants, then explore only the stores they do not protect'
+            cand --minimize 'Shrink each saved reproducer''s persisted lines to a minimal set that still fails'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand replay 'Rebuild a saved crash state''s image bit for bit from its state.json'
+            cand merge 'Merge the JSON reports of --shard runs into the unsharded totals'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'e4dax;crash;replay'= {
+            cand --base 'The base image (default: the path recorded in state.json)'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;crash;merge'= {
+            cand --svg 'Draw the merged timeline'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;crash;help'= {
+            cand replay 'Rebuild a saved crash state''s image bit for bit from its state.json'
+            cand merge 'Merge the JSON reports of --shard runs into the unsharded totals'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'e4dax;crash;help;replay'= {
+        }
+        &'e4dax;crash;help;merge'= {
+        }
+        &'e4dax;crash;help;help'= {
+        }
+        &'e4dax;demo'= {
+            cand --dir 'Keep the image, reproducers and pictures here (default: a new temporary directory)'
+            cand --max-states 'Per crash point: every state when there are at most N, else a seeded sample of N'
+            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --json 'Print machine-readable JSON instead of tables'
+            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'e4dax;generate'= {
             cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --json 'Print machine-readable JSON instead of tables'
@@ -295,6 +355,8 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand truncate 'Set a file''s size, as ftruncate(2): growing adds a hole, shrinking frees blocks'
             cand msync 'Make a file''s dirty mapped pages durable and commit, as msync(2)'
             cand run 'Run a workload file (one operation a line) within one mount'
+            cand crash 'Explore every crash state of a workload: replay, fsck and the data oracle on each'
+            cand demo 'One write fault under each policy and known bug, every crash state explored: a table'
             cand generate 'Write man pages or shell completions (for packagers and the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -342,6 +404,16 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;help;msync'= {
         }
         &'e4dax;help;run'= {
+        }
+        &'e4dax;help;crash'= {
+            cand replay 'Rebuild a saved crash state''s image bit for bit from its state.json'
+            cand merge 'Merge the JSON reports of --shard runs into the unsharded totals'
+        }
+        &'e4dax;help;crash;replay'= {
+        }
+        &'e4dax;help;crash;merge'= {
+        }
+        &'e4dax;help;demo'= {
         }
         &'e4dax;help;generate'= {
         }

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod clock;
+pub mod crash;
 pub mod dax;
 pub mod error;
 pub mod extent;

@@ -137,14 +137,18 @@ fn check_block<D: Device>(
                 *c.refs.entry(inode).or_insert(0) += 1;
             }
         } else if inode != 0 {
+            // As e2fsck: a bad number or name is PR_2_BAD_INO and friends; an entry for an
+            // inode not in use (a crash between writing the entry and the inode) is
+            // PR_2_UNUSED_INODE, which preen clears.
             let bad = u64::from(inode) >= c.inode_used.len()
-                || !c.inode_used.get(u64::from(inode))
                 || inode < c.fs.sb.f.s_first_ino && inode != ROOT_INO
                 || name.is_empty()
                 || name == b"."
                 || name == b"..";
             let clear = if bad {
                 Some(problem::DIR_ENTRY_BAD_INODE)
+            } else if !c.inode_used.get(u64::from(inode)) {
+                Some(problem::DIR_ENTRY_UNUSED_INODE)
             } else {
                 let mode = c.fs.inode(inode)?.f.i_mode;
                 let want = if filetype { file_type_of_mode(mode) } else { 0 };

@@ -65,13 +65,13 @@ problems! {
     EXTENT_OUT_OF_RANGE = 0x01_0006, Clear, 0, "extent points outside the file system or into its metadata";
     BLOCK_CLAIMED_TWICE = 0x01_0007, Clear, 0, "extent claims blocks already used by another inode or metadata";
     DIR_UNWRITTEN_EXTENT = 0x01_0008, Fix, 0, "directory has an unwritten extent";
-    BAD_I_SIZE = 0x01_0009, Fix, 0, "i_size is wrong";
-    BAD_I_BLOCKS = 0x01_000A, Fix, 0, "i_blocks is wrong";
+    BAD_I_SIZE = 0x01_0009, Fix, PREEN_OK, "i_size is wrong";
+    BAD_I_BLOCKS = 0x01_000A, Fix, PREEN_OK, "i_blocks is wrong";
     ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
     ZERO_DTIME = 0x01_000C, Fix, PREEN_OK, "deleted inode has zero dtime";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
-    DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry refers to an unused or invalid inode";
+    DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
     DIR_ENTRY_FILE_TYPE = 0x02_0003, Fix, 0, "directory entry has the wrong file type";
     DIR_LEAF_CHECKSUM = 0x02_0004, Recompute, PREEN_OK, "directory block checksum does not match";
     DIR_NO_TAIL = 0x02_0005, Fix, 0, "directory block has no checksum tail";
@@ -80,6 +80,7 @@ problems! {
     DIR_BAD_SIZE = 0x02_0008, Fix, 0, "directory size is not a whole number of blocks";
     DIR_HARD_LINK = 0x02_0009, Clear, 0, "directory entry is a second link to a directory";
     DIR_DUPLICATE = 0x02_000A, Clear, 0, "duplicate entry in a directory";
+    DIR_ENTRY_UNUSED_INODE = 0x02_000B, Clear, PREEN_OK, "directory entry refers to a deleted or unused inode";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";

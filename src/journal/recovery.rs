@@ -293,9 +293,11 @@ fn scan(dev: &dyn Device, geo: &LogGeometry, rec: &mut Recovery) -> Result<()> {
 
 impl Recovery {
     /// The journal's `s_sequence` after recovery: past the last replayed transaction, or
-    /// unchanged when recovery hit an error (as e2fsck leaves it).
+    /// unchanged when recovery hit an error (as e2fsck leaves it) or the log was already empty
+    /// (e2fsck then only clears `needs_recovery`; so a replay cut after it reset the log and
+    /// run again ends where one replay does).
     pub fn next_sequence(&self) -> u32 {
-        if self.fatal.is_some() || !self.bad_checksum_blocks.is_empty() {
+        if self.start == 0 || self.fatal.is_some() || !self.bad_checksum_blocks.is_empty() {
             self.start_sequence
         } else {
             self.end_sequence.wrapping_add(1)

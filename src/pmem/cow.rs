@@ -34,6 +34,11 @@ impl<D: Device> CowDevice<D> {
         self.base
     }
 
+    /// The numbers of the pages changed, in no particular order.
+    pub fn changed_page_numbers(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pages.keys().copied()
+    }
+
     /// Number of pages changed.
     pub fn changed_pages(&self) -> usize {
         self.pages.len()

@@ -65,6 +65,10 @@ pub enum Command {
     Msync(MsyncArgs),
     /// Run a workload file (one operation a line) within one mount
     Run(RunArgs),
+    /// Explore every crash state of a workload: replay, fsck and the data oracle on each
+    Crash(CrashArgs),
+    /// One write fault under each policy and known bug, every crash state explored: a table
+    Demo(DemoArgs),
     /// Write man pages or shell completions (for packagers and the repository)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -429,4 +433,113 @@ pub struct RunArgs {
     pub workload: PathBuf,
     #[command(flatten)]
     pub path_opts: PathOpts,
+}
+
+/// Persistence granularity of crash states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GranularityArg {
+    /// 64-byte cache lines: a line persists with a prefix of its stores
+    Line,
+    /// 8-byte words: stores wider than 8 bytes may persist in 8-byte pieces
+    Word8,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "The workload is a `run` workload file (see `e4dax run --help`). Exit status: 0 no violation, \
+4 violations found, 1 error, 2 usage error. `crash replay STATE.json OUT.img` rebuilds a saved state's image; \
+`crash merge REPORT.json...` merges the JSON reports of --shard runs."
+)]
+pub struct CrashArgs {
+    #[command(subcommand)]
+    pub sub: Option<CrashSub>,
+    #[command(flatten)]
+    pub run: CrashRunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CrashRunArgs {
+    /// Base image (never written)
+    #[arg(required = true)]
+    pub image: Option<PathBuf>,
+    /// Workload file
+    #[arg(required = true)]
+    pub workload: Option<PathBuf>,
+    /// Fault-path policy
+    #[arg(long, value_enum, default_value = "zeroed")]
+    pub policy: PolicyArg,
+    /// Turn the policy into a known bug (repeatable)
+    #[arg(long, value_enum, value_name = "BUG")]
+    pub inject: Vec<InjectArg>,
+    /// Only crash points inside STEP (a fault-path step, or commit, checkpoint, writeback, msync)
+    #[arg(long, value_name = "STEP", value_parser = clap::builder::PossibleValuesParser::new(STEP_NAMES))]
+    pub at_step: Option<String>,
+    /// What persists as a whole: cache lines, or 8-byte words (torn stores)
+    #[arg(long, value_enum, default_value = "line")]
+    pub granularity: GranularityArg,
+    /// Per crash point: every state when there are at most N, else a seeded sample of N
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_states: u64,
+    /// Seed of the samples
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Check the jbd2 ordering invariants, then explore only the stores they do not protect
+    #[arg(long)]
+    pub reduce: bool,
+    /// Write one reproducer per distinct violation (class and step): crash image and state.json
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+    /// Shrink each saved reproducer's persisted lines to a minimal set that still fails
+    #[arg(long, requires = "save")]
+    pub minimize: bool,
+    /// Explore the K-th of N disjoint parts of the crash points (K from 1)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Worker threads (default: every core)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Draw the trace as a timeline (one band per context, points coloured by outcome)
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrashSub {
+    /// Rebuild a saved crash state's image bit for bit from its state.json
+    Replay(CrashReplayArgs),
+    /// Merge the JSON reports of --shard runs into the unsharded totals
+    Merge(CrashMergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrashReplayArgs {
+    /// A state.json written by `crash --save`
+    pub state: PathBuf,
+    /// The image to write
+    pub out: PathBuf,
+    /// The base image (default: the path recorded in state.json)
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CrashMergeArgs {
+    /// JSON reports of `crash --shard K/N --json`
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Draw the merged timeline
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the image, reproducers and pictures here (default: a new temporary directory)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Per crash point: every state when there are at most N, else a seeded sample of N
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_states: u64,
 }

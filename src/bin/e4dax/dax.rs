@@ -20,14 +20,17 @@ use crate::output;
 /// Exit status when the path broke a lock-rank rule.
 const EXIT_LOCK_VIOLATION: u8 = 3;
 
-fn options(p: &PathOpts, race: Option<&str>, clock: Clock, no_checkpoint: bool) -> session::Options {
-    let policy = match p.policy {
+pub fn policy_of(p: PolicyArg) -> Policy {
+    match p {
         PolicyArg::Ext2 => Policy::Ext2,
         PolicyArg::Unwritten => Policy::Unwritten,
         PolicyArg::Zeroed => Policy::Zeroed,
-    };
+    }
+}
+
+pub fn inject_of(v: &[InjectArg]) -> Inject {
     let mut inject = Inject::default();
-    for i in &p.inject {
+    for i in v {
         match i {
             InjectArg::SkipZero => inject.skip_zero = true,
             InjectArg::NoFence => inject.no_fence = true,
@@ -35,6 +38,12 @@ fn options(p: &PathOpts, race: Option<&str>, clock: Clock, no_checkpoint: bool) 
             InjectArg::LockInversion => inject.lock_inversion = true,
         }
     }
+    inject
+}
+
+fn options(p: &PathOpts, race: Option<&str>, clock: Clock, no_checkpoint: bool) -> session::Options {
+    let policy = policy_of(p.policy);
+    let inject = inject_of(&p.inject);
     session::Options {
         policy,
         inject,

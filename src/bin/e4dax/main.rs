@@ -2,7 +2,9 @@
 //! errors as one line with their context.
 
 mod cli;
+mod crash;
 mod dax;
+mod demo;
 mod files;
 mod fsck;
 mod generate;
@@ -62,6 +64,8 @@ fn main() -> ExitCode {
         cli::Command::Write(a) => dax::write(&a, clock, json, cli.no_checkpoint),
         cli::Command::Msync(a) => dax::msync(&a, clock, json, cli.no_checkpoint),
         cli::Command::Run(a) => dax::run(&a, clock, json, cli.no_checkpoint),
+        cli::Command::Crash(a) => crash::run(&a, clock, json),
+        cli::Command::Demo(a) => demo::run(&a, clock, json),
         cli::Command::Truncate(a) => files::truncate(&a, clock, json, cli.no_checkpoint),
     };
     match result {
