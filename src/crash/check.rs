@@ -72,7 +72,7 @@ impl<'a> StateChecker<'a> {
             (v, read.into_inner())
         });
         if fsck.class == Class::ReplayFailure {
-            return fsck;
+            return Verdict { fsck: Class::ReplayFailure, ..fsck };
         }
         let model = self.model;
         let epoch = model.epoch(k) as u64;
@@ -81,10 +81,12 @@ impl<'a> StateChecker<'a> {
             let v = oracle_state(Tracked::new(Overlay::new(base, unit, state.units()), &read), model, k);
             (v, read.into_inner())
         });
+        let fsck_class = fsck.class;
         let mut verdict = fsck;
+        verdict.fsck = fsck_class;
         match data {
-            Some(DataFault::Stale(d)) => verdict = verdict.worst(Verdict { class: Class::StaleData, detail: d }),
-            Some(DataFault::Lost(d)) => verdict = verdict.worst(Verdict { class: Class::LostDurableData, detail: d }),
+            Some(DataFault::Stale(d)) => verdict = verdict.worst(Verdict::new(Class::StaleData, d)),
+            Some(DataFault::Lost(d)) => verdict = verdict.worst(Verdict::new(Class::LostDurableData, d)),
             None => {}
         }
         if self.interrupt_replay {
@@ -100,7 +102,7 @@ impl<'a> StateChecker<'a> {
                 self.replay_interruptions += ran.1;
             }
             if let Some(d) = failure {
-                verdict = verdict.worst(Verdict { class: Class::ReplayFailure, detail: d });
+                verdict = verdict.worst(Verdict::new(Class::ReplayFailure, d));
             }
         }
         verdict
@@ -111,13 +113,11 @@ impl<'a> StateChecker<'a> {
 pub fn fsck_state<D: Device>(dev: D) -> Verdict {
     let (mut fs, _) = match Fs::mount(CowDevice::new(dev), true) {
         Ok(m) => m,
-        Err(e) => {
-            return Verdict { class: Class::ReplayFailure, detail: format!("mount (journal replay) failed: {e}") }
-        }
+        Err(e) => return Verdict::new(Class::ReplayFailure, format!("mount (journal replay) failed: {e}")),
     };
     let report = match Checker::new(&mut fs, Options { mode: Mode::No, data: false }).run(&mut |_| {}) {
         Ok(r) => r,
-        Err(e) => return Verdict { class: Class::Corrupt, detail: format!("fsck stopped: {e}") },
+        Err(e) => return Verdict::new(Class::Corrupt, format!("fsck stopped: {e}")),
     };
     let worst = report.findings.iter().find(|f| {
         let code = u32::from_str_radix(f.code.trim_start_matches("0x"), 16).unwrap_or(0);
@@ -125,10 +125,8 @@ pub fn fsck_state<D: Device>(dev: D) -> Verdict {
     });
     match (report.findings.first(), worst) {
         (None, _) => Verdict::clean(),
-        (Some(_), Some(f)) => Verdict { class: Class::Corrupt, detail: format!("fsck: {}", f.message) },
-        (Some(f), None) => {
-            Verdict { class: Class::Repairable, detail: format!("fsck (preen fixes it): {}", f.message) }
-        }
+        (Some(_), Some(f)) => Verdict::new(Class::Corrupt, format!("fsck: {}", f.message)),
+        (Some(f), None) => Verdict::new(Class::Repairable, format!("fsck (preen fixes it): {}", f.message)),
     }
 }
 

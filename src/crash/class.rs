@@ -71,17 +71,23 @@ impl fmt::Display for Class {
 pub struct Verdict {
     pub class: Class,
     pub detail: String,
+    /// What fsck alone said (a stale-data state that fsck calls clean is the telling one).
+    pub fsck: Class,
 }
 
 impl Verdict {
     pub fn clean() -> Self {
-        Verdict { class: Class::Clean, detail: String::new() }
+        Verdict::new(Class::Clean, String::new())
+    }
+
+    pub fn new(class: Class, detail: String) -> Self {
+        Verdict { class, detail, fsck: Class::Clean }
     }
 
     /// The more severe of two verdicts.
     pub fn worst(self, other: Verdict) -> Verdict {
         if other.class > self.class {
-            other
+            Verdict { fsck: self.fsck, ..other }
         } else {
             self
         }

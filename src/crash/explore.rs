@@ -236,11 +236,12 @@ pub fn explore(
             }
         }
         for (k, f) in t.found {
-            match all.found.get(&k) {
-                Some(g) if g.point <= f.point => {}
-                _ => {
-                    all.found.insert(k, f);
-                }
+            let better = match all.found.get(&k) {
+                None => true,
+                Some(g) => (f.fsck, f.persisted.len(), f.point) < (g.fsck, g.persisted.len(), g.point),
+            };
+            if better {
+                all.found.insert(k, f);
             }
         }
         all.checks_run += t.checks_run;
@@ -416,23 +417,34 @@ fn run_worker(
                 t.violations += 1;
                 outcome.violations += 1;
                 let fk = (verdict.class, step.to_string());
-                if let std::collections::btree_map::Entry::Vacant(slot) = t.found.entry(fk) {
+                // One reproducer per class and step: the one on which fsck finds least (the telling
+                // kind: stale data that e2fsck cannot see), with the fewest pending lines persisted.
+                let persisted_n = choice.iter().filter(|&&c| c != 0).count();
+                let better = match t.found.get(&fk) {
+                    None => true,
+                    Some(f) => (verdict.fsck, persisted_n) < (f.fsck, f.persisted.len()),
+                };
+                if better {
                     let persisted = vars
                         .iter()
                         .zip(&choice)
                         .filter(|(_, &c)| c != 0)
                         .map(|((u, x), &c)| (*u, x.choices[c as usize].prefix))
                         .collect();
-                    slot.insert(Found {
-                        point: k,
-                        step: step.to_string(),
-                        context: ctx.to_string(),
-                        class: verdict.class,
-                        detail: verdict.detail.clone(),
-                        persisted,
-                        saved: None,
-                        persisted_before_minimize: None,
-                    });
+                    t.found.insert(
+                        fk,
+                        Found {
+                            point: k,
+                            step: step.to_string(),
+                            context: ctx.to_string(),
+                            class: verdict.class,
+                            detail: verdict.detail.clone(),
+                            fsck: verdict.fsck,
+                            persisted,
+                            saved: None,
+                            persisted_before_minimize: None,
+                        },
+                    );
                 }
             }
         }

@@ -95,6 +95,9 @@ pub struct Found {
     pub context: String,
     pub class: Class,
     pub detail: String,
+    /// What fsck alone said of the state.
+    #[serde(default = "clean")]
+    pub fsck: Class,
     /// `(unit, pending pieces persisted)` for every unit that persisted some of its pending
     /// pieces; other units keep only their durable pieces.
     pub persisted: Vec<(u64, u16)>,
@@ -104,6 +107,10 @@ pub struct Found {
     /// Persisted units before `--minimize` shrank the set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persisted_before_minimize: Option<usize>,
+}
+
+fn clean() -> Class {
+    Class::Clean
 }
 
 /// The report of one exploration (or of merged shards).
@@ -235,10 +242,11 @@ pub fn merge(reports: Vec<Report>) -> Result<Report> {
         hashes.extend(r.distinct_hashes);
     }
     out.points.sort_by_key(|p| p.point);
-    out.found.sort_by_key(|f| (f.point, f.class));
+    out.found.sort_by_key(|f| (f.fsck, f.persisted.len(), f.point, f.class));
     // One reproducer per (class, step), as an unsharded run keeps.
     let mut seen = std::collections::BTreeSet::new();
     out.found.retain(|f| seen.insert((f.class, f.step.clone())));
+    out.found.sort_by_key(|f| (f.point, f.class));
     out.states_distinct = hashes.len() as u64;
     shards.sort_unstable();
     if let Some(n) = n {
