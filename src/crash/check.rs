@@ -32,10 +32,21 @@ pub struct StateChecker<'a> {
     replay: Memo<Option<String>>,
     /// Whether to interrupt replays.
     pub interrupt_replay: bool,
+    /// Whether fsck's own reads count in [`StateChecker::reads`]. Without a journal (`ext2`)
+    /// fsck's findings are expected and no violation: the verdict that matters (data, replay,
+    /// mount) comes from the other stages, whose reads include everything mount reads.
+    pub fsck_decisive: bool,
     /// Distinct journals whose replay was interrupted and rerun, and the interrupted runs.
     pub replays_checked: u64,
     pub replay_interruptions: u64,
+    /// Every block the checks since [`StateChecker::begin_point`] read (through their memoised
+    /// read sets): what no check looked at cannot have changed an answer.
+    reads: BlockSet,
+    accounted: std::collections::HashSet<(u8, u64)>,
 }
+
+/// The memo entries a check's answer came from: `(stage, generation)`.
+pub type Used = [Option<(u8, u64)>; 3];
 
 const MEMO_SETS: usize = 16;
 const SALT_ORACLE: u64 = 0x0AC1E;
@@ -49,9 +60,46 @@ impl<'a> StateChecker<'a> {
             oracle: Memo::new(MEMO_SETS),
             replay: Memo::new(MEMO_SETS),
             interrupt_replay: true,
+            fsck_decisive: true,
             replays_checked: 0,
             replay_interruptions: 0,
+            reads: BlockSet::new(base.len() as u64),
+            accounted: std::collections::HashSet::new(),
         }
+    }
+
+    /// Start accounting the blocks read afresh.
+    pub fn begin_point(&mut self) {
+        self.reads.clear();
+        self.accounted.clear();
+    }
+
+    /// The blocks read by the checks since [`StateChecker::begin_point`].
+    pub fn reads(&self) -> &BlockSet {
+        &self.reads
+    }
+
+    /// Account the read sets of an earlier answer; false when the memo forgot one of them
+    /// (the caller then checks again).
+    pub fn account(&mut self, used: &Used) -> bool {
+        for &(stage, gen) in used.iter().flatten() {
+            if stage == 0 && !self.fsck_decisive || self.accounted.contains(&(stage, gen)) {
+                continue;
+            }
+            let blocks = match stage {
+                0 => self.fsck.blocks(gen),
+                1 => self.oracle.blocks(gen),
+                _ => self.replay.blocks(gen),
+            };
+            match blocks {
+                Some(b) => {
+                    self.reads.union_with(b);
+                    self.accounted.insert((stage, gen));
+                }
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Checks that really ran (memo misses) and memo hits, over all stages.
@@ -64,23 +112,38 @@ impl<'a> StateChecker<'a> {
 
     /// Check `state` at crash point `k` of the workload.
     pub fn check(&mut self, state: &dyn CrashState, k: usize) -> Verdict {
+        self.check_used(state, k).0
+    }
+
+    /// Check `state` at crash point `k`, and say which read sets the answer came from (their
+    /// blocks are added to [`StateChecker::reads`]).
+    pub fn check_used(&mut self, state: &dyn CrashState, k: usize) -> (Verdict, Used) {
+        let mut used: Used = [None; 3];
+        let v = self.check_inner(state, k, &mut used);
+        self.account(&used);
+        (v, used)
+    }
+
+    fn check_inner(&mut self, state: &dyn CrashState, k: usize, used: &mut Used) -> Verdict {
         let base = self.base;
         let unit = state.unit_size();
-        let fsck = self.fsck.get_or_run(state, 0, || {
+        let (fsck, g) = self.fsck.get_or_run(state, 0, || {
             let read = RefCell::new(BlockSet::new(base.len() as u64));
             let v = fsck_state(Tracked::new(Overlay::new(base, unit, state.units()), &read));
             (v, read.into_inner())
         });
+        used[0] = Some((0, g));
         if fsck.class == Class::ReplayFailure {
             return Verdict { fsck: Class::ReplayFailure, ..fsck };
         }
         let model = self.model;
         let epoch = model.epoch(k) as u64;
-        let data = self.oracle.get_or_run(state, tag128(SALT_ORACLE, epoch), || {
+        let (data, g) = self.oracle.get_or_run(state, tag128(SALT_ORACLE, epoch), || {
             let read = RefCell::new(BlockSet::new(base.len() as u64));
             let v = oracle_state(Tracked::new(Overlay::new(base, unit, state.units()), &read), model, k);
             (v, read.into_inner())
         });
+        used[1] = Some((1, g));
         let fsck_class = fsck.class;
         let mut verdict = fsck;
         verdict.fsck = fsck_class;
@@ -92,11 +155,12 @@ impl<'a> StateChecker<'a> {
         if self.interrupt_replay {
             let before = self.replay.misses;
             let mut ran = (0u64, 0u64);
-            let failure = self.replay.get_or_run(state, 0, || {
+            let (failure, g) = self.replay.get_or_run(state, 0, || {
                 let read = RefCell::new(BlockSet::new(base.len() as u64));
                 let r = interrupted_replay(Tracked::new(Overlay::new(base, unit, state.units()), &read), &mut ran);
                 (r, read.into_inner())
             });
+            used[2] = Some((2, g));
             if self.replay.misses > before && ran.0 > 0 {
                 self.replays_checked += 1;
                 self.replay_interruptions += ran.1;

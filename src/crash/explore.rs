@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::check::{CrashState, StateChecker};
+use super::check::{CrashState, StateChecker, Used};
 use super::class::{Class, Verdict};
 use super::hash::{tag128, Rng};
 use super::memo::StateKey;
@@ -161,6 +161,9 @@ struct Tally {
     by_class: BTreeMap<String, u64>,
     by_step: BTreeMap<String, BTreeMap<String, u64>>,
     found: BTreeMap<(Class, String), Found>,
+    /// States whose verdict is known exactly (points explored exhaustively), and by class.
+    covered: Count,
+    covered_by_class: BTreeMap<String, Count>,
     checks_run: u64,
     checks_memo: u64,
     replays: u64,
@@ -170,7 +173,7 @@ struct Tally {
 /// The crash points this run covers.
 fn selected_points(rec: &Recording, opts: &Options) -> Vec<usize> {
     let n = rec.trace.len();
-    (0..=n)
+    (rec.start..=n)
         .filter(|&k| match opts.shard {
             Some((sk, sn)) => k % sn as usize == (sk - 1) as usize,
             None => true,
@@ -244,6 +247,11 @@ pub fn explore(
                 all.found.insert(k, f);
             }
         }
+        all.covered = all.covered.plus(t.covered);
+        for (c, v) in t.covered_by_class {
+            let e = all.covered_by_class.entry(c).or_default();
+            *e = e.plus(v);
+        }
         all.checks_run += t.checks_run;
         all.checks_memo += t.checks_memo;
         all.replays += t.replays;
@@ -273,11 +281,13 @@ pub fn explore(
         shard: opts.shard.map(|(k, n)| [k, n]),
         merged_shards: Vec::new(),
         trace_events: rec.trace.len(),
-        points_total: rec.trace.len() + 1,
+        points_total: rec.trace.len() + 1 - rec.start,
         points_checked: points.len(),
         states_total: all.states_total,
         states_reduced: opts.reduce.then_some(all.states_reduced),
         states_checked: all.checked,
+        states_covered: all.covered,
+        states_covered_by_class: all.covered_by_class,
         states_distinct: all.distinct.len() as u64,
         points_sampled: all.sampled,
         checks_run: all.checks_run,
@@ -298,6 +308,47 @@ pub fn explore(
     Ok(Exploration { report, recording: rec })
 }
 
+/// One state checked at a point: its verdict, and its choices when it is a violation.
+struct Checked {
+    verdict: Verdict,
+    choice: Option<Vec<u16>>,
+}
+
+/// The per-worker state of the checks.
+struct Worker<'a, 's> {
+    checker: StateChecker<'a>,
+    seen: HashMap<u128, (Verdict, Used)>,
+    sweep: &'s Sweep<'a>,
+}
+
+impl Worker<'_, '_> {
+    /// Check the state picking `choice` at point `k`; returns its verdict.
+    fn check(
+        &mut self,
+        k: usize,
+        fixed: &[(u64, u128)],
+        vars: &[(u64, &Unit)],
+        choice: &[u16],
+        salt: u128,
+    ) -> (Verdict, u128) {
+        let mut hash = self.sweep.fixed_hash();
+        for (j, (_, x)) in vars.iter().enumerate() {
+            hash ^= x.choices[choice[j] as usize].hash;
+        }
+        let key = hash ^ salt;
+        if let Some((v, used)) = self.seen.get(&key) {
+            let (v, used) = (v.clone(), *used);
+            if self.checker.account(&used) {
+                return (v, hash);
+            }
+        }
+        let state = State { sweep: self.sweep, fixed, vars, choice };
+        let (v, used) = self.checker.check_used(&state, k);
+        self.seen.insert(key, (v.clone(), used));
+        (v, hash)
+    }
+}
+
 fn run_worker(
     rec: &Recording,
     base: &[u8],
@@ -310,7 +361,9 @@ fn run_worker(
     let mut sweep = Sweep::new(&rec.trace, base, opts.granularity.unit(), protected);
     let mut checker = StateChecker::new(base, &rec.model);
     checker.interrupt_replay = opts.interrupt_replay;
-    let mut seen: HashMap<u128, Verdict> = HashMap::new();
+    checker.fsck_decisive = journaled;
+    let mut seen: HashMap<u128, (Verdict, Used)> = HashMap::new();
+    let per_block = super::overlay::BLOCK / opts.granularity.unit();
     let mut t = Tally::default();
     for &k in points {
         sweep.advance_to(k);
@@ -338,14 +391,102 @@ fn run_worker(
         t.states_reduced = t.states_reduced.plus(reduced);
         let free: Vec<usize> = (0..vars.len()).filter(|&i| !(reduce && vars[i].1.protected)).collect();
         let prot: Vec<usize> = (0..vars.len()).filter(|&i| reduce && vars[i].1.protected).collect();
-        let exhaustive = space.at_most(opts.max_states);
-        let n = if exhaustive { space.value as u64 } else { opts.max_states.max(2) };
-        if !exhaustive {
-            t.sampled += 1;
-        }
-        let epoch_salt = tag128(0xE90C, rec.model.epoch(k) as u64);
-        let mut rng = Rng::new(opts.seed ^ super::hash::mix64(k as u64));
+        let salt = tag128(0xE90C, rec.model.epoch(k) as u64);
+        let mut w = Worker { checker, seen, sweep: &sweep };
         let mut choice = vec![0u16; vars.len()];
+        // Exhaustive by projection: enumerate the units some check has read, the others left
+        // as durable; when no check read a unit left out, every state has the verdict of its
+        // projection (the checks are deterministic functions of the blocks they read).
+        let mut relevant = vec![false; vars.len()];
+        let mut done: Option<(Vec<Checked>, Option<Count>)> = None;
+        loop {
+            w.checker.begin_point();
+            let rel: Vec<usize> = free.iter().copied().filter(|&v| relevant[v]).collect();
+            let mut proj = Count::one();
+            for &v in &rel {
+                proj = proj.times(vars[v].1.choices.len() as u128);
+            }
+            if any_protected {
+                proj = proj.times(2);
+            }
+            if !proj.at_most(opts.max_states) {
+                break;
+            }
+            let mut results = Vec::with_capacity(proj.value as usize);
+            for i in 0..proj.value as u64 {
+                choice.iter_mut().for_each(|c| *c = 0);
+                let mut x = i;
+                for &v in &rel {
+                    let c = vars[v].1.choices.len() as u64;
+                    choice[v] = (x % c) as u16;
+                    x /= c;
+                }
+                let all_in = any_protected && x % 2 == 1;
+                for &v in &prot {
+                    choice[v] = if all_in { vars[v].1.full } else { 0 };
+                }
+                let (verdict, hash) = w.check(k, &fixed, &vars, &choice, salt);
+                t.distinct.insert(hash);
+                let violating = verdict.class.is_violation(journaled);
+                results.push(Checked { verdict, choice: violating.then(|| choice.clone()) });
+            }
+            let reads = w.checker.reads();
+            let newly: Vec<usize> =
+                free.iter().copied().filter(|&v| !relevant[v] && reads.contains(vars[v].0 / per_block)).collect();
+            if newly.is_empty() {
+                let mut weight = Count::one();
+                for &v in &free {
+                    if !relevant[v] {
+                        weight = weight.times(vars[v].1.choices.len() as u128);
+                    }
+                }
+                done = Some((results, Some(weight)));
+                break;
+            }
+            for v in newly {
+                relevant[v] = true;
+            }
+        }
+        let (results, weight) = match done {
+            Some(d) => d,
+            None => {
+                // Too many states even so: the two extremes, then a seeded sample.
+                t.sampled += 1;
+                let mut rng = Rng::new(opts.seed ^ super::hash::mix64(k as u64));
+                let n = opts.max_states.max(2);
+                let mut results = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    let extreme = match i {
+                        0 => Some(false),
+                        1 => Some(true),
+                        _ => None,
+                    };
+                    for &v in &free {
+                        let x = vars[v].1;
+                        choice[v] = match extreme {
+                            Some(false) => 0,
+                            Some(true) => x.full,
+                            None => rng.below(x.choices.len() as u64) as u16,
+                        };
+                    }
+                    let all_in = match extreme {
+                        Some(e) => e,
+                        None => rng.below(2) == 1,
+                    };
+                    for &v in &prot {
+                        choice[v] = if all_in { vars[v].1.full } else { 0 };
+                    }
+                    let (verdict, hash) = w.check(k, &fixed, &vars, &choice, salt);
+                    t.distinct.insert(hash);
+                    let violating = verdict.class.is_violation(journaled);
+                    results.push(Checked { verdict, choice: violating.then(|| choice.clone()) });
+                }
+                (results, None)
+            }
+        };
+        if weight.is_some() {
+            t.covered = t.covered.plus(space);
+        }
         let mut outcome = PointOutcome {
             point: k,
             step: step.to_string(),
@@ -355,99 +496,61 @@ fn run_worker(
             violations: 0,
             worst: Class::Clean,
         };
-        for i in 0..n {
-            // Pick the state: mixed-radix digits when exhaustive; else the two extremes first,
-            // then seeded random choices.
-            if exhaustive {
-                let mut x = i;
-                for &v in &free {
-                    let c = vars[v].1.choices.len() as u64;
-                    choice[v] = (x % c) as u16;
-                    x /= c;
-                }
-                let all_in = any_protected && x % 2 == 1;
-                for &v in &prot {
-                    choice[v] = if all_in { vars[v].1.full } else { 0 };
-                }
-            } else {
-                let extreme = match i {
-                    0 => Some(false),
-                    1 => Some(true),
-                    _ => None,
-                };
-                for &v in &free {
-                    let x = vars[v].1;
-                    choice[v] = match extreme {
-                        Some(false) => 0,
-                        Some(true) => x.full,
-                        None => rng.below(x.choices.len() as u64) as u16,
-                    };
-                }
-                let all_in = match extreme {
-                    Some(e) => e,
-                    None => rng.below(2) == 1,
-                };
-                for &v in &prot {
-                    choice[v] = if all_in { vars[v].1.full } else { 0 };
-                }
-            }
-            let mut hash = sweep.fixed_hash();
-            for (j, (_, x)) in vars.iter().enumerate() {
-                hash ^= x.choices[choice[j] as usize].hash;
-            }
-            t.distinct.insert(hash);
-            let key = hash ^ epoch_salt;
-            let verdict = match seen.get(&key) {
-                Some(v) => v.clone(),
-                None => {
-                    let state = State { sweep: &sweep, fixed: &fixed, vars: &vars, choice: &choice };
-                    let v = checker.check(&state, k);
-                    seen.insert(key, v.clone());
-                    v
-                }
-            };
+        for r in results {
+            let verdict = r.verdict;
             t.checked += 1;
             outcome.checked += 1;
             *t.by_class.entry(verdict.class.name().to_string()).or_default() += 1;
             *t.by_step.entry(step.to_string()).or_default().entry(verdict.class.name().to_string()).or_default() += 1;
+            if let Some(weight) = weight {
+                // Without a journal only the violation classes are decided for every covered
+                // state (fsck's findings there are expected, and not told apart).
+                let name = if journaled || verdict.class.is_violation(false) {
+                    verdict.class.name()
+                } else {
+                    "no-data-violation"
+                };
+                let e = t.covered_by_class.entry(name.to_string()).or_default();
+                *e = e.plus(weight);
+            }
             if verdict.class > outcome.worst {
                 outcome.worst = verdict.class;
             }
-            if verdict.class.is_violation(journaled) {
-                t.violations += 1;
-                outcome.violations += 1;
-                let fk = (verdict.class, step.to_string());
-                // One reproducer per class and step: the one on which fsck finds least (the telling
-                // kind: stale data that e2fsck cannot see), with the fewest pending lines persisted.
-                let persisted_n = choice.iter().filter(|&&c| c != 0).count();
-                let better = match t.found.get(&fk) {
-                    None => true,
-                    Some(f) => (verdict.fsck, persisted_n) < (f.fsck, f.persisted.len()),
-                };
-                if better {
-                    let persisted = vars
-                        .iter()
-                        .zip(&choice)
-                        .filter(|(_, &c)| c != 0)
-                        .map(|((u, x), &c)| (*u, x.choices[c as usize].prefix))
-                        .collect();
-                    t.found.insert(
-                        fk,
-                        Found {
-                            point: k,
-                            step: step.to_string(),
-                            context: ctx.to_string(),
-                            class: verdict.class,
-                            detail: verdict.detail.clone(),
-                            fsck: verdict.fsck,
-                            persisted,
-                            saved: None,
-                            persisted_before_minimize: None,
-                        },
-                    );
-                }
+            let Some(choice) = r.choice else { continue };
+            t.violations += 1;
+            outcome.violations += 1;
+            let fk = (verdict.class, step.to_string());
+            // One reproducer per class and step: the one on which fsck finds least (the telling
+            // kind: stale data that e2fsck cannot see), with the fewest pending lines persisted.
+            let persisted: Vec<(u64, u16)> = vars
+                .iter()
+                .zip(&choice)
+                .filter(|(_, &c)| c != 0)
+                .map(|((u, x), &c)| (*u, x.choices[c as usize].prefix))
+                .collect();
+            let better = match t.found.get(&fk) {
+                None => true,
+                Some(f) => (verdict.fsck, persisted.len()) < (f.fsck, f.persisted.len()),
+            };
+            if better {
+                t.found.insert(
+                    fk,
+                    Found {
+                        point: k,
+                        step: step.to_string(),
+                        context: ctx.to_string(),
+                        class: verdict.class,
+                        detail: verdict.detail.clone(),
+                        fsck: verdict.fsck,
+                        persisted,
+                        saved: None,
+                        persisted_before_minimize: None,
+                    },
+                );
             }
         }
+        checker = w.checker;
+        seen = w.seen;
         t.points.push(outcome);
         tick();
     }

@@ -24,12 +24,15 @@ struct Entry<V> {
     blocks: BlockSet,
     values: HashMap<u128, V>,
     hits: u64,
+    /// A number no other entry of this memo ever had.
+    gen: u64,
 }
 
 /// Answers of one check, by read set.
 pub struct Memo<V> {
     entries: Vec<Entry<V>>,
     max_sets: usize,
+    next_gen: u64,
     pub hits: u64,
     pub misses: u64,
 }
@@ -37,7 +40,7 @@ pub struct Memo<V> {
 impl<V: Clone> Memo<V> {
     /// A memo keeping at most `max_sets` distinct read sets.
     pub fn new(max_sets: usize) -> Self {
-        Memo { entries: Vec::new(), max_sets: max_sets.max(1), hits: 0, misses: 0 }
+        Memo { entries: Vec::new(), max_sets: max_sets.max(1), next_gen: 0, hits: 0, misses: 0 }
     }
 
     fn key(blocks: &BlockSet, state: &dyn StateKey, salt: u128) -> u128 {
@@ -52,15 +55,16 @@ impl<V: Clone> Memo<V> {
     }
 
     /// The answer for `state`, from the memo or from `run` (which returns the answer and the
-    /// blocks it read). `salt` separates answers that also depend on something besides the
-    /// bytes (e.g. the crash point's place in the workload).
-    pub fn get_or_run(&mut self, state: &dyn StateKey, salt: u128, run: impl FnOnce() -> (V, BlockSet)) -> V {
+    /// blocks it read), and the generation of the read set it came from ([`Memo::blocks`]).
+    /// `salt` separates answers that also depend on something besides the bytes (e.g. the
+    /// crash point's place in the workload).
+    pub fn get_or_run(&mut self, state: &dyn StateKey, salt: u128, run: impl FnOnce() -> (V, BlockSet)) -> (V, u64) {
         for e in &mut self.entries {
             let k = Self::key(&e.blocks, state, salt);
             if let Some(v) = e.values.get(&k) {
                 e.hits += 1;
                 self.hits += 1;
-                return v.clone();
+                return (v.clone(), e.gen);
             }
         }
         self.misses += 1;
@@ -68,7 +72,7 @@ impl<V: Clone> Memo<V> {
         let k = Self::key(&blocks, state, salt);
         if let Some(e) = self.entries.iter_mut().find(|e| e.blocks == blocks) {
             e.values.insert(k, v.clone());
-            return v;
+            return (v, e.gen);
         }
         if self.entries.len() >= self.max_sets {
             // Forget the read set that helped least.
@@ -78,8 +82,15 @@ impl<V: Clone> Memo<V> {
         }
         let mut values = HashMap::new();
         values.insert(k, v.clone());
-        self.entries.push(Entry { blocks, values, hits: 0 });
-        v
+        let gen = self.next_gen;
+        self.next_gen += 1;
+        self.entries.push(Entry { blocks, values, hits: 0, gen });
+        (v, gen)
+    }
+
+    /// The read set of generation `gen`, while the memo still keeps it.
+    pub fn blocks(&self, gen: u64) -> Option<&BlockSet> {
+        self.entries.iter().find(|e| e.gen == gen).map(|e| &e.blocks)
     }
 }
 
@@ -105,15 +116,15 @@ mod tests {
         let mut read = BlockSet::new(1 << 20);
         read.add_range(0, 4096); // units 0..64
         let a = S(vec![(3, 11), (100, 22)]);
-        assert_eq!(m.get_or_run(&a, 0, || (1, read.clone())), 1);
+        assert_eq!(m.get_or_run(&a, 0, || (1, read.clone())).0, 1);
         // Differs only in unit 100 (block 1, not read): a hit.
         let b = S(vec![(3, 11), (100, 99)]);
-        assert_eq!(m.get_or_run(&b, 0, || panic!("must be memoised")), 1);
+        assert_eq!(m.get_or_run(&b, 0, || panic!("must be memoised")).0, 1);
         // Differs in unit 3 (read): a miss.
         let c = S(vec![(3, 12)]);
-        assert_eq!(m.get_or_run(&c, 0, || (2, read.clone())), 2);
+        assert_eq!(m.get_or_run(&c, 0, || (2, read.clone())).0, 2);
         // Another salt: a miss.
-        assert_eq!(m.get_or_run(&a, 5, || (3, read.clone())), 3);
+        assert_eq!(m.get_or_run(&a, 5, || (3, read.clone())).0, 3);
         assert_eq!((m.hits, m.misses), (1, 3));
     }
 }

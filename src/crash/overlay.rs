@@ -135,6 +135,18 @@ impl BlockSet {
         self.words.get((b / 64) as usize).is_some_and(|w| w & (1 << (b % 64)) != 0)
     }
 
+    /// Add every block of `other` (a set over a device of the same size).
+    pub fn union_with(&mut self, other: &BlockSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= *b;
+        }
+    }
+
+    /// Remove every block.
+    pub fn clear(&mut self) {
+        self.words.iter_mut().for_each(|w| *w = 0);
+    }
+
     /// Number of blocks in the set.
     pub fn count(&self) -> u64 {
         self.words.iter().map(|w| u64::from(w.count_ones())).sum()

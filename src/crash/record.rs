@@ -82,6 +82,8 @@ pub struct Recording {
     pub journal: Option<JournalArea>,
     pub block_size: u64,
     pub policy: Policy,
+    /// The first crash point: the trace before it is the mount's (and the base's replay).
+    pub start: usize,
 }
 
 /// Paths a workload names.
@@ -152,6 +154,12 @@ pub fn record(base: &[u8], wl: &Workload, policy: Policy, inject: Inject, clock:
         }
         model.files.insert(p.to_string(), fm);
     }
+    // As the kernel, a journaled mount sets needs_recovery and the log's start before anything
+    // runs: that belongs to mounting, not to the workload, and crash points start after it.
+    if policy.journaled() {
+        fs.go_live()?;
+    }
+    let start = fs.dev.trace().len();
     let mut dax = Dax::new(fs, policy, inject);
     let mut ops = Vec::new();
     for (line, op) in &wl.ops {
@@ -187,7 +195,7 @@ pub fn record(base: &[u8], wl: &Workload, policy: Policy, inject: Inject, clock:
     }
     model.epochs.sort_unstable();
     let (_, trace) = dax.fs.dev.into_inner();
-    Ok(Recording { trace, model, ops, journal, block_size, policy })
+    Ok(Recording { trace, model, ops, journal, block_size, policy, start })
 }
 
 /// The journal's blocks on the device, when the file system has an internal journal.

@@ -44,17 +44,30 @@ fn is_commit_block(rec: &Recording, e: &TraceEvent) -> bool {
         && u32::from_be_bytes([d[4], d[5], d[6], d[7]]) == BLOCKTYPE_COMMIT
 }
 
-/// Which events' pieces the journal protects (none without a journal or for `ext2`).
+/// Which events' pieces the journal protects (none without a journal or for `ext2`): copies of
+/// blocks written to the log (not the journal superblock), whole blocks written home by a
+/// checkpoint or by replay. In-place writes outside the log's protocol — the superblock's
+/// `needs_recovery`, the journal superblock — are never protected: a torn one is a real crash
+/// state.
 pub fn protected_events(rec: &Recording) -> Vec<bool> {
-    let journaled = rec.policy.journaled() && rec.journal.is_some();
+    let Some(j) = rec.journal.as_ref().filter(|_| rec.policy.journaled()) else {
+        return vec![false; rec.trace.len()];
+    };
+    let bs = rec.block_size;
     rec.trace
         .events()
         .iter()
         .map(|e| {
-            journaled
-                && e.kind == EventKind::Store
-                && PROTECTED_TAGS.contains(&e.tag)
-                && (e.ctx == Context::Jbd2 || e.tag == "replay")
+            let whole_block = e.len == bs && e.off.is_multiple_of(bs);
+            let jsb = e.off / bs == j.superblock;
+            e.kind == EventKind::Store
+                && !jsb
+                && match e.tag {
+                    "commit" => e.ctx == Context::Jbd2 && in_journal(j, e),
+                    "checkpoint" => e.ctx == Context::Jbd2 && !in_journal(j, e) && whole_block,
+                    "replay" => !in_journal(j, e) && whole_block,
+                    _ => false,
+                }
         })
         .collect()
 }

@@ -140,6 +140,11 @@ pub struct Report {
     /// The same under `--reduce` (protected lines collapsed), when reduced.
     pub states_reduced: Option<Count>,
     pub states_checked: u64,
+    /// States whose verdict is known exactly: every state of the points explored
+    /// exhaustively (directly, or as a projection no check could tell apart).
+    pub states_covered: Count,
+    /// The covered states by class.
+    pub states_covered_by_class: BTreeMap<String, Count>,
     pub states_distinct: u64,
     /// Points where the states were too many and a seeded sample was checked.
     pub points_sampled: usize,
@@ -215,6 +220,11 @@ pub fn merge(reports: Vec<Report>) -> Result<Report> {
             (a, b) => a.or(b),
         };
         out.states_checked += r.states_checked;
+        out.states_covered = out.states_covered.plus(r.states_covered);
+        for (c, v) in r.states_covered_by_class {
+            let e = out.states_covered_by_class.entry(c).or_default();
+            *e = e.plus(v);
+        }
         out.points_sampled += r.points_sampled;
         out.checks_run += r.checks_run;
         out.checks_memoised += r.checks_memoised;

@@ -31,9 +31,11 @@ fn run(policy: Policy, inject: &[&str], reduce: bool) -> Report {
     let t = std::time::Instant::now();
     let ex = explore(&base, &wl, &opts, &|_, _| {}).unwrap();
     eprintln!(
-        "{policy} {inject:?} reduce={reduce}: {} points, {} states total, {} checked, {} distinct, {} violations {:?}, {:.2}s, run {} memo {}",
+        "{policy} {inject:?} reduce={reduce}: {} points ({} sampled), {} states total, {} covered, {} checked, {} distinct, {} violations {:?}, {:.2}s, run {} memo {}",
         ex.report.points_checked,
+        ex.report.points_sampled,
         ex.report.states_total,
+        ex.report.states_covered,
         ex.report.states_checked,
         ex.report.states_distinct,
         ex.report.violations,

@@ -302,22 +302,30 @@ impl<D: Device> Fs<D> {
         Ok(())
     }
 
-    fn journal_commit(&mut self) -> Result<()> {
-        let live = self.journal.as_ref().is_some_and(|j| j.live);
-        if !live {
-            let prev = self.dev.set_tag("commit");
-            let r = self.set_recover_on_disk(true);
-            self.dev.set_tag(prev);
-            r?;
-            self.sb.f.s_feature_incompat |= incompat::RECOVER;
-            self.sb_dirty = true;
+    /// Make the journal live, as mount does in the kernel: `needs_recovery` set on the image and
+    /// the log's start written, each made durable. The first commit does it when the mount
+    /// did not. Nothing to do without a journal or when already live.
+    pub fn go_live(&mut self) -> Result<()> {
+        if self.journal.as_ref().is_none_or(|j| j.live) {
+            return Ok(());
         }
+        let prev = self.dev.set_tag("commit");
+        let r = self.set_recover_on_disk(true);
+        self.dev.set_tag(prev);
+        r?;
+        self.sb.f.s_feature_incompat |= incompat::RECOVER;
+        self.sb_dirty = true;
+        if let Some(j) = self.journal.as_mut() {
+            j.go_live(&mut self.dev)?;
+        }
+        Ok(())
+    }
+
+    fn journal_commit(&mut self) -> Result<()> {
+        self.go_live()?;
         self.encode_metadata()?;
         let now = self.clock.now();
         let Some(j) = self.journal.as_mut() else { return Ok(()) };
-        if !live {
-            j.go_live(&mut self.dev)?;
-        }
         let blocks: Vec<(u64, &[u8])> = self.cache.dirty().collect();
         let needed = j.blocks_needed(blocks.len(), j.revokes.len());
         if needed > j.geo.capacity() - j.used() {
