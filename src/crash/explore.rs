@@ -182,12 +182,27 @@ fn selected_points(rec: &Recording, opts: &Options) -> Vec<usize> {
         .collect()
 }
 
+/// Sees every state checked: the crash point, the `(unit, pending pieces persisted)` of the units
+/// that persisted some, the verdict and the state's hash (for cross-checks).
+pub type Observer<'o> = &'o (dyn Fn(usize, &[(u64, u16)], &Verdict, u128) + Sync);
+
 /// Record `wl` on `base` and explore its crash states.
 pub fn explore(
     base: &[u8],
     wl: &Workload,
     opts: &Options,
     progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Exploration> {
+    explore_observed(base, wl, opts, progress, None)
+}
+
+/// [`explore`], with every state checked shown to `observer`.
+pub fn explore_observed(
+    base: &[u8],
+    wl: &Workload,
+    opts: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    observer: Option<Observer<'_>>,
 ) -> Result<Exploration> {
     if let Some((k, n)) = opts.shard {
         if n == 0 || k == 0 || k > n {
@@ -209,7 +224,7 @@ pub fn explore(
             let (rec, points, protected, done, tallies) = (&rec, &points, &protected, &done, &tallies);
             s.spawn(move || {
                 let mine: Vec<usize> = points.iter().copied().skip(w).step_by(jobs).collect();
-                let t = run_worker(rec, base, opts, protected.clone(), &mine, &|| {
+                let t = run_worker(rec, base, opts, protected.clone(), &mine, observer, &|| {
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress(d, points.len());
                 });
@@ -315,13 +330,14 @@ struct Checked {
 }
 
 /// The per-worker state of the checks.
-struct Worker<'a, 's> {
+struct Worker<'a, 's, 'o> {
     checker: StateChecker<'a>,
     seen: HashMap<u128, (Verdict, Used)>,
     sweep: &'s Sweep<'a>,
+    observer: Option<Observer<'o>>,
 }
 
-impl Worker<'_, '_> {
+impl Worker<'_, '_, '_> {
     /// Check the state picking `choice` at point `k`; returns its verdict.
     fn check(
         &mut self,
@@ -336,15 +352,24 @@ impl Worker<'_, '_> {
             hash ^= x.choices[choice[j] as usize].hash;
         }
         let key = hash ^ salt;
-        if let Some((v, used)) = self.seen.get(&key) {
-            let (v, used) = (v.clone(), *used);
-            if self.checker.account(&used) {
-                return (v, hash);
+        let v = match self.seen.get(&key).map(|(v, used)| (v.clone(), *used)) {
+            Some((v, used)) if self.checker.account(&used) => v,
+            _ => {
+                let state = State { sweep: self.sweep, fixed, vars, choice };
+                let (v, used) = self.checker.check_used(&state, k);
+                self.seen.insert(key, (v.clone(), used));
+                v
             }
+        };
+        if let Some(obs) = self.observer {
+            let persisted: Vec<(u64, u16)> = vars
+                .iter()
+                .zip(choice)
+                .filter(|(_, &c)| c != 0)
+                .map(|((u, x), &c)| (*u, x.choices[c as usize].prefix))
+                .collect();
+            obs(k, &persisted, &v, hash);
         }
-        let state = State { sweep: self.sweep, fixed, vars, choice };
-        let (v, used) = self.checker.check_used(&state, k);
-        self.seen.insert(key, (v.clone(), used));
         (v, hash)
     }
 }
@@ -355,6 +380,7 @@ fn run_worker(
     opts: &Options,
     protected: Vec<bool>,
     points: &[usize],
+    observer: Option<Observer<'_>>,
     tick: &dyn Fn(),
 ) -> Tally {
     let journaled = opts.policy.journaled();
@@ -392,7 +418,7 @@ fn run_worker(
         let free: Vec<usize> = (0..vars.len()).filter(|&i| !(reduce && vars[i].1.protected)).collect();
         let prot: Vec<usize> = (0..vars.len()).filter(|&i| reduce && vars[i].1.protected).collect();
         let salt = tag128(0xE90C, rec.model.epoch(k) as u64);
-        let mut w = Worker { checker, seen, sweep: &sweep };
+        let mut w = Worker { checker, seen, sweep: &sweep, observer };
         let mut choice = vec![0u16; vars.len()];
         // Exhaustive by projection: enumerate the units some check has read, the others left
         // as durable; when no check read a unit left out, every state has the verdict of its

@@ -24,7 +24,7 @@ pub mod svg;
 pub mod sweep;
 
 pub use class::{Class, Verdict};
-pub use explore::{explore, Exploration, Granularity, Options};
+pub use explore::{explore, explore_observed, Exploration, Granularity, Observer, Options};
 pub use report::{merge, Count, Found, Report};
 
 #[cfg(test)]
