@@ -129,6 +129,9 @@ fn naive_verdict(rec: &super::record::Recording, base: &[u8], k: usize, persiste
     (v.class, hash)
 }
 
+/// A state the explorer checked: point, persisted prefixes, class, hash.
+type Seen = (usize, Vec<(u64, u16)>, Class, u128);
+
 #[test]
 fn overlay_explorer_agrees_with_a_naive_one() {
     use std::sync::Mutex;
@@ -138,7 +141,7 @@ fn overlay_explorer_agrees_with_a_naive_one() {
         let mut inject = Inject::default();
         inject.set(inj);
         let opts = Options { policy, inject, max_states: 6, jobs: 1, seed: 3, ..Options::default() };
-        let seen: Mutex<Vec<(usize, Vec<(u64, u16)>, Class, u128)>> = Mutex::new(Vec::new());
+        let seen: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
         let obs = |k: usize, p: &[(u64, u16)], v: &Verdict, h: u128| {
             seen.lock().unwrap().push((k, p.to_vec(), v.class, h));
         };
