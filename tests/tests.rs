@@ -8,6 +8,8 @@ mod common;
 mod bad_input;
 #[path = "it/clock.rs"]
 mod clock;
+#[path = "it/crash.rs"]
+mod crash;
 #[path = "it/dax.rs"]
 mod dax;
 #[path = "it/docs.rs"]

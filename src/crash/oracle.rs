@@ -29,6 +29,27 @@ fn allowed(f: &FileModel, off: u64, b: u8, k: usize) -> bool {
         .any(|(s, data, at)| *at < k && off >= *s && off < s + data.len() as u64 && data[(off - s) as usize] == b)
 }
 
+/// What operation `at` did to byte `off`: its value, when it touched it.
+fn value_at(f: &FileModel, off: u64, at: usize) -> Option<u8> {
+    let store = f.stores.iter().find(|(s, d, a)| *a == at && off >= *s && off < s + d.len() as u64);
+    if let Some((s, d, _)) = store {
+        return Some(d[(off - s) as usize]);
+    }
+    f.clears.iter().any(|&(lo, hi, a)| a == at && off >= lo && off < hi).then_some(0)
+}
+
+/// Whether byte `off` may hold `b` at crash point `k`, given an msync that started at
+/// `started` and completed: the newest operation on it before the msync, or any later one
+/// before the crash.
+fn durable_value_ok(f: &FileModel, off: u64, b: u8, started: usize, k: usize) -> bool {
+    let mut ops: Vec<usize> = f.stores.iter().map(|x| x.2).chain(f.clears.iter().map(|x| x.2)).collect();
+    ops.sort_unstable();
+    ops.dedup();
+    let newest = ops.iter().copied().filter(|&a| a < started && value_at(f, off, a).is_some()).max();
+    let Some(newest) = newest else { return true };
+    ops.iter().copied().filter(|&a| a >= newest && a < k).any(|a| value_at(f, off, a) == Some(b))
+}
+
 /// Check the files of `model` on `fs` (mounted, journal replayed) at crash point `k`.
 pub fn check<D: Device>(fs: &Fs<D>, model: &Model, k: usize) -> Option<DataFault> {
     for (path, f) in &model.files {
@@ -73,7 +94,9 @@ fn check_file<D: Device>(fs: &Fs<D>, path: &str, f: &FileModel, k: usize) -> Opt
             }
         }
     }
-    // Durability of msynced ranges.
+    // Durability of msynced ranges: each byte the workload wrote before the msync holds the
+    // value of the newest operation on it before the msync (a store's byte, or zero after a
+    // punch, truncate or rm), or of a later operation that started before the crash.
     for &super::record::Msync { range, started, ended } in &f.msyncs {
         if ended > k {
             continue;
@@ -82,7 +105,7 @@ fn check_file<D: Device>(fs: &Fs<D>, path: &str, f: &FileModel, k: usize) -> Opt
             Some((o, l)) => (o, o.saturating_add(l)),
             None => (0, u64::MAX),
         };
-        for (i, (s, data, at)) in f.stores.iter().enumerate() {
+        for (s, data, at) in &f.stores {
             if *at >= started {
                 continue;
             }
@@ -96,23 +119,10 @@ fn check_file<D: Device>(fs: &Fs<D>, path: &str, f: &FileModel, k: usize) -> Opt
                 continue;
             }
             for off in lo..hi {
-                // Newest store before the msync covering `off`, and any later one.
-                let newest = f.stores[..]
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (s2, d2, at2))| *at2 < started && off >= *s2 && off < s2 + d2.len() as u64)
-                    .map(|(j, _)| j)
-                    .max();
-                if newest != Some(i) {
-                    continue;
-                }
                 let b = got.get((off - lo) as usize).copied().unwrap_or(0);
-                let ok = f.stores[i..].iter().any(|(s2, d2, at2)| {
-                    *at2 < k && off >= *s2 && off < s2 + d2.len() as u64 && d2[(off - s2) as usize] == b
-                });
-                if !ok {
+                if !durable_value_ok(f, off, b, started, k) {
                     return Some(DataFault::Lost(format!(
-                        "{path}: byte {off} is {b:#04x} after an msync that completed, not the value stored before it"
+                        "{path}: byte {off} is {b:#04x} after an msync that completed, not the value it held then"
                     )));
                 }
             }

@@ -19,6 +19,9 @@ pub struct FileModel {
     pub stores: Vec<(u64, Vec<u8>, usize)>,
     /// msyncs of the file.
     pub msyncs: Vec<Msync>,
+    /// Ranges the workload zeroed or cut off (punch, truncate down, rm): (from, to, trace
+    /// position where the operation started).
+    pub clears: Vec<(u64, u64, usize)>,
     /// The file's contents in the base image, when it existed there (bounded).
     pub base: Option<Vec<u8>>,
 }
@@ -180,6 +183,24 @@ pub fn record(base: &[u8], wl: &Workload, policy: Policy, inject: Inject, clock:
             Op::Write { path, offset, data } => {
                 if let Some(f) = model.files.get_mut(path) {
                     f.stores.push((*offset, data.clone(), start));
+                    model.epochs.push(start + 1);
+                }
+            }
+            Op::Punch { path, offset, len } => {
+                if let Some(f) = model.files.get_mut(path) {
+                    f.clears.push((*offset, offset.saturating_add(*len), start));
+                    model.epochs.push(start + 1);
+                }
+            }
+            Op::Truncate { path, size } => {
+                if let Some(f) = model.files.get_mut(path) {
+                    f.clears.push((*size, u64::MAX, start));
+                    model.epochs.push(start + 1);
+                }
+            }
+            Op::Rm { path } => {
+                if let Some(f) = model.files.get_mut(path) {
+                    f.clears.push((0, u64::MAX, start));
                     model.epochs.push(start + 1);
                 }
             }

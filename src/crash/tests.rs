@@ -18,7 +18,7 @@ pub(crate) fn poisoned_image() -> Vec<u8> {
     dev.view(0, SIZE as usize).unwrap().into_owned()
 }
 
-pub(crate) const HOLE: &str = "create /f --size 4K\nfault /f --offset 0 --write --pattern DATA\ncommit\nmsync /f\n";
+pub(crate) const HOLE: &str = include_str!("../../tests/data/fault-into-hole.wl");
 
 fn run(policy: Policy, inject: &[&str], reduce: bool) -> Report {
     let base = poisoned_image();
@@ -173,8 +173,7 @@ fn overlay_explorer_agrees_with_a_naive_one() {
 
 /// A workload per acceptance case: the fault into a hole, into a fallocated extent, and a
 /// multi-file one.
-pub(crate) const UNWRITTEN: &str = "create /f --size 4K\nfallocate /f --offset 0 --len 4K\ncheckpoint\n\
-fault /f --offset 0 --write --pattern DATA\ncommit\nmsync /f\n";
+pub(crate) const UNWRITTEN: &str = include_str!("../../tests/data/fault-into-unwritten.wl");
 
 #[test]
 fn reduce_and_exhaustive_modes_agree() {

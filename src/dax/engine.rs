@@ -986,6 +986,10 @@ impl<D: Device> Dax<D> {
             }
             self.done(Step::UserStore, Context::Fault, true, Some(page))?;
             self.convert_unwritten(page)?;
+            // The `unwritten` policy zeroed the rest of the block with cached stores: ordered
+            // mode must flush them before the conversion commits, as for a fault (found by the
+            // crash explorer: without it, a crash after the commit shows stale data).
+            self.file_inode(page)?;
             if self.cur.major {
                 self.stats.major_faults += 0;
             }
