@@ -28,6 +28,8 @@ mod fsck_sweep;
 mod inspect;
 #[path = "it/journal.rs"]
 mod journal;
+#[path = "it/kernel.rs"]
+mod kernel;
 #[path = "it/lock.rs"]
 mod lock;
 #[path = "it/mkfs.rs"]

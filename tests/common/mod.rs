@@ -688,3 +688,81 @@ pub fn run_e4dax_within<S: AsRef<std::ffi::OsStr>>(args: &[S], limit: Duration) 
     );
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real kernel, in qemu
+// ---------------------------------------------------------------------------------------------
+
+/// One boot of the kernel harness: the guest script's exit status and output (stdout), and what
+/// the harness and the kernel console printed (stderr: warnings and worse while the script ran,
+/// the logs when the harness failed).
+#[derive(Debug)]
+pub struct KernelRun {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for KernelRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit status: {:?}\n--- guest ---\n{}\n--- harness and kernel console ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// The kernel harness `run-kernel.sh` (boots Linux in qemu with an image as its disk or pmem):
+/// `$E4DAX_KERNEL_HARNESS`, else `../shared/kernel/run-kernel.sh` beside the project, which is
+/// not part of its clone. When it is absent, or qemu is not installed, says "skipping" and
+/// returns None, also under `CI`: the kernel check is for machines that have it.
+pub fn kernel_harness() -> Option<PathBuf> {
+    let harness = match std::env::var_os("E4DAX_KERNEL_HARNESS").filter(|v| !v.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/kernel/run-kernel.sh"),
+    };
+    if !harness.is_file() {
+        eprintln!("skipping: no kernel harness at {} (set E4DAX_KERNEL_HARNESS)", harness.display());
+        return None;
+    }
+    if find_tool("qemu-system-x86_64").is_none() {
+        eprintln!("skipping: qemu-system-x86_64 is not installed (needed by {})", harness.display());
+        return None;
+    }
+    Some(harness)
+}
+
+/// `HARNESS [ARGS..] IMAGE SCRIPT`: boots the kernel and runs SCRIPT in the guest; what the
+/// kernel writes lands in IMAGE. The harness never installs packages from here, and gets a
+/// timeout (300 s) and a cache for the uncompressed kernel unless the environment sets them.
+/// Exit 125 is the harness's own failure (qemu cannot run, no boot, a module missing): then
+/// says "skipping", shows its logs and returns None. A VM that ran past the timeout (124) fails.
+pub fn run_kernel(harness: &Path, image: &Path, script: &Path, args: &[&str]) -> Option<KernelRun> {
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg(harness).args(args).arg(image).arg(script).stdin(std::process::Stdio::null());
+    let defaults = [
+        ("RUN_KERNEL_NO_INSTALL", "1".into()),
+        ("RUN_KERNEL_TIMEOUT", "300".into()),
+        ("RUN_KERNEL_CACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("run-kernel").into_os_string()),
+    ];
+    for (key, value) in defaults {
+        if std::env::var_os(key).is_none() {
+            cmd.env(key, value);
+        }
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run bash {}: {e}", harness.display()));
+    let run = KernelRun {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    match run.code {
+        Some(125) => {
+            eprintln!("skipping: the kernel harness failed by itself (exit 125):\n{}", run.stderr);
+            None
+        }
+        Some(124) => panic!("the VM ran past RUN_KERNEL_TIMEOUT with {}\n{run}", image.display()),
+        _ => Some(run),
+    }
+}
