@@ -20,6 +20,8 @@ mod files_bad_input;
 mod files_model;
 #[path = "it/files_stock.rs"]
 mod files_stock;
+#[path = "it/fsck_answers.rs"]
+mod fsck_answers;
 #[path = "it/fsck_corpus.rs"]
 mod fsck_corpus;
 #[path = "it/fsck_sweep.rs"]

@@ -28,13 +28,18 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         let d = c.fs.groups()[g].clone();
         let first = sb.group_first_block(g as u64);
         let count = sb.group_block_count(g as u64);
+        // A bitmap rewritten here gets a fresh checksum when the repair commits: not a finding.
+        let (mut rewrote_block, mut rewrote_inode) = (false, false);
         // Blocks.
         expect.fill(0);
         c.block_found.copy_into(first, count, &mut expect);
         for i in count as usize..8 * bs {
             set_bit(&mut expect, i);
         }
-        let uninit = csum && d.has_flag(BLOCK_UNINIT);
+        // As e2fsck: the UNINIT flags of a descriptor that fails its checksum are not trusted;
+        // its bitmaps are read as they are.
+        let trusted = c.fs.group_checksum_ok(g);
+        let uninit = csum && trusted && d.has_flag(BLOCK_UNINIT);
         if uninit {
             actual.fill(0);
             let mut mark = |b: u64, n: u64| {
@@ -61,8 +66,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         total_free_blocks += u64::from(free);
         let bpg_bytes = (sb.f.s_blocks_per_group / 8) as usize;
         if expect[..bpg_bytes.min(bs)] != actual[..bpg_bytes.min(bs)] {
-            let (plus, minus) = diff_counts(&expect, &actual, count as usize);
-            if c.fix(problem::BLOCK_BITMAP, format!("group {g}: +{plus} -{minus}"), None, Some(first)) {
+            let list = diff_list(&expect, &actual, count as usize, first);
+            if c.fix(problem::BLOCK_BITMAP, format!("group {g}: {list}"), None, Some(first)) {
+                rewrote_block = true;
                 let mut h = c.fs.handle(3)?;
                 h.get_write(d.block_bitmap)?.copy_from_slice(&expect);
                 h.group_mut(g).flags &= !BLOCK_UNINIT;
@@ -71,6 +77,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             && expect != actual
             && c.fix(problem::BITMAP_PADDING, format!("group {g} block bitmap"), None, None)
         {
+            rewrote_block = true;
             let mut h = c.fs.handle(3)?;
             h.get_write(d.block_bitmap)?.copy_from_slice(&expect);
         }
@@ -91,7 +98,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         for i in ipg as usize..8 * bs {
             set_bit(&mut expect, i);
         }
-        let iuninit = csum && d.has_flag(INODE_UNINIT);
+        let iuninit = csum && trusted && d.has_flag(INODE_UNINIT);
         if iuninit {
             actual.fill(0);
             for i in ipg as usize..8 * bs {
@@ -101,8 +108,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             actual.copy_from_slice(&c.fs.block(d.inode_bitmap)?);
         }
         if expect[..ipg_bytes] != actual[..ipg_bytes] {
-            let (plus, minus) = diff_counts(&expect, &actual, ipg as usize);
-            if c.fix(problem::INODE_BITMAP, format!("group {g}: +{plus} -{minus}"), None, None) {
+            let list = diff_list(&expect, &actual, ipg as usize, base);
+            if c.fix(problem::INODE_BITMAP, format!("group {g}: {list}"), None, None) {
+                rewrote_inode = true;
                 let mut h = c.fs.handle(3)?;
                 h.get_write(d.inode_bitmap)?.copy_from_slice(&expect);
                 h.group_mut(g).flags &= !INODE_UNINIT;
@@ -111,6 +119,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             && expect != actual
             && c.fix(problem::BITMAP_PADDING, format!("group {g} inode bitmap"), None, None)
         {
+            rewrote_inode = true;
             let mut h = c.fs.handle(3)?;
             h.get_write(d.inode_bitmap)?.copy_from_slice(&expect);
         }
@@ -153,11 +162,11 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             let narrow = sb.desc_size() < SIZE_64 as u16;
             let mask = if narrow { 0xFFFF } else { u32::MAX };
             let mut bad = false;
-            if !d.has_flag(BLOCK_UNINIT) {
+            if !d.has_flag(BLOCK_UNINIT) && !rewrote_block {
                 let bb = c.fs.block(d.block_bitmap)?;
                 bad |= crc32c_raw(seed, &bb[..bpg_bytes]) & mask != d.block_bitmap_csum & mask;
             }
-            if !d.has_flag(INODE_UNINIT) {
+            if !d.has_flag(INODE_UNINIT) && !rewrote_inode {
                 let ib = c.fs.block(d.inode_bitmap)?;
                 bad |= crc32c_raw(seed, &ib[..ipg_bytes]) & mask != d.inode_bitmap_csum & mask;
             }
@@ -193,16 +202,36 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
 }
 
 /// Bits set in `want` but not `have`, and the other way round, among the first `n`.
-fn diff_counts(want: &[u8], have: &[u8], n: usize) -> (usize, usize) {
-    let (mut plus, mut minus) = (0, 0);
-    for i in 0..n {
-        let a = want[i / 8] & (1 << (i % 8)) != 0;
-        let b = have[i / 8] & (1 << (i % 8)) != 0;
-        if a && !b {
-            plus += 1;
-        } else if b && !a {
-            minus += 1;
+/// The differences between the bitmap found (`want`) and the one on disk (`have`) over `n`
+/// bits, as e2fsck prints them: `+1040 -(40000--40010)`, numbers from `first`. At most
+/// `LIST_MAX` items are listed, then the count of the rest.
+fn diff_list(want: &[u8], have: &[u8], n: usize, first: u64) -> String {
+    const LIST_MAX: usize = 64;
+    let bit = |v: &[u8], i: usize| v[i / 8] & (1 << (i % 8)) != 0;
+    let mut items: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    let mut i = 0;
+    while i < n {
+        let (a, b) = (bit(want, i), bit(have, i));
+        if a == b {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && bit(want, i) == a && bit(have, i) == b {
+            i += 1;
+        }
+        let sign = if a { '+' } else { '-' };
+        let (lo, hi) = (first + start as u64, first + i as u64 - 1);
+        if items.len() < LIST_MAX {
+            items.push(if lo == hi { format!("{sign}{lo}") } else { format!("{sign}({lo}--{hi})") });
+        } else {
+            more += 1;
         }
     }
-    (plus, minus)
+    let mut out = items.join(" ");
+    if more > 0 {
+        out.push_str(&format!(" and {more} more range(s)"));
+    }
+    out
 }

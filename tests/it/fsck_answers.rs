@@ -1,0 +1,73 @@
+//! fsck's answers on damage e2fsck reports the same way (issue 10, "wrong answers on our own kind
+//! of image"): a bad group checksum as e2fsck answers it (its UNINIT flags untrusted), a repaired bitmap is not also a checksum
+//! finding, bitmap differences name their blocks.
+
+use std::path::Path;
+
+use crate::common::{debugfs_w, e2fsprogs, inspect_json, mkfs, run_e4dax, tempdir, tool};
+
+fn fsck(img: &Path, mode: &str) -> (i32, serde_json::Value) {
+    let out = run_e4dax(&["fsck", mode, img.to_str().unwrap(), "--json"]);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("fsck {mode}: {e}"));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn e2fsck(img: &Path, mode: &str) -> i32 {
+    let out = std::process::Command::new(tool("e2fsck")).args([mode, img.to_str().unwrap()]).output().unwrap();
+    out.status.code().unwrap_or(-1)
+}
+
+fn names(v: &serde_json::Value) -> Vec<String> {
+    v["findings"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_bad_group_checksum_is_answered_as_e2fsck_answers_it() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = mkfs(dir.path(), "g.img", "160M", &[]);
+    // Group 1 starts INODE_UNINIT: with its checksum bad the flag is not trusted, its inode
+    // bitmap is read as it is, and its padding is not set (e2fsck: exit 4).
+    let g1 = dir.path().join("g1.img");
+    std::fs::copy(&img, &g1).unwrap();
+    debugfs_w(&g1, &["set_bg 1 checksum 7"]);
+    assert_eq!(e2fsck(&g1, "-fn"), 4);
+    let (code, v) = fsck(&g1, "-n");
+    assert_eq!(names(&v), ["GD_CHECKSUM", "BITMAP_PADDING"]);
+    assert_eq!((code, v["uncorrected"].as_bool()), (4, Some(true)));
+    assert_eq!(fsck(&g1, "-p").0, 1);
+    assert_eq!(fsck(&g1, "-n").0, 0);
+    assert_eq!(e2fsck(&g1, "-fn"), 0);
+    // Group 0's checksum alone: e2fsck reports it, answers no, and exits 0.
+    let g0 = dir.path().join("g0.img");
+    std::fs::copy(&img, &g0).unwrap();
+    debugfs_w(&g0, &["set_bg 0 checksum 7"]);
+    assert_eq!(e2fsck(&g0, "-fn"), 0);
+    let (code, v) = fsck(&g0, "-n");
+    assert_eq!((code, names(&v)), (0, vec!["GD_CHECKSUM".to_string()]));
+}
+
+#[test]
+fn a_repaired_bitmap_is_not_also_a_checksum_finding_and_names_its_blocks() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = mkfs(dir.path(), "b.img", "16M", &[]);
+    let itable = inspect_json(&img, "groups")[0]["inode_table"].as_u64().unwrap();
+    let (a, b) = (itable + 5, itable + 7);
+    debugfs_w(&img, &[&format!("freeb {a} 3")]);
+    assert_eq!(e2fsck(&img, "-fn"), 4);
+    let (code, v) = fsck(&img, "-n");
+    assert_eq!(code, 4);
+    let msgs: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+    let bitmap = msgs.iter().find(|m| m.starts_with("block bitmap differences")).expect("a bitmap finding");
+    assert!(bitmap.ends_with(&format!("group 0: +({a}--{b})")), "{bitmap}");
+    let (code, v) = fsck(&img, "-y");
+    assert_eq!(code, 1, "{v:#}");
+    assert!(!names(&v).contains(&"BITMAP_CHECKSUM".to_string()), "{:?}", names(&v));
+    assert_eq!(fsck(&img, "-n").0, 0);
+    assert_eq!(e2fsck(&img, "-fn"), 0);
+}
