@@ -26,6 +26,8 @@ mod fsck_sweep;
 mod inspect;
 #[path = "it/journal.rs"]
 mod journal;
+#[path = "it/layers.rs"]
+mod layers;
 #[path = "it/lock.rs"]
 mod lock;
 #[path = "it/mkfs.rs"]

@@ -1,5 +1,7 @@
-//! Files: create, remove, fallocate (unwritten extents), punch, read, and the glue that lets
-//! the extent tree change blocks through a handle ([`HandleTree`]).
+//! Files: create, remove, fallocate (unwritten extents), punch, read, and the glue between the
+//! extent tree and the file system: [`HandleTree`] lets the tree change blocks through a
+//! handle, [`ReadTree`] reads it as the running transaction sees it, and `Fs` is a
+//! [`extent::LookupSource`] for `extent::lookup(fs, inode, lblk)`.
 
 use super::image::{Fs, Handle};
 use crate::error::{Error, Result};
@@ -324,6 +326,19 @@ impl<D: Device> Fs<D> {
 /// Read-only tree access (for listing and reading).
 pub struct ReadTree<'a, D: Device> {
     pub fs: &'a Fs<D>,
+}
+
+/// `extent::lookup(fs, inode, lblk)`: the extent of one block of a file, through the same
+/// read-only tree access (node checksums not verified).
+impl<D: Device> extent::LookupSource<Inode> for Fs<D> {
+    fn lookup_extent(&self, inode: &Inode, lblk: u32) -> Result<Option<Extent>> {
+        if !inode.has_flag(FL_EXTENTS) {
+            return Err(Error::Unsupported("block-mapped (non-extent) file".into()));
+        }
+        let mut i_block = inode.f.i_block;
+        let root = Root { i_block: &mut i_block, csum_seed: None };
+        extent::lookup_in(&ReadTree { fs: self }, &root, lblk)
+    }
 }
 
 impl<D: Device> TreeIo for ReadTree<'_, D> {
