@@ -124,7 +124,7 @@ impl Journal {
                     flags |= FLAG_LAST_TAG;
                 }
                 let checksum = seed.map_or(0, |s| jb::tag_checksum(s, seq, &copy));
-                self.geo.fmt.write_tag3(&mut buf, off, &Tag { blocknr: *home, flags, checksum });
+                self.geo.fmt.write_tag(&mut buf, off, &Tag { blocknr: *home, flags, checksum });
                 off += tag_bytes;
                 if i == 0 {
                     buf[off..off + UUID_SIZE].copy_from_slice(&self.geo.uuid);
