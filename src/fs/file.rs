@@ -13,10 +13,12 @@ use crate::pmem::Device;
 
 /// Credits of one handle that changes an inode, its directory and one extent-tree edit.
 pub const EDIT_CREDITS: u32 = 64;
-/// Extents removed per handle when a file is deleted, and that handle's credits (each extent
-/// may free blocks in its own group: bitmap and descriptor, plus the tree's path).
+/// Extents unmapped per handle when a file is deleted, truncated or punched. The handle's
+/// credits are [`Fs::unmap_credits`] of its batch.
 pub const REMOVE_BATCH_EXTENTS: usize = 64;
-pub const REMOVE_BATCH_CREDITS: u32 = 2 * REMOVE_BATCH_EXTENTS as u32 + 64;
+/// The part of an unmapping handle's credits that is not the freed blocks' bitmaps and
+/// descriptors: the tree's nodes (changed, split or freed), the inode and the superblock.
+pub const UNMAP_TREE_CREDITS: u32 = 64;
 
 /// The extent tree's view of the file system: node blocks through the handle, allocation
 /// through the allocator, and a count of node blocks gained or lost (for `i_blocks`).
@@ -221,15 +223,7 @@ impl<D: Device> Fs<D> {
         }
         // Free the data a batch of extents per handle, then the inode.
         let extents = self.file_extents(ino, &node)?;
-        for batch in extents.chunks(REMOVE_BATCH_EXTENTS) {
-            let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-                continue;
-            };
-            let from = first.logical;
-            let len = (last.logical_end() - u64::from(from)) as u32;
-            let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-            h.with_tree(ino, &mut node, |io, root| extent::remove_range(io, root, from, len))?;
-        }
+        self.unmap_extents(ino, &mut node, &extents, 0, u64::MAX)?;
         let mut h = self.handle(EDIT_CREDITS)?;
         h.dir_remove(parent, name.as_bytes())?;
         if dir {
@@ -242,6 +236,53 @@ impl<D: Device> Fs<D> {
         h.write_inode(ino, &dead)?;
         h.free_inode(ino, dir)?;
         Ok(())
+    }
+
+    /// Unmap logical blocks `[from, to)` of `ino`, given the file's extents that overlap them
+    /// (in logical order): [`REMOVE_BATCH_EXTENTS`] extents per handle, each handle reserving
+    /// what its batch needs ([`Fs::unmap_credits`]). Returns the data blocks freed.
+    pub(crate) fn unmap_extents(
+        &mut self,
+        ino: u32,
+        node: &mut Inode,
+        extents: &[Extent],
+        from: u64,
+        to: u64,
+    ) -> Result<u64> {
+        let mut freed = 0;
+        for batch in extents.chunks(REMOVE_BATCH_EXTENTS) {
+            let (Some(f), Some(l)) = (batch.first(), batch.last()) else {
+                continue;
+            };
+            let a = u64::from(f.logical).max(from);
+            let b = l.logical_end().min(to);
+            if a >= b {
+                continue;
+            }
+            let (lblk, len) = (a as u32, u32::try_from(b - a).unwrap_or(u32::MAX));
+            let credits = self.unmap_credits(batch);
+            let mut h = self.handle(credits)?;
+            freed += h.with_tree(ino, node, |io, root| extent::remove_range(io, root, lblk, len))?;
+        }
+        Ok(freed)
+    }
+
+    /// Credits of a handle that unmaps `batch`: the block bitmap of every group the batch's
+    /// blocks lie in and the descriptor blocks of those groups (an extent that crosses a group
+    /// boundary frees blocks in two groups or more: up to five with 1 KiB blocks, and many
+    /// more on images made with few blocks per group), plus [`UNMAP_TREE_CREDITS`].
+    pub fn unmap_credits(&self, batch: &[Extent]) -> u32 {
+        let bpg = u64::from(self.sb.f.s_blocks_per_group.max(1));
+        let first_data = u64::from(self.sb.f.s_first_data_block);
+        let per_desc_block = self.sb.descs_per_block().max(1);
+        let mut groups = std::collections::BTreeSet::new();
+        for e in batch {
+            // An extent is at most 32768 blocks long: a bounded range of groups.
+            let last = e.physical.saturating_add(u64::from(e.len.max(1)) - 1);
+            groups.extend(e.physical.saturating_sub(first_data) / bpg..=last.saturating_sub(first_data) / bpg);
+        }
+        let desc_blocks: std::collections::BTreeSet<u64> = groups.iter().map(|g| g / per_desc_block).collect();
+        u32::try_from(groups.len() + desc_blocks.len()).unwrap_or(u32::MAX).saturating_add(UNMAP_TREE_CREDITS)
     }
 
     /// All extents of a file, in logical order.
@@ -371,10 +412,6 @@ pub fn max_file_bytes(bs: u32) -> u64 {
     (u64::from(u32::MAX)) * u64::from(bs)
 }
 
-/// Punches of at most this many blocks are one tree edit in one handle (they cross at most two
-/// groups and a handful of leaves).
-const PUNCH_WINDOW: u64 = 2048;
-
 /// Blocks allocated per handle by fallocate (one unwritten extent's worth).
 const FALLOC_CHUNK: u32 = MAX_LEN_UNWRITTEN;
 
@@ -425,16 +462,6 @@ impl<D: Device> Fs<D> {
         let mut node = self.inode(ino)?;
         // The extent before the range too: it gives the first allocation goal.
         let extents = self.extents_in_range(ino, &node, first.saturating_sub(1), u64::from(end))?;
-        {
-            let all: Vec<Extent> = self
-                .file_extents(ino, &node)?
-                .into_iter()
-                .filter(|e| {
-                    e.logical_end() > u64::from(first.saturating_sub(1)) && u64::from(e.logical) < u64::from(end)
-                })
-                .collect();
-            assert_eq!(all, extents, "extents_in_range({}, {end})", first.saturating_sub(1));
-        }
         let holes = holes(&extents, first, end);
         let need: u64 = holes.iter().map(|(a, b)| u64::from(b - a)).sum();
         if need > self.sb.free_blocks_count() {
@@ -471,8 +498,9 @@ impl<D: Device> Fs<D> {
         if keep_size && new_end > node.size() && self.index_past_eof(ino, &node)? {
             // Undo: the holes filled by this call become holes again.
             for &(a, b) in &holes {
-                let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-                h.with_tree(ino, &mut node, |io, root| extent::remove_range(io, root, a, b - a))?;
+                let (a, b) = (u64::from(a), u64::from(b));
+                let filled = self.extents_in_range(ino, &node, a as u32, b)?;
+                self.unmap_extents(ino, &mut node, &filled, a, b)?;
             }
             return Err(Error::Unsupported(
                 "fallocate --keep-size this far past the end of the file: the extent tree would get index \
@@ -520,27 +548,10 @@ impl<D: Device> Fs<D> {
             }
         }
         let mut freed = 0;
-        if first_full < end_full && end_full - first_full <= PUNCH_WINDOW {
-            // A short range: one tree edit, no listing of the whole file.
-            let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-            freed += h.with_tree(ino, &mut node, |io, root| {
-                extent::remove_range(io, root, first_full as u32, (end_full - first_full) as u32)
-            })?;
-        } else if first_full < end_full {
-            let extents = self.file_extents(ino, &node)?;
-            let inside: Vec<&Extent> =
-                extents.iter().filter(|e| e.logical_end() > first_full && u64::from(e.logical) < end_full).collect();
-            for batch in inside.chunks(REMOVE_BATCH_EXTENTS) {
-                let (Some(f), Some(l)) = (batch.first(), batch.last()) else {
-                    continue;
-                };
-                let from = u64::from(f.logical).max(first_full);
-                let to = l.logical_end().min(end_full);
-                let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-                freed += h.with_tree(ino, &mut node, |io, root| {
-                    extent::remove_range(io, root, from as u32, (to - from) as u32)
-                })?;
-            }
+        if first_full < end_full {
+            // Only the leaves of the range are read, never a listing of the whole file.
+            let inside = self.extents_in_range(ino, &node, first_full as u32, end_full)?;
+            freed = self.unmap_extents(ino, &mut node, &inside, first_full, end_full)?;
         }
         let mut h = self.handle(EDIT_CREDITS)?;
         let t = h.fs.clock.now() as u32;
