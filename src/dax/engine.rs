@@ -550,7 +550,7 @@ impl<D: Device> Dax<D> {
         if node.f.i_mtime != t || node.f.i_ctime != t {
             node.f.i_mtime = t;
             node.f.i_ctime = t;
-            self.fs.reserve(EDIT_CREDITS)?;
+            self.reserve(Step::UpdateTime)?;
             self.fs.join(EDIT_CREDITS).write_inode(ino, &node)?;
             self.note(format!("mtime = ctime = {t}"));
         }
@@ -560,19 +560,48 @@ impl<D: Device> Dax<D> {
     fn journal_start(&mut self, page: u64) -> FlowResult {
         self.begin(Step::JournalStart);
         if self.fs.journal.is_some() {
+            if self.reserve(Step::JournalStart)? {
+                self.note("the running transaction was full: the handle waited for the forced commit");
+            }
             self.locks.take(Lock::Handle, Step::JournalStart.name());
             self.credits = EDIT_CREDITS;
-            let before = self.fs.dev.op_counts();
-            if self.fs.reserve(EDIT_CREDITS)? {
-                self.stats.forced_commits += 1;
-                self.note("the running transaction was full: a commit was forced before the handle started");
-                let _ = before;
-            }
             self.note(format!("handle with {EDIT_CREDITS} credits"));
         } else {
             self.note("no journal: no handle");
         }
         self.done(Step::JournalStart, Context::Fault, true, Some(page))
+    }
+
+    /// Make room in the running transaction for a handle of [`EDIT_CREDITS`] during `step`
+    /// (jbd2's `start_this_handle`). When the transaction is full a commit is forced: it runs
+    /// in the jbd2 context (its marker is in the trace) and gets its own `commit` row, before
+    /// the row of the step that waited for it; `stop_after commit` can stop there.
+    fn reserve(&mut self, step: Step) -> FlowResult<bool> {
+        let (tid, blocks) = (self.tid(), self.fs.running_blocks());
+        if !self.fs.reserve(EDIT_CREDITS)? {
+            return Ok(false);
+        }
+        self.forced_commit(format!(
+            "forced by {step}: transaction {} ({blocks} blocks) had no room for a handle of {EDIT_CREDITS} credits",
+            tid.unwrap_or(0)
+        ))?;
+        Ok(true)
+    }
+
+    /// Report a commit that was forced in the middle of a step (the transaction was full, or
+    /// ENOSPC) as a `commit` step of its own in the jbd2 context, keeping what the interrupted
+    /// step has gathered so far for that step's own row.
+    fn forced_commit(&mut self, note: String) -> FlowResult {
+        self.stats.forced_commits += 1;
+        let saved = (
+            std::mem::take(&mut self.cur.allocated),
+            std::mem::take(&mut self.cur.zeroed),
+            std::mem::take(&mut self.cur.converted),
+            std::mem::replace(&mut self.cur.note, note),
+        );
+        let r = self.done(Step::Commit, Context::Jbd2, false, None);
+        (self.cur.allocated, self.cur.zeroed, self.cur.converted, self.cur.note) = saved;
+        r
     }
 
     fn journal_stop(&mut self, page: u64) -> FlowResult {
@@ -788,33 +817,13 @@ impl<D: Device> Dax<D> {
                             note: format!("ENOSPC: handle stopped, forcing a commit (retry {})", attempt + 1),
                         });
                     }
-                    self.stats.forced_commits += 1;
                     self.fs.forced_commits += 1;
                     self.fs.commit()?;
-                    if self.record_rows {
-                        let counts = self.fs.dev.op_counts();
-                        let d = |i: usize| counts[i].saturating_sub(self.last_counts[i]);
-                        self.rows.push(StepRow {
-                            step: Step::Commit.name(),
-                            context: Context::Jbd2.name(),
-                            page: None,
-                            locks: Vec::new(),
-                            allocated: 0,
-                            zeroed: 0,
-                            converted: 0,
-                            extent: String::new(),
-                            transaction: self.tid(),
-                            stores: d(0) + d(1),
-                            flushes: d(2),
-                            fences: d(3),
-                            note: "forced by ENOSPC: the blocks it freed are reusable now".into(),
-                        });
-                        self.last_counts = counts;
-                    }
+                    self.forced_commit("forced by ENOSPC: the blocks it freed are reusable now".into())?;
                     for l in held {
                         self.locks.take(l, Step::GetBlock.name());
                     }
-                    self.fs.reserve(EDIT_CREDITS)?;
+                    self.reserve(Step::GetBlock)?;
                 }
                 Err(Error::NoSpace) => {
                     return Err(Error::Invalid(

@@ -115,3 +115,72 @@ fn a_stop_keeps_only_what_was_durable() {
         ["start-pagefault", "update-time", "journal-start", "lock-entry", "get-block", "zero-block", "insert-mapping"]
     );
 }
+
+/// A commit forced inside `journal-start` (the running transaction has no room for the fault's
+/// handle) is in the trace as a `commit` marker of the jbd2 context, between the fault's
+/// `update-time` and `journal-start` markers, and in the rows as a `commit` row of the jbd2
+/// context right before the `journal-start` row.
+#[test]
+fn a_commit_forced_in_journal_start_is_a_jbd2_commit_in_trace_and_rows() {
+    let fs = Fs::mount(RecordingDevice::new(image(true)), true).unwrap().0;
+    let mut dax = Dax::new(fs, Policy::Zeroed, Inject::default());
+    dax.fs.clock = crate::clock::Clock::fixed(1_800_000_000);
+    dax.record_rows = true;
+    let (ino, _) = dax.fs.regular_file("/f").unwrap();
+    dax.fault(ino, 0, 1, Access::Write, false, b"A").map_err(|_| "fault 0").unwrap();
+    // Page 1 at the same time: update-time changes nothing (no handle), so journal-start is the
+    // first to find the transaction full.
+    let held = dax.fs.running_blocks() as u32;
+    assert!(held > 0);
+    dax.fs.journal.as_mut().unwrap().max_transaction = held + crate::fs::file::EDIT_CREDITS - 1;
+    let rows_before = dax.rows.len();
+    let events_before = dax.fs.dev.trace().len();
+    dax.fault(ino, 4096, 1, Access::Write, false, b"B").map_err(|_| "fault 1").unwrap();
+    assert_eq!(dax.stats.forced_commits, 1);
+    assert_eq!(dax.fs.forced_commits, 1);
+
+    let rows = &dax.rows[rows_before..];
+    let steps: Vec<(&str, &str)> = rows.iter().map(|r| (r.step, r.context)).collect();
+    let js = steps.iter().position(|s| s.0 == "journal-start").expect("a journal-start row");
+    assert_eq!(steps[js - 1], ("commit", "jbd2"), "{steps:?}");
+    assert!(steps[..js - 1].iter().all(|s| s.0 != "commit"), "{steps:?}");
+    let commit = &rows[js - 1];
+    assert!(commit.note.contains("forced by journal-start"), "{}", commit.note);
+    assert!(commit.stores > 0 && commit.fences > 0, "the commit row counts the commit's own work: {commit:?}");
+    assert_eq!((rows[js].stores, rows[js].fences), (0, 0), "journal-start itself stores nothing");
+    assert!(rows[js].note.contains("waited for the forced commit"), "{}", rows[js].note);
+
+    let t = dax.fs.dev.trace();
+    let markers: Vec<(&str, Context)> =
+        t.markers().filter(|m| m.0 >= events_before as u64).map(|m| (m.1, m.2)).collect();
+    let at = |name: &str| markers.iter().position(|m| m.0 == name).unwrap_or_else(|| panic!("{name}: {markers:?}"));
+    assert!(at("update-time") < at("commit") && at("commit") < at("journal-start"), "{markers:?}");
+    assert_eq!(markers[at("commit")].1, Context::Jbd2);
+    // Every store of the forced commit is the jbd2 context's.
+    let (from, to) = (
+        t.markers().filter(|m| m.0 >= events_before as u64 && m.1 == "update-time").map(|m| m.0).next().unwrap(),
+        t.markers().filter(|m| m.0 >= events_before as u64 && m.1 == "commit").map(|m| m.0).next().unwrap(),
+    );
+    let commit_events: Vec<_> = t.events()[from as usize + 1..to as usize].iter().collect();
+    assert!(commit_events.iter().any(|e| e.kind.is_store()), "the commit wrote its log");
+    assert!(commit_events.iter().all(|e| e.ctx == Context::Jbd2), "{commit_events:?}");
+    dax.unmount(false).map_err(|_| "unmount").unwrap();
+}
+
+/// `stop_after commit` stops at a forced commit too: the power cut comes right after it, with
+/// the fault's handle never started.
+#[test]
+fn stop_after_commit_stops_at_a_forced_commit() {
+    let fs = Fs::mount(RecordingDevice::new(image(true)), true).unwrap().0;
+    let mut dax = Dax::new(fs, Policy::Zeroed, Inject::default());
+    dax.fs.clock = crate::clock::Clock::fixed(1_800_000_000);
+    let (ino, _) = dax.fs.regular_file("/f").unwrap();
+    dax.fault(ino, 0, 1, Access::Write, false, b"A").map_err(|_| "fault 0").unwrap();
+    let held = dax.fs.running_blocks() as u32;
+    dax.fs.journal.as_mut().unwrap().max_transaction = held + crate::fs::file::EDIT_CREDITS - 1;
+    dax.stop_after = Some(Step::Commit);
+    assert!(matches!(dax.fault(ino, 4096, 1, Access::Write, false, b"B"), Err(Flow::Stopped)));
+    assert_eq!(dax.stopped(), Some(Step::Commit));
+    assert!(!dax.locks.holds(Lock::Handle), "stopped before the handle started");
+    assert_eq!(dax.stop_report().running_blocks, 0, "the forced commit emptied the transaction");
+}
