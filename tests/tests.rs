@@ -10,6 +10,8 @@ mod bad_input;
 mod clock;
 #[path = "it/dax.rs"]
 mod dax;
+#[path = "it/dax_kernel.rs"]
+mod dax_kernel;
 #[path = "it/docs.rs"]
 mod docs;
 #[path = "it/files_bad_input.rs"]

@@ -718,53 +718,59 @@ impl<D: Device> Dax<D> {
         let (ino, lblk) = (self.cur.ino, self.cur.lblk);
         let node = self.fs.inode(ino)?;
         let end = e.logical_end();
-        let neighbours = self.fs.extents_in_range(ino, &node, e.logical.saturating_sub(1), end + 1)?;
-        let prev = neighbours.iter().find(|x| x.logical_end() == u64::from(e.logical));
-        let next = neighbours.iter().find(|x| u64::from(x.logical) == end);
-        let abuts =
-            |x: &Extent, to: u64| !x.unwritten && x.physical + u64::from(x.len) == to && x.len < INIT_MAX_LEN - 1;
-        let (zs, zlen, how) = if lblk == e.logical && e.len > 1 && prev.is_some_and(|p| abuts(p, e.physical)) {
-            (lblk, 1, "block handed to the written extent on its left".to_string())
-        } else if u64::from(lblk) + 1 == end
-            && e.len > 1
-            && next.is_some_and(|n| {
-                !n.unwritten && e.physical + u64::from(e.len) == n.physical && n.len < INIT_MAX_LEN - 1
-            })
-        {
-            (lblk, 1, "block handed to the written extent on its right".to_string())
-        } else {
-            let eof = node.size().div_ceil(PAGE).max(u64::from(lblk) + 1);
-            let may_zeroout = end <= eof;
-            let allocated = (end - u64::from(lblk)) as u32;
-            let (mut zs, mut zlen) = (lblk, 1u32);
-            let mut parts = Vec::new();
-            if may_zeroout && allocated > zlen {
-                if allocated <= MAX_ZEROOUT {
-                    parts.push(format!("tail of {} zeroed out", allocated - 1));
-                    zlen = allocated;
-                }
-                if (zs - e.logical) + zlen < MAX_ZEROOUT {
-                    if zs != e.logical {
-                        parts.push(format!("head of {} zeroed out", zs - e.logical));
-                    }
-                    zlen += zs - e.logical;
-                    zs = e.logical;
-                }
-            }
-            let pieces = u32::from(zs > e.logical) + 1 + u32::from(u64::from(zs + zlen) < end);
-            let how = match (parts.is_empty(), pieces) {
-                (_, 1) if zlen == e.len => {
-                    if parts.is_empty() {
-                        "the whole extent converted".to_string()
-                    } else {
-                        format!("{}: the whole extent converted", parts.join(", "))
-                    }
-                }
-                (true, n) => format!("split 1->{n}"),
-                (false, n) => format!("{}; split 1->{n}", parts.join(", ")),
-            };
-            (zs, zlen, how)
+        // Only neighbours in the same leaf count (the kernel's limitation L2).
+        let leaf = self.fs.extent_in_leaf(ino, &node, lblk)?;
+        let (prev, next) = (leaf.prev.as_ref(), leaf.next.as_ref());
+        let abuts = |x: &Extent, to: u64| {
+            !x.unwritten && x.logical_end() == u64::from(e.logical) && x.physical + u64::from(x.len) == to
         };
+        let (zs, zlen, how) =
+            if lblk == e.logical && e.len > 1 && prev.is_some_and(|p| abuts(p, e.physical) && p.len < INIT_MAX_LEN - 1)
+            {
+                (lblk, 1, "block handed to the written extent on its left".to_string())
+            } else if u64::from(lblk) + 1 == end
+                && e.len > 1
+                && next.is_some_and(|n| {
+                    !n.unwritten
+                        && u64::from(n.logical) == end
+                        && e.physical + u64::from(e.len) == n.physical
+                        && n.len < INIT_MAX_LEN - 1
+                })
+            {
+                (lblk, 1, "block handed to the written extent on its right".to_string())
+            } else {
+                let eof = node.size().div_ceil(PAGE).max(u64::from(lblk) + 1);
+                let may_zeroout = end <= eof;
+                let allocated = (end - u64::from(lblk)) as u32;
+                let (mut zs, mut zlen) = (lblk, 1u32);
+                let mut parts = Vec::new();
+                if may_zeroout && allocated > zlen {
+                    if allocated <= MAX_ZEROOUT {
+                        parts.push(format!("tail of {} zeroed out", allocated - 1));
+                        zlen = allocated;
+                    }
+                    if (zs - e.logical) + zlen < MAX_ZEROOUT {
+                        if zs != e.logical {
+                            parts.push(format!("head of {} zeroed out", zs - e.logical));
+                        }
+                        zlen += zs - e.logical;
+                        zs = e.logical;
+                    }
+                }
+                let pieces = u32::from(zs > e.logical) + 1 + u32::from(u64::from(zs + zlen) < end);
+                let how = match (parts.is_empty(), pieces) {
+                    (_, 1) if zlen == e.len => {
+                        if parts.is_empty() {
+                            "the whole extent converted".to_string()
+                        } else {
+                            format!("{}: the whole extent converted", parts.join(", "))
+                        }
+                    }
+                    (true, n) => format!("split 1->{n}"),
+                    (false, n) => format!("{}; split 1->{n}", parts.join(", ")),
+                };
+                (zs, zlen, how)
+            };
         let phys = e.physical + u64::from(zs - e.logical);
         self.zero_nt(phys, u64::from(zlen))?;
         self.convert(zs, zlen)?;
@@ -865,7 +871,7 @@ impl<D: Device> Dax<D> {
         let ino = self.cur.ino;
         let mut node = self.fs.inode(ino)?;
         let mut h = self.fs.join(EDIT_CREDITS);
-        h.with_tree(ino, &mut node, |io, root| extent::convert_to_written(io, root, lblk, len))?;
+        h.with_tree(ino, &mut node, |io, root| extent::convert_to_written_in_leaf(io, root, lblk, len))?;
         self.cur.converted += u64::from(len);
         self.stats.blocks_converted += u64::from(len);
         Ok(())

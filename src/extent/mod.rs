@@ -27,11 +27,11 @@ mod remove;
 mod tests;
 mod walk;
 
-pub use convert::convert_to_written;
+pub use convert::{convert_to_written, convert_to_written_in_leaf};
 pub use insert::insert;
 pub use io::{init_empty, Root, TreeIo};
 pub use remove::remove_range;
-pub use walk::{extents, extents_in_range, lookup_in, nodes, NodeEntries, NodeInfo};
+pub use walk::{extents, extents_in_range, lookup_in, lookup_in_leaf, nodes, InLeaf, NodeEntries, NodeInfo};
 
 use crate::error::Result;
 use crate::ondisk::extent::Extent;

@@ -25,6 +25,29 @@ pub enum NodeEntries {
     Index(Vec<Index>),
 }
 
+/// The extent covering a block and its neighbours in the same leaf: what ext4's
+/// `ext4_ext_convert_to_initialized` sees as `ex`, `ex - 1` and `ex + 1` (it never looks into
+/// another leaf).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InLeaf {
+    /// The extent before `ext` in its leaf, if `ext` is not the leaf's first.
+    pub prev: Option<Extent>,
+    pub ext: Option<Extent>,
+    /// The extent after `ext` in its leaf, if `ext` is not the leaf's last.
+    pub next: Option<Extent>,
+}
+
+/// The extent covering logical block `lblk` (if any) with its neighbours in the same leaf.
+pub fn lookup_in_leaf<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, lblk: u32) -> Result<InLeaf> {
+    let path = find(io, root, lblk)?;
+    let ext = &path.leaf().node.ext;
+    let i = ext.partition_point(|e| e.logical <= lblk);
+    let Some(at) = i.checked_sub(1).filter(|&at| u64::from(lblk) < ext[at].logical_end()) else {
+        return Ok(InLeaf::default());
+    };
+    Ok(InLeaf { prev: at.checked_sub(1).map(|p| ext[p]), ext: Some(ext[at]), next: ext.get(at + 1).copied() })
+}
+
 /// One node of the tree, as `inspect extents` and fsck see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeInfo {

@@ -301,6 +301,15 @@ impl<D: Device> Fs<D> {
         extent::extents_in_range(&io, &root, from, to)
     }
 
+    /// The extent covering logical block `lblk` of `ino` with its neighbours in the same leaf,
+    /// as the running transaction sees them.
+    pub fn extent_in_leaf(&self, ino: u32, node: &Inode, lblk: u32) -> Result<extent::InLeaf> {
+        let mut i_block = node.f.i_block;
+        let io = ReadTree { fs: self };
+        let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
+        extent::lookup_in_leaf(&io, &root, lblk)
+    }
+
     /// Read `len` bytes at `off` of inode `ino` into `out` (holes and unwritten extents read
     /// as zeros; reads stop at i_size).
     pub fn read_file(&self, ino: u32, off: u64, len: u64, out: &mut Vec<u8>) -> Result<()> {
