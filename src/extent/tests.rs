@@ -643,7 +643,10 @@ fn lookup_in_leaf_sees_only_its_own_leaf() {
     let last = lookup_in_leaf(&io, &r, 166).unwrap();
     assert_eq!(last.prev, Some(ext(164, 1, 1164, false)));
     assert_eq!((last.ext, last.next), (Some(ext(166, 1, 1166, false)), None), "last of its leaf");
-    assert_eq!(lookup_in_leaf(&io, &r, 165).unwrap(), InLeaf::default(), "a hole");
+    let hole = lookup_in_leaf(&io, &r, 165).unwrap();
+    assert_eq!(hole, InLeaf { prev: Some(ext(164, 1, 1164, false)), ext: None, next: Some(ext(166, 1, 1166, false)) });
+    let before_all = lookup_in_leaf(&io, &r, 0).unwrap();
+    assert_eq!((before_all.prev, before_all.ext), (None, Some(ext(0, 1, 1000, false))));
 }
 
 #[test]

@@ -229,6 +229,7 @@ impl<D: Device> Handle<'_, D> {
         self.free_blocks(start, len)?;
         for b in start..start + len {
             self.fs.cache.forget(b);
+            self.fs.own_nodes.remove(&b);
             if let Some(j) = self.fs.journal.as_mut() {
                 j.revokes.insert(b);
             }

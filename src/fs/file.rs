@@ -24,6 +24,8 @@ pub const UNMAP_TREE_CREDITS: u32 = 64;
 /// through the allocator, and a count of node blocks gained or lost (for `i_blocks`).
 pub struct HandleTree<'h, 'f, D: Device> {
     pub h: &'h mut Handle<'f, D>,
+    /// The checksum seed of the tree's nodes (None: no `metadata_csum`, or unknown).
+    pub seed: Option<u32>,
     pub node_delta: i64,
     pub data_freed: u64,
     /// The file's blocks are metadata (a directory): freeing them revokes them.
@@ -36,7 +38,7 @@ pub struct HandleTree<'h, 'f, D: Device> {
 impl<'h, 'f, D: Device> HandleTree<'h, 'f, D> {
     /// Tree access for fsck's repairs (see [`HandleTree::keep_bitmaps`]).
     pub fn for_repair(h: &'h mut Handle<'f, D>) -> Self {
-        HandleTree { h, node_delta: 0, data_freed: 0, metadata_data: false, keep_bitmaps: true }
+        HandleTree { h, seed: None, node_delta: 0, data_freed: 0, metadata_data: false, keep_bitmaps: true }
     }
 }
 
@@ -53,7 +55,13 @@ impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
     }
     fn write_block(&mut self, blk: u64, data: &[u8]) -> Result<()> {
         self.h.get_write(blk)?.copy_from_slice(data);
+        if let Some(seed) = self.seed {
+            self.h.fs.own_nodes.insert(blk, seed);
+        }
         Ok(())
+    }
+    fn trusted(&self, blk: u64, seed: u32) -> bool {
+        self.h.fs.own_nodes.get(&blk) == Some(&seed)
     }
     fn alloc_node(&mut self, goal: u64) -> Result<u64> {
         let b = self.h.alloc_block(goal)?;
@@ -83,9 +91,7 @@ impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
 impl<D: Device> Fs<D> {
     /// Checksum seed of inode `ino`'s tree nodes and directory blocks (None without csums).
     pub fn inode_csum_seed(&self, ino: u32, node: &Inode) -> Option<u32> {
-        self.sb
-            .has_metadata_csum()
-            .then(|| crate::ondisk::checksum::inode_seed(self.sb.csum_seed(), ino, node.f.i_generation))
+        self.sb.has_metadata_csum().then(|| self.inode_seed(ino, node.f.i_generation))
     }
 }
 
@@ -104,7 +110,7 @@ impl<D: Device> Handle<'_, D> {
         let seed = self.fs.inode_csum_seed(ino, node);
         let bs = self.fs.block_size();
         let metadata_data = node.is_dir();
-        let mut io = HandleTree { h: self, node_delta: 0, data_freed: 0, metadata_data, keep_bitmaps: false };
+        let mut io = HandleTree { h: self, seed, node_delta: 0, data_freed: 0, metadata_data, keep_bitmaps: false };
         let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
         let out = f(&mut io, &mut root)?;
         let delta = io.node_delta;
@@ -401,6 +407,9 @@ impl<D: Device> TreeIo for ReadTree<'_, D> {
     fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
         buf.copy_from_slice(&self.fs.block(blk)?);
         Ok(())
+    }
+    fn trusted(&self, blk: u64, seed: u32) -> bool {
+        self.fs.own_nodes.get(&blk) == Some(&seed)
     }
     fn write_block(&mut self, _: u64, _: &[u8]) -> Result<()> {
         Err(Error::Invalid("read-only tree access".into()))
@@ -711,5 +720,37 @@ impl<D: Device> Fs<D> {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::layout::Params;
+    use crate::fs::mkfs::{mkfs, MkfsOptions};
+    use crate::pmem::MemDevice;
+
+    /// Tree nodes this `Fs` wrote are read back without re-verifying their checksum, but only
+    /// while nothing else wrote the block: a change through any other write access is checked.
+    #[test]
+    fn own_tree_nodes_are_trusted_until_written_otherwise() {
+        let size = 32u64 << 20;
+        let mut dev = MemDevice::new(vec![0; size as usize]);
+        let params = Params { size_bytes: size, journal_bytes: None, inodes: None, journal: true };
+        let opts = MkfsOptions { params, uuid: [5; 16], label: String::new(), time: 1_700_000_000, poison: false };
+        mkfs(&mut dev, &opts, &mut |_, _| {}).unwrap();
+        let mut fs = Fs::mount(dev, true).unwrap().0;
+        let ino = fs.create("/f", false, false).unwrap();
+        for i in 0..6u64 {
+            fs.fallocate(ino, i * 2 * 4096, 4096, false).unwrap();
+        }
+        let node = fs.inode(ino).unwrap();
+        let leaf = fs.extent_nodes(ino, &node).unwrap()[1].block.expect("a leaf block");
+        assert!(fs.own_nodes.contains_key(&leaf), "the leaf was written by the tree code");
+        assert_eq!(fs.file_extents(ino, &node).unwrap().len(), 6);
+        // Another write access to the block (here: a stray byte in an extent entry).
+        fs.handle(4).unwrap().get_write(leaf).unwrap()[12 + 4] ^= 0x01;
+        assert!(!fs.own_nodes.contains_key(&leaf));
+        assert!(matches!(fs.file_extents(ino, &node), Err(Error::Checksum { .. })), "checked again");
     }
 }
