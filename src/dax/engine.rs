@@ -1,7 +1,7 @@
 //! The fault engine: a mounted file system with one process's mappings, running faults,
 //! `write(2)`, `msync` and background persistence as sequences of named steps.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::{Flow, FlowResult, Inject, Lock, LockChecker, Policy, Step};
 use crate::error::Error;
@@ -155,7 +155,7 @@ pub struct Dax<D: Device> {
     maps: BlockMap<(u32, u64), Pte>,
     anon: BlockMap<(u32, u64), Box<[u8]>>,
     /// Pages stored to through a shared mapping and not yet msynced: (inode, page) -> block.
-    dirty: BTreeMap<(u32, u64), u64>,
+    dirty: BlockMap<(u32, u64), u64>,
     cur: Cur,
     stopped: Option<Step>,
     last_counts: [u64; 5],
@@ -212,7 +212,7 @@ impl<D: Device> Dax<D> {
             stats: Stats::default(),
             maps: BlockMap::default(),
             anon: BlockMap::default(),
-            dirty: BTreeMap::new(),
+            dirty: BlockMap::default(),
             cur: Cur::default(),
             stopped: None,
             last_counts,
@@ -294,8 +294,8 @@ impl<D: Device> Dax<D> {
             self.fs.dev.mark(step.name());
             self.fs.dev.set_context(prev);
         }
-        let counts = self.fs.dev.op_counts();
         if self.record_rows {
+            let counts = self.fs.dev.op_counts();
             let d = |i: usize| counts[i].saturating_sub(self.last_counts[i]);
             let extent = if page.is_some() { self.describe_extent(self.cur.ino, self.cur.lblk) } else { String::new() };
             self.rows.push(StepRow {
@@ -313,13 +313,14 @@ impl<D: Device> Dax<D> {
                 fences: d(3),
                 note: std::mem::take(&mut self.cur.note),
             });
+            // The device's counts are read only for rows (the loop without --trace skips them).
+            self.last_counts = counts;
         } else {
             self.cur.allocated = 0;
             self.cur.zeroed = 0;
             self.cur.converted = 0;
             self.cur.note.clear();
         }
-        self.last_counts = counts;
         if self.race_after == Some(step) && self.races.is_empty() && page.is_some() {
             let r = self.race_read(step);
             self.races.push(r);
@@ -1040,7 +1041,14 @@ impl<D: Device> Dax<D> {
             Some((off, len)) => (off / PAGE, off.saturating_add(len).div_ceil(PAGE)),
             None => (0, u64::MAX),
         };
-        let pages: Vec<((u32, u64), u64)> = self.dirty.range((ino, first)..(ino, end)).map(|(&k, &v)| (k, v)).collect();
+        // In page order (the trace is the same on every run).
+        let mut pages: Vec<((u32, u64), u64)> = self
+            .dirty
+            .iter()
+            .filter(|(k, _)| k.0 == ino && (first..end).contains(&k.1))
+            .map(|(&k, &v)| (k, v))
+            .collect();
+        pages.sort_unstable();
         for (key, phys) in &pages {
             self.fs.dev.flush(phys * PAGE, PAGE)?;
             self.dirty.remove(key);
@@ -1107,9 +1115,12 @@ impl<D: Device> Dax<D> {
         Ok(())
     }
 
-    /// Pages stored to through a shared mapping and not yet msynced.
-    pub fn dirty_pages(&self) -> &BTreeMap<(u32, u64), u64> {
-        &self.dirty
+    /// Pages stored to through a shared mapping and not yet msynced: ((inode, page), block), in
+    /// order.
+    pub fn dirty_pages(&self) -> Vec<((u32, u64), u64)> {
+        let mut v: Vec<_> = self.dirty.iter().map(|(&k, &v)| (k, v)).collect();
+        v.sort_unstable();
+        v
     }
 
     /// Inodes with mappings.

@@ -162,6 +162,7 @@ impl<D: Device> Fs<D> {
         Ok(())
     }
 
+    #[inline]
     pub fn block_size(&self) -> u32 {
         self.sb.block_size()
     }
