@@ -154,6 +154,15 @@ fn ext2_fences_its_zeroing_before_the_link_and_leaves_the_journal_alone() {
         assert!(order.is_err_and(|e| e.contains("no fence")), "journal {journal}: no-fence must fail the check");
         let (order, _) = run(Policy::Ext2, Inject { skip_zero: true, ..Inject::default() });
         assert!(order.is_err(), "journal {journal}: skip-zero must fail the check");
+        // Like the kernel, ext2 leaves the superblock's summary counts alone (e2fsck recomputes
+        // them): nothing is stored to the superblock, where a journaled policy's checkpoint does.
+        let sb = 1024..2048u64;
+        let touches_sb = |t: &Trace| t.events().iter().any(|e| e.kind.is_store() && overlaps(&e.range(), &sb));
+        assert!(!touches_sb(rec.trace()), "journal {journal}: ext2 rewrote the superblock");
+        if journal {
+            let (zeroed, _) = fault_with(RecordingDevice::new(base.clone()), Policy::Zeroed, Inject::default());
+            assert!(touches_sb(zeroed.trace()), "the check sees a superblock write");
+        }
         // No jbd2 work at all, and (on a journaled image) the journal is byte for byte as it was.
         let ev = rec.trace().events();
         assert!(
