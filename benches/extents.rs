@@ -25,6 +25,8 @@ use e4dax::ondisk::extent::Extent;
 use e4dax::pmem::MappedImage;
 
 const BS: u64 = 4096;
+/// Credits to unmap one block: its group's bitmap and descriptor, and the tree's part.
+const ONE_BLOCK_UNMAP_CREDITS: u32 = e4dax::fs::file::UNMAP_TREE_CREDITS + 2;
 /// Blocks fallocated; punching every other one leaves `RANGE / 2` extents.
 const RANGE: u32 = 400_000;
 const EXTENTS: usize = RANGE as usize / 2;
@@ -143,7 +145,7 @@ fn main() {
         if fs_build {
             fs.punch(ino, u64::from(blk) * BS, BS).expect("punch");
         } else {
-            let mut h = fs.handle(e4dax::fs::file::REMOVE_BATCH_CREDITS).expect("handle");
+            let mut h = fs.handle(ONE_BLOCK_UNMAP_CREDITS).expect("handle");
             h.with_tree(ino, &mut node, |io, root| extent::remove_range(io, root, blk, 1)).expect("remove_range");
         }
         if (i + 1) % COMMIT_EVERY == 0 || i + 1 == RANGE / 2 {
@@ -240,7 +242,7 @@ fn main() {
             extent::insert(io, root, Extent { logical: lblk, len: n, physical: phys, unwritten: true })
         })
         .expect("insert");
-        let mut h = fs.handle(e4dax::fs::file::REMOVE_BATCH_CREDITS).expect("handle");
+        let mut h = fs.handle(ONE_BLOCK_UNMAP_CREDITS).expect("handle");
         h.with_tree(ino, &mut node, |io, root| extent::remove_range(io, root, lblk, 1)).expect("remove");
         if (i + 1) % u64::from(COMMIT_EVERY) == 0 {
             fs.commit().expect("commit");

@@ -12,6 +12,8 @@ mod clock;
 mod crash;
 #[path = "it/dax.rs"]
 mod dax;
+#[path = "it/dax_kernel.rs"]
+mod dax_kernel;
 #[path = "it/docs.rs"]
 mod docs;
 #[path = "it/files_bad_input.rs"]
@@ -32,6 +34,8 @@ mod inspect;
 mod journal;
 #[path = "it/kernel.rs"]
 mod kernel;
+#[path = "it/layers.rs"]
+mod layers;
 #[path = "it/lock.rs"]
 mod lock;
 #[path = "it/mkfs.rs"]

@@ -1,16 +1,18 @@
 //! The fault engine: a mounted file system with one process's mappings, running faults,
 //! `write(2)`, `msync` and background persistence as sequences of named steps.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::{Flow, FlowResult, Inject, Lock, LockChecker, Policy, Step};
 use crate::error::Error;
 use crate::extent;
+use crate::extent::InLeaf;
+use crate::fs::cache::BlockMap;
 use crate::fs::file::EDIT_CREDITS;
 use crate::fs::Fs;
 use crate::journal::Journal;
 use crate::ondisk::extent::Extent;
-use crate::ondisk::inode::FL_EXTENTS;
+use crate::ondisk::inode::{Inode, FL_EXTENTS};
 use crate::ondisk::poison;
 use crate::pmem::{Context, Device};
 
@@ -150,10 +152,10 @@ pub struct Dax<D: Device> {
     pub races: Vec<RaceRead>,
     pub locks: LockChecker,
     pub stats: Stats,
-    maps: HashMap<(u32, u64), Pte>,
-    anon: HashMap<(u32, u64), Box<[u8]>>,
+    maps: BlockMap<(u32, u64), Pte>,
+    anon: BlockMap<(u32, u64), Box<[u8]>>,
     /// Pages stored to through a shared mapping and not yet msynced: (inode, page) -> block.
-    dirty: BTreeMap<(u32, u64), u64>,
+    dirty: BlockMap<(u32, u64), u64>,
     cur: Cur,
     stopped: Option<Step>,
     last_counts: [u64; 5],
@@ -163,6 +165,17 @@ pub struct Dax<D: Device> {
 }
 
 const PAGE: u64 = 4096;
+
+/// `self.note(format!(..))`, formatted only when rows are recorded (the fault loop's hot path
+/// builds no strings otherwise).
+macro_rules! note {
+    ($s:ident, $($arg:tt)*) => {
+        if $s.record_rows {
+            let text = format!($($arg)*);
+            $s.note(text);
+        }
+    };
+}
 
 /// Largest extent of written blocks (the kernel's EXT_INIT_MAX_LEN).
 const INIT_MAX_LEN: u32 = 1 << 15;
@@ -197,9 +210,9 @@ impl<D: Device> Dax<D> {
             races: Vec::new(),
             locks: LockChecker::default(),
             stats: Stats::default(),
-            maps: HashMap::new(),
-            anon: HashMap::new(),
-            dirty: BTreeMap::new(),
+            maps: BlockMap::default(),
+            anon: BlockMap::default(),
+            dirty: BlockMap::default(),
             cur: Cur::default(),
             stopped: None,
             last_counts,
@@ -281,8 +294,8 @@ impl<D: Device> Dax<D> {
             self.fs.dev.mark(step.name());
             self.fs.dev.set_context(prev);
         }
-        let counts = self.fs.dev.op_counts();
         if self.record_rows {
+            let counts = self.fs.dev.op_counts();
             let d = |i: usize| counts[i].saturating_sub(self.last_counts[i]);
             let extent = if page.is_some() { self.describe_extent(self.cur.ino, self.cur.lblk) } else { String::new() };
             self.rows.push(StepRow {
@@ -300,13 +313,14 @@ impl<D: Device> Dax<D> {
                 fences: d(3),
                 note: std::mem::take(&mut self.cur.note),
             });
+            // The device's counts are read only for rows (the loop without --trace skips them).
+            self.last_counts = counts;
         } else {
             self.cur.allocated = 0;
             self.cur.zeroed = 0;
             self.cur.converted = 0;
             self.cur.note.clear();
         }
-        self.last_counts = counts;
         if self.race_after == Some(step) && self.races.is_empty() && page.is_some() {
             let r = self.race_read(step);
             self.races.push(r);
@@ -318,7 +332,11 @@ impl<D: Device> Dax<D> {
         Ok(())
     }
 
+    /// Add to the current step's note (kept only when rows are recorded).
     fn note(&mut self, text: impl AsRef<str>) {
+        if !self.record_rows {
+            return;
+        }
         if !self.cur.note.is_empty() {
             self.cur.note.push_str("; ");
         }
@@ -466,7 +484,7 @@ impl<D: Device> Dax<D> {
         if let Some(p) = self.anon.get_mut(&(ino, page)) {
             p[at..at + bytes.len()].copy_from_slice(bytes);
         }
-        self.note(format!("{} bytes stored in the anonymous page", bytes.len()));
+        note!(self, "{} bytes stored in the anonymous page", bytes.len());
         self.done(Step::UserStore, Context::Fault, true, Some(page))
     }
 
@@ -502,7 +520,7 @@ impl<D: Device> Dax<D> {
             if replaced == Some(Pte::ZeroPage) {
                 self.note("the zero page replaced by the allocated block (mkwrite)");
             }
-            self.note(format!("block {phys} mapped writable"));
+            note!(self, "block {phys} mapped writable");
         }
         self.done(Step::InsertMapping, Context::Fault, true, Some(page))?;
         self.convert_unwritten(page)?;
@@ -550,9 +568,9 @@ impl<D: Device> Dax<D> {
         if node.f.i_mtime != t || node.f.i_ctime != t {
             node.f.i_mtime = t;
             node.f.i_ctime = t;
-            self.fs.reserve(EDIT_CREDITS)?;
+            self.reserve(Step::UpdateTime)?;
             self.fs.join(EDIT_CREDITS).write_inode(ino, &node)?;
-            self.note(format!("mtime = ctime = {t}"));
+            note!(self, "mtime = ctime = {t}");
         }
         self.done(Step::UpdateTime, Context::Fault, true, Some(page))
     }
@@ -560,19 +578,48 @@ impl<D: Device> Dax<D> {
     fn journal_start(&mut self, page: u64) -> FlowResult {
         self.begin(Step::JournalStart);
         if self.fs.journal.is_some() {
+            if self.reserve(Step::JournalStart)? {
+                self.note("the running transaction was full: the handle waited for the forced commit");
+            }
             self.locks.take(Lock::Handle, Step::JournalStart.name());
             self.credits = EDIT_CREDITS;
-            let before = self.fs.dev.op_counts();
-            if self.fs.reserve(EDIT_CREDITS)? {
-                self.stats.forced_commits += 1;
-                self.note("the running transaction was full: a commit was forced before the handle started");
-                let _ = before;
-            }
-            self.note(format!("handle with {EDIT_CREDITS} credits"));
+            note!(self, "handle with {EDIT_CREDITS} credits");
         } else {
             self.note("no journal: no handle");
         }
         self.done(Step::JournalStart, Context::Fault, true, Some(page))
+    }
+
+    /// Make room in the running transaction for a handle of [`EDIT_CREDITS`] during `step`
+    /// (jbd2's `start_this_handle`). When the transaction is full a commit is forced: it runs
+    /// in the jbd2 context (its marker is in the trace) and gets its own `commit` row, before
+    /// the row of the step that waited for it; `stop_after commit` can stop there.
+    fn reserve(&mut self, step: Step) -> FlowResult<bool> {
+        let (tid, blocks) = (self.tid(), self.fs.running_blocks());
+        if !self.fs.reserve(EDIT_CREDITS)? {
+            return Ok(false);
+        }
+        self.forced_commit(format!(
+            "forced by {step}: transaction {} ({blocks} blocks) had no room for a handle of {EDIT_CREDITS} credits",
+            tid.unwrap_or(0)
+        ))?;
+        Ok(true)
+    }
+
+    /// Report a commit that was forced in the middle of a step (the transaction was full, or
+    /// ENOSPC) as a `commit` step of its own in the jbd2 context, keeping what the interrupted
+    /// step has gathered so far for that step's own row.
+    fn forced_commit(&mut self, note: String) -> FlowResult {
+        self.stats.forced_commits += 1;
+        let saved = (
+            std::mem::take(&mut self.cur.allocated),
+            std::mem::take(&mut self.cur.zeroed),
+            std::mem::take(&mut self.cur.converted),
+            std::mem::replace(&mut self.cur.note, note),
+        );
+        let r = self.done(Step::Commit, Context::Jbd2, false, None);
+        (self.cur.allocated, self.cur.zeroed, self.cur.converted, self.cur.note) = saved;
+        r
     }
 
     fn journal_stop(&mut self, page: u64) -> FlowResult {
@@ -613,7 +660,10 @@ impl<D: Device> Dax<D> {
 
     fn get_block_locked(&mut self, create: bool) -> FlowResult {
         let (ino, lblk) = (self.cur.ino, self.cur.lblk);
-        match self.extent_at(ino, lblk)? {
+        // One walk gives the block's extent, its neighbours in the leaf and the goal.
+        let node = self.fs.inode(ino)?;
+        let leaf = self.fs.extent_in_leaf(ino, &node, lblk)?;
+        match leaf.ext {
             Some(e) if !e.unwritten => {
                 self.cur.target = Some(FaultTarget::Written);
                 self.cur.phys = Some(e.physical + u64::from(lblk - e.logical));
@@ -629,7 +679,7 @@ impl<D: Device> Dax<D> {
                 }
                 self.cur.major = true;
                 match self.policy {
-                    Policy::Zeroed => self.zeroed_convert(e)?,
+                    Policy::Zeroed => self.zeroed_convert(e, &node, &leaf)?,
                     Policy::Ext2 => {
                         self.cur.needs_zero = true;
                         self.cur.needs_link = true;
@@ -654,12 +704,13 @@ impl<D: Device> Dax<D> {
                 // EXT4_GET_BLOCKS_CREATE_ZERO: no state between is ever visible outside the
                 // running transaction, and one tree edit instead of insert + convert);
                 // `ext2` links after its fenced zeroing, at zero-block.
-                let phys = self.allocate(self.policy == Policy::Unwritten)?;
+                let goal = goal(&leaf, lblk).unwrap_or_else(|| self.fs.inode_goal(ino));
+                let phys = self.allocate(goal, (self.policy == Policy::Unwritten).then_some(&node))?;
                 self.cur.phys = Some(phys);
                 match self.policy {
                     Policy::Zeroed => {
                         self.zero_nt(phys, 1)?;
-                        self.link(phys, false)?;
+                        self.link(phys, false, node)?;
                         self.cur.converted += 1;
                         self.stats.blocks_converted += 1;
                         self.note("allocated, zeroed (non-temporal + fence) and linked written in get-block");
@@ -685,81 +736,84 @@ impl<D: Device> Dax<D> {
     /// `extent_max_zeroout_kb` (32 KiB = 8 blocks): hand the block to an abutting written
     /// neighbour; else zero out the tail (when at most 8 blocks from the fault to the extent's
     /// end) and then the head (when head + converted part is under 8), else split.
-    fn zeroed_convert(&mut self, e: Extent) -> FlowResult {
-        let (ino, lblk) = (self.cur.ino, self.cur.lblk);
-        let node = self.fs.inode(ino)?;
+    fn zeroed_convert(&mut self, e: Extent, node: &Inode, leaf: &InLeaf) -> FlowResult {
+        let lblk = self.cur.lblk;
         let end = e.logical_end();
-        let neighbours = self.fs.extents_in_range(ino, &node, e.logical.saturating_sub(1), end + 1)?;
-        let prev = neighbours.iter().find(|x| x.logical_end() == u64::from(e.logical));
-        let next = neighbours.iter().find(|x| u64::from(x.logical) == end);
-        let abuts =
-            |x: &Extent, to: u64| !x.unwritten && x.physical + u64::from(x.len) == to && x.len < INIT_MAX_LEN - 1;
-        let (zs, zlen, how) = if lblk == e.logical && e.len > 1 && prev.is_some_and(|p| abuts(p, e.physical)) {
-            (lblk, 1, "block handed to the written extent on its left".to_string())
-        } else if u64::from(lblk) + 1 == end
-            && e.len > 1
-            && next.is_some_and(|n| {
-                !n.unwritten && e.physical + u64::from(e.len) == n.physical && n.len < INIT_MAX_LEN - 1
-            })
-        {
-            (lblk, 1, "block handed to the written extent on its right".to_string())
-        } else {
-            let eof = node.size().div_ceil(PAGE).max(u64::from(lblk) + 1);
-            let may_zeroout = end <= eof;
-            let allocated = (end - u64::from(lblk)) as u32;
-            let (mut zs, mut zlen) = (lblk, 1u32);
-            let mut parts = Vec::new();
-            if may_zeroout && allocated > zlen {
-                if allocated <= MAX_ZEROOUT {
-                    parts.push(format!("tail of {} zeroed out", allocated - 1));
-                    zlen = allocated;
-                }
-                if (zs - e.logical) + zlen < MAX_ZEROOUT {
-                    if zs != e.logical {
-                        parts.push(format!("head of {} zeroed out", zs - e.logical));
-                    }
-                    zlen += zs - e.logical;
-                    zs = e.logical;
-                }
-            }
-            let pieces = u32::from(zs > e.logical) + 1 + u32::from(u64::from(zs + zlen) < end);
-            let how = match (parts.is_empty(), pieces) {
-                (_, 1) if zlen == e.len => {
-                    if parts.is_empty() {
-                        "the whole extent converted".to_string()
-                    } else {
-                        format!("{}: the whole extent converted", parts.join(", "))
-                    }
-                }
-                (true, n) => format!("split 1->{n}"),
-                (false, n) => format!("{}; split 1->{n}", parts.join(", ")),
-            };
-            (zs, zlen, how)
+        // Only neighbours in the same leaf count (the kernel's limitation L2).
+        let (prev, next) = (leaf.prev.as_ref(), leaf.next.as_ref());
+        let abuts = |x: &Extent, to: u64| {
+            !x.unwritten && x.logical_end() == u64::from(e.logical) && x.physical + u64::from(x.len) == to
         };
+        let (zs, zlen, how) =
+            if lblk == e.logical && e.len > 1 && prev.is_some_and(|p| abuts(p, e.physical) && p.len < INIT_MAX_LEN - 1)
+            {
+                (lblk, 1, "block handed to the written extent on its left".to_string())
+            } else if u64::from(lblk) + 1 == end
+                && e.len > 1
+                && next.is_some_and(|n| {
+                    !n.unwritten
+                        && u64::from(n.logical) == end
+                        && e.physical + u64::from(e.len) == n.physical
+                        && n.len < INIT_MAX_LEN - 1
+                })
+            {
+                (lblk, 1, "block handed to the written extent on its right".to_string())
+            } else {
+                let eof = node.size().div_ceil(PAGE).max(u64::from(lblk) + 1);
+                let may_zeroout = end <= eof;
+                let allocated = (end - u64::from(lblk)) as u32;
+                let (mut zs, mut zlen) = (lblk, 1u32);
+                let mut parts = Vec::new();
+                if may_zeroout && allocated > zlen {
+                    if allocated <= MAX_ZEROOUT {
+                        parts.push(format!("tail of {} zeroed out", allocated - 1));
+                        zlen = allocated;
+                    }
+                    if (zs - e.logical) + zlen < MAX_ZEROOUT {
+                        if zs != e.logical {
+                            parts.push(format!("head of {} zeroed out", zs - e.logical));
+                        }
+                        zlen += zs - e.logical;
+                        zs = e.logical;
+                    }
+                }
+                let pieces = u32::from(zs > e.logical) + 1 + u32::from(u64::from(zs + zlen) < end);
+                let how = match (parts.is_empty(), pieces) {
+                    (_, 1) if zlen == e.len => {
+                        if parts.is_empty() {
+                            "the whole extent converted".to_string()
+                        } else {
+                            format!("{}: the whole extent converted", parts.join(", "))
+                        }
+                    }
+                    (true, n) => format!("split 1->{n}"),
+                    (false, n) => format!("{}; split 1->{n}", parts.join(", ")),
+                };
+                (zs, zlen, how)
+            };
         let phys = e.physical + u64::from(zs - e.logical);
         self.zero_nt(phys, u64::from(zlen))?;
         self.convert(zs, zlen)?;
-        self.note(format!("zeroed (non-temporal + fence) and converted {zs}-{}: {how}", zs + zlen - 1));
+        note!(self, "zeroed (non-temporal + fence) and converted {zs}-{}: {how}", zs + zlen - 1);
         Ok(())
     }
 
     /// Allocate a block for the faulting hole; with `link`, insert it as an unwritten extent.
     /// On ENOSPC with blocks pending free in the running transaction: stop the handle, force a
     /// commit, retry (at most 3 times).
-    fn allocate(&mut self, link: bool) -> FlowResult<u64> {
-        let (ino, lblk) = (self.cur.ino, self.cur.lblk);
-        let goal = self.goal(ino, lblk)?;
+    fn allocate(&mut self, goal: u64, link: Option<&Inode>) -> FlowResult<u64> {
+        let lblk = self.cur.lblk;
         for attempt in 0..=3u32 {
             let mut h = self.fs.join(EDIT_CREDITS);
             match h.alloc_block(goal) {
                 Ok(b) => {
                     self.cur.allocated += 1;
                     self.stats.blocks_allocated += 1;
-                    if link {
-                        self.link(b, true)?;
+                    if let Some(node) = link {
+                        self.link(b, true, node.clone())?;
                     }
                     if attempt > 0 {
-                        self.note(format!("retry {attempt} succeeded"));
+                        note!(self, "retry {attempt} succeeded");
                     }
                     return Ok(b);
                 }
@@ -788,33 +842,13 @@ impl<D: Device> Dax<D> {
                             note: format!("ENOSPC: handle stopped, forcing a commit (retry {})", attempt + 1),
                         });
                     }
-                    self.stats.forced_commits += 1;
                     self.fs.forced_commits += 1;
                     self.fs.commit()?;
-                    if self.record_rows {
-                        let counts = self.fs.dev.op_counts();
-                        let d = |i: usize| counts[i].saturating_sub(self.last_counts[i]);
-                        self.rows.push(StepRow {
-                            step: Step::Commit.name(),
-                            context: Context::Jbd2.name(),
-                            page: None,
-                            locks: Vec::new(),
-                            allocated: 0,
-                            zeroed: 0,
-                            converted: 0,
-                            extent: String::new(),
-                            transaction: self.tid(),
-                            stores: d(0) + d(1),
-                            flushes: d(2),
-                            fences: d(3),
-                            note: "forced by ENOSPC: the blocks it freed are reusable now".into(),
-                        });
-                        self.last_counts = counts;
-                    }
+                    self.forced_commit("forced by ENOSPC: the blocks it freed are reusable now".into())?;
                     for l in held {
                         self.locks.take(l, Step::GetBlock.name());
                     }
-                    self.fs.reserve(EDIT_CREDITS)?;
+                    self.reserve(Step::GetBlock)?;
                 }
                 Err(Error::NoSpace) => {
                     return Err(Error::Invalid(
@@ -829,34 +863,24 @@ impl<D: Device> Dax<D> {
         Err(Error::NoSpace.into())
     }
 
-    /// Allocation goal: after the block mapped before `lblk`, else near the inode.
-    fn goal(&self, ino: u32, lblk: u32) -> crate::Result<u64> {
-        let node = self.fs.inode(ino)?;
-        let before = self.fs.extents_in_range(ino, &node, lblk.saturating_sub(16), u64::from(lblk))?;
-        Ok(match before.iter().rev().find(|e| e.logical < lblk) {
-            Some(e) => e.physical + u64::from(lblk - e.logical),
-            None => self.fs.inode_goal(ino),
-        })
-    }
-
     /// Insert the faulting block `phys` into the inode (unwritten or written) and count it in
     /// `i_blocks`.
-    fn link(&mut self, phys: u64, unwritten: bool) -> crate::Result<()> {
+    fn link(&mut self, phys: u64, unwritten: bool, mut node: Inode) -> crate::Result<()> {
         let (ino, lblk) = (self.cur.ino, self.cur.lblk);
-        let mut node = self.fs.inode(ino)?;
         let mut h = self.fs.join(EDIT_CREDITS);
         let e = Extent { logical: lblk, len: 1, physical: phys, unwritten };
-        h.with_tree(ino, &mut node, |io, root| extent::insert(io, root, e))?;
+        // The data block counts in i_blocks; with_tree adds its own nodes and writes the inode
+        // once (on an error the copy is dropped).
         let bs = h.fs.block_size();
         node.set_blocks_512(node.blocks_512(false, bs) + u64::from(bs / 512));
-        h.write_inode(ino, &node)
+        h.with_tree(ino, &mut node, |io, root| extent::insert(io, root, e))
     }
 
     fn convert(&mut self, lblk: u32, len: u32) -> crate::Result<()> {
         let ino = self.cur.ino;
         let mut node = self.fs.inode(ino)?;
         let mut h = self.fs.join(EDIT_CREDITS);
-        h.with_tree(ino, &mut node, |io, root| extent::convert_to_written(io, root, lblk, len))?;
+        h.with_tree(ino, &mut node, |io, root| extent::convert_to_written_in_leaf(io, root, lblk, len))?;
         self.cur.converted += u64::from(len);
         self.stats.blocks_converted += u64::from(len);
         Ok(())
@@ -913,7 +937,10 @@ impl<D: Device> Dax<D> {
             }
             if std::mem::take(&mut self.cur.needs_link) {
                 match self.cur.target {
-                    Some(FaultTarget::Hole) => self.link(phys, false)?,
+                    Some(FaultTarget::Hole) => {
+                        let node = self.fs.inode(self.cur.ino)?;
+                        self.link(phys, false, node)?
+                    }
                     _ => self.convert(self.cur.lblk, 1)?,
                 }
                 self.note("then linked into the inode (reaches the image at writeback)");
@@ -951,7 +978,7 @@ impl<D: Device> Dax<D> {
         if let (false, Some(phys)) = (bytes.is_empty(), self.cur.phys) {
             self.fs.dev.store(phys * PAGE + at as u64, bytes)?;
             self.dirty.insert((self.cur.ino, page), phys);
-            self.note(format!("{} bytes stored through the mapping (cached)", bytes.len()));
+            note!(self, "{} bytes stored through the mapping (cached)", bytes.len());
         }
         self.done(Step::UserStore, Context::Fault, true, Some(page))
     }
@@ -982,7 +1009,7 @@ impl<D: Device> Dax<D> {
             if let Some(phys) = self.cur.phys {
                 self.fs.dev.store_nt(phys * PAGE + (s - ps), &data[(s - off) as usize..(e - off) as usize])?;
                 self.fs.dev.fence()?;
-                self.note(format!("{} bytes copied (non-temporal + fence)", e - s));
+                note!(self, "{} bytes copied (non-temporal + fence)", e - s);
             }
             self.done(Step::UserStore, Context::Fault, true, Some(page))?;
             self.convert_unwritten(page)?;
@@ -1018,14 +1045,21 @@ impl<D: Device> Dax<D> {
             Some((off, len)) => (off / PAGE, off.saturating_add(len).div_ceil(PAGE)),
             None => (0, u64::MAX),
         };
-        let pages: Vec<((u32, u64), u64)> = self.dirty.range((ino, first)..(ino, end)).map(|(&k, &v)| (k, v)).collect();
+        // In page order (the trace is the same on every run).
+        let mut pages: Vec<((u32, u64), u64)> = self
+            .dirty
+            .iter()
+            .filter(|(k, _)| k.0 == ino && (first..end).contains(&k.1))
+            .map(|(&k, &v)| (k, v))
+            .collect();
+        pages.sort_unstable();
         for (key, phys) in &pages {
             self.fs.dev.flush(phys * PAGE, PAGE)?;
             self.dirty.remove(key);
         }
         self.fs.dev.fence()?;
         self.cur.ino = ino;
-        self.note(format!("{} dirty page(s) flushed and fenced", pages.len()));
+        note!(self, "{} dirty page(s) flushed and fenced", pages.len());
         self.done(Step::Msync, Context::Fault, true, None)?;
         self.commit()
     }
@@ -1041,13 +1075,14 @@ impl<D: Device> Dax<D> {
         let tid = self.tid();
         self.fs.commit()?;
         if journaled {
-            self.note(format!(
+            note!(
+                self,
                 "transaction {} committed: {blocks} block(s) logged, {ordered} ordered range(s) {}",
                 tid.unwrap_or(0),
                 if self.inject.no_ordered { "NOT flushed (no-ordered)" } else { "flushed first" }
-            ));
+            );
         } else {
-            self.note(format!("{blocks} dirty block(s) written home"));
+            note!(self, "{blocks} dirty block(s) written home");
         }
         let ctx = if journaled { Context::Jbd2 } else { Context::Flusher };
         self.done(step, ctx, false, None)
@@ -1062,7 +1097,7 @@ impl<D: Device> Dax<D> {
         self.begin(Step::Checkpoint);
         let n = self.fs.journal.as_ref().map_or(0, |j| j.checkpoint.len());
         self.fs.checkpoint()?;
-        self.note(format!("{n} block(s) written home"));
+        note!(self, "{n} block(s) written home");
         self.done(Step::Checkpoint, Context::Jbd2, false, None)
     }
 
@@ -1075,7 +1110,7 @@ impl<D: Device> Dax<D> {
             let n = self.fs.journal.as_ref().map_or(0, |j| j.checkpoint.len());
             self.fs.no_checkpoint = false;
             self.fs.unmount()?;
-            self.note(format!("unmount: {n} block(s) written home, the log emptied"));
+            note!(self, "unmount: {n} block(s) written home, the log emptied");
             self.done(Step::Checkpoint, Context::Jbd2, false, None)?;
         } else if no_checkpoint {
             self.fs.no_checkpoint = true;
@@ -1084,14 +1119,27 @@ impl<D: Device> Dax<D> {
         Ok(())
     }
 
-    /// Pages stored to through a shared mapping and not yet msynced.
-    pub fn dirty_pages(&self) -> &BTreeMap<(u32, u64), u64> {
-        &self.dirty
+    /// Pages stored to through a shared mapping and not yet msynced: ((inode, page), block), in
+    /// order.
+    pub fn dirty_pages(&self) -> Vec<((u32, u64), u64)> {
+        let mut v: Vec<_> = self.dirty.iter().map(|(&k, &v)| (k, v)).collect();
+        v.sort_unstable();
+        v
     }
 
     /// Inodes with mappings.
     pub fn mapped_inodes(&self) -> BTreeSet<u32> {
         self.maps.keys().map(|k| k.0).collect()
+    }
+}
+
+/// Allocation goal for a hole at `lblk`, as ext4's `ext4_ext_find_goal`: continue the nearest
+/// extent of the leaf (the one before the hole, else the one after it) physically.
+fn goal(leaf: &InLeaf, lblk: u32) -> Option<u64> {
+    match (leaf.prev, leaf.next) {
+        (Some(p), _) => Some(p.physical + u64::from(lblk - p.logical)),
+        (None, Some(n)) => Some(n.physical.saturating_sub(u64::from(n.logical - lblk))),
+        (None, None) => None,
     }
 }
 

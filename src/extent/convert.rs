@@ -11,8 +11,26 @@ use super::path::find;
 use super::remove::piece;
 use crate::error::Result;
 
-/// Mark every unwritten block in `lblk..lblk + len` written.
+/// Mark every unwritten block in `lblk..lblk + len` written; written pieces merge with
+/// mergeable neighbours, across leaf boundaries too.
 pub fn convert_to_written<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, lblk: u32, len: u32) -> Result<()> {
+    convert(io, root, lblk, len, true)
+}
+
+/// [`convert_to_written`] as ext4 converts (`ext4_ext_try_to_merge`): written pieces merge
+/// with neighbours in their own leaf only, never with an extent in the next or previous leaf
+/// (the result may keep two mergeable extents either side of a leaf boundary, as the kernel
+/// leaves them). The DAX fault path converts this way.
+pub fn convert_to_written_in_leaf<I: TreeIo + ?Sized>(
+    io: &mut I,
+    root: &mut Root<'_>,
+    lblk: u32,
+    len: u32,
+) -> Result<()> {
+    convert(io, root, lblk, len, false)
+}
+
+fn convert<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, lblk: u32, len: u32, across: bool) -> Result<()> {
     let end = (u64::from(lblk) + u64::from(len)).min(LOGICAL_END);
     if end <= u64::from(lblk) {
         return Ok(());
@@ -57,7 +75,9 @@ pub fn convert_to_written<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, l
         }
     }
     if let Some((a, b)) = window {
-        merge_boundaries(io, root, a as u32, b)?;
+        if across {
+            merge_boundaries(io, root, a as u32, b)?;
+        }
         shrink(io, root)?;
     }
     Ok(())

@@ -6,13 +6,14 @@ use super::merge::merge_boundaries;
 use super::node::merge_all;
 use super::path::find;
 use crate::error::{Error, Result};
-use crate::ondisk::extent::{Extent, MAX_LEN_UNWRITTEN, MAX_LEN_WRITTEN};
+use crate::ondisk::extent::{Extent, MAX_LEN_UNWRITTEN, MAX_LEN_WRITTEN, ROOT_CAPACITY};
 
 /// Map `e` (its whole logical range must be a hole). Merges with logically and physically
 /// contiguous neighbours of the same kind; splits a full leaf, grows a full root.
 pub fn insert<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, e: Extent) -> Result<()> {
     check_new(&e, io.blocks_count())?;
     let mut path = find(io, root, e.logical)?;
+    let depth0 = path.levels.len() == 1;
     let hi = path.leaf().hi;
     let leaf = path.leaf_mut();
     let ext = &mut leaf.node.ext;
@@ -26,7 +27,12 @@ pub fn insert<I: TreeIo + ?Sized>(io: &mut I, root: &mut Root<'_>, e: Extent) ->
     ext.insert(i, e);
     merge_all(ext);
     leaf.dirty = true;
+    // A tree that is only its root (and stays one) has no leaf boundary and cannot be lower.
+    let root_only = depth0 && leaf.node.ext.len() <= usize::from(ROOT_CAPACITY);
     commit(io, root, path, append)?;
+    if root_only {
+        return Ok(());
+    }
     merge_boundaries(io, root, e.logical, e.logical_end())?;
     shrink(io, root)
 }

@@ -21,6 +21,12 @@ pub trait TreeIo {
     fn free_node(&mut self, blk: u64) -> Result<()>;
     /// Data blocks `start..start + len` unmapped by a punch.
     fn free_data(&mut self, start: u64, len: u64) -> Result<()>;
+    /// Whether node block `blk` holds exactly what [`write_block`](Self::write_block) last put
+    /// there with checksum seed `seed` (a node this process wrote): reading it back then skips
+    /// verifying its checksum (its structure is still validated). By default nothing is.
+    fn trusted(&self, _blk: u64, _seed: u32) -> bool {
+        false
+    }
 }
 
 /// The root of a tree: the inode's 60-byte `i_block` plus what node checksums need.

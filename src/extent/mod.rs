@@ -27,22 +27,20 @@ mod remove;
 mod tests;
 mod walk;
 
-pub use convert::convert_to_written;
+pub use convert::{convert_to_written, convert_to_written_in_leaf};
 pub use insert::insert;
 pub use io::{init_empty, Root, TreeIo};
 pub use remove::remove_range;
-pub use walk::{extents, extents_in_range, lookup_in, nodes, NodeEntries, NodeInfo};
+pub use walk::{extents, extents_in_range, lookup_in, lookup_in_leaf, nodes, InLeaf, NodeEntries, NodeInfo};
 
-use crate::error::{Error, Result};
-use crate::fs::Fs;
+use crate::error::Result;
 use crate::ondisk::extent::Extent;
-use crate::ondisk::inode::{Inode, FL_EXTENTS};
-use crate::pmem::Device;
 
 /// The extent covering logical block `lblk`, from either kind of source:
 /// `lookup(io, root, lblk)` with a [`TreeIo`] and a [`Root`] (the tree as a running
 /// transaction sees it), or `lookup(fs, inode, lblk)` with an opened image and an inode
-/// (read straight from the image, checksums not verified).
+/// (checksums not verified; the fs layer implements [`LookupSource`] for its `Fs`, so this
+/// module never reaches up into it).
 pub fn lookup<S, R>(src: &S, root: &R, lblk: u32) -> Result<Option<Extent>>
 where
     S: LookupSource<R> + ?Sized,
@@ -60,48 +58,4 @@ impl<I: TreeIo + ?Sized> LookupSource<Root<'_>> for I {
     fn lookup_extent(&self, root: &Root<'_>, lblk: u32) -> Result<Option<Extent>> {
         lookup_in(self, root, lblk)
     }
-}
-
-impl<D: Device> LookupSource<Inode> for Fs<D> {
-    fn lookup_extent(&self, inode: &Inode, lblk: u32) -> Result<Option<Extent>> {
-        if !inode.has_flag(FL_EXTENTS) {
-            return Err(Error::Unsupported("block-mapped (non-extent) file".into()));
-        }
-        let mut i_block = inode.f.i_block;
-        let root = Root { i_block: &mut i_block, csum_seed: None };
-        lookup_in(&ImageView(self), &root, lblk)
-    }
-}
-
-/// Read-only [`TreeIo`] over an opened image.
-struct ImageView<'a, D: Device>(&'a Fs<D>);
-
-impl<D: Device> TreeIo for ImageView<'_, D> {
-    fn block_size(&self) -> u32 {
-        self.0.block_size()
-    }
-    fn blocks_count(&self) -> u64 {
-        self.0.sb.blocks_count()
-    }
-    fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
-        let b = self.0.block(blk)?;
-        buf.copy_from_slice(&b[..buf.len()]);
-        Ok(())
-    }
-    fn write_block(&mut self, _: u64, _: &[u8]) -> Result<()> {
-        Err(read_only())
-    }
-    fn alloc_node(&mut self, _: u64) -> Result<u64> {
-        Err(read_only())
-    }
-    fn free_node(&mut self, _: u64) -> Result<()> {
-        Err(read_only())
-    }
-    fn free_data(&mut self, _: u64, _: u64) -> Result<()> {
-        Err(read_only())
-    }
-}
-
-fn read_only() -> Error {
-    Error::Invalid("extent tree opened read-only".into())
 }

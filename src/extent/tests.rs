@@ -619,3 +619,58 @@ fn appends_after_a_punched_comb_keep_index_ranges() {
         check(&io, &r);
     }
 }
+
+/// Two leaves: 84 written single blocks (the last at logical 166, physical 1166) fill the first;
+/// an unwritten 167-168 physically right after it (1167) starts the second.
+fn leaf_boundary_tree(io: &mut MemIo, r: &mut Root<'_>) {
+    for i in 0..84 {
+        insert(io, r, ext(2 * i, 1, 1000 + 2 * u64::from(i), false)).unwrap();
+    }
+    insert(io, r, ext(167, 2, 1167, true)).unwrap();
+    let leaves: Vec<u16> = nodes(io, r).unwrap().iter().filter(|n| n.depth == 0).map(|n| n.entries).collect();
+    assert_eq!(leaves, vec![84, 1]);
+}
+
+#[test]
+fn lookup_in_leaf_sees_only_its_own_leaf() {
+    let mut io = MemIo::new(1024);
+    let mut ib = [0u8; 60];
+    init_empty(&mut ib);
+    let mut r = root(&mut ib);
+    leaf_boundary_tree(&mut io, &mut r);
+    let first = lookup_in_leaf(&io, &r, 168).unwrap();
+    assert_eq!(first, InLeaf { prev: None, ext: Some(ext(167, 2, 1167, true)), next: None }, "first of its leaf");
+    let last = lookup_in_leaf(&io, &r, 166).unwrap();
+    assert_eq!(last.prev, Some(ext(164, 1, 1164, false)));
+    assert_eq!((last.ext, last.next), (Some(ext(166, 1, 1166, false)), None), "last of its leaf");
+    let hole = lookup_in_leaf(&io, &r, 165).unwrap();
+    assert_eq!(hole, InLeaf { prev: Some(ext(164, 1, 1164, false)), ext: None, next: Some(ext(166, 1, 1166, false)) });
+    let before_all = lookup_in_leaf(&io, &r, 0).unwrap();
+    assert_eq!((before_all.prev, before_all.ext), (None, Some(ext(0, 1, 1000, false))));
+}
+
+#[test]
+fn converting_in_leaf_never_merges_across_a_leaf_boundary() {
+    for across in [false, true] {
+        let mut io = MemIo::new(1024);
+        let mut ib = [0u8; 60];
+        init_empty(&mut ib);
+        let mut r = root(&mut ib);
+        leaf_boundary_tree(&mut io, &mut r);
+        if across {
+            convert_to_written(&mut io, &mut r, 167, 2).unwrap();
+            let all = check(&io, &r);
+            assert_eq!(all.last(), Some(&ext(166, 3, 1166, false)), "merged into the left leaf's last extent");
+        } else {
+            convert_to_written_in_leaf(&mut io, &mut r, 167, 2).unwrap();
+            let all = extents(&io, &r).unwrap();
+            assert_eq!(
+                all[all.len() - 2..],
+                [ext(166, 1, 1166, false), ext(167, 2, 1167, false)],
+                "as ext4 leaves them"
+            );
+            let leaves: Vec<u16> = nodes(&io, &r).unwrap().iter().filter(|n| n.depth == 0).map(|n| n.entries).collect();
+            assert_eq!(leaves, vec![84, 1]);
+        }
+    }
+}

@@ -25,6 +25,32 @@ pub enum NodeEntries {
     Index(Vec<Index>),
 }
 
+/// The extent covering a block and its neighbours in the leaf responsible for it: what ext4's
+/// `ext4_ext_convert_to_initialized` sees as `ex`, `ex - 1` and `ex + 1` (it never looks into
+/// another leaf), and what `ext4_ext_find_goal` continues for a hole.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InLeaf {
+    /// The extent before the block in its leaf (before `ext` when there is one).
+    pub prev: Option<Extent>,
+    /// The extent covering the block; None for a hole.
+    pub ext: Option<Extent>,
+    /// The extent after the block in its leaf (after `ext` when there is one).
+    pub next: Option<Extent>,
+}
+
+/// The extent covering logical block `lblk` (if any) with its neighbours in the same leaf.
+pub fn lookup_in_leaf<I: TreeIo + ?Sized>(io: &I, root: &Root<'_>, lblk: u32) -> Result<InLeaf> {
+    let path = find(io, root, lblk)?;
+    let ext = &path.leaf().node.ext;
+    let i = ext.partition_point(|e| e.logical <= lblk);
+    match i.checked_sub(1).filter(|&at| u64::from(lblk) < ext[at].logical_end()) {
+        Some(at) => {
+            Ok(InLeaf { prev: at.checked_sub(1).map(|p| ext[p]), ext: Some(ext[at]), next: ext.get(at + 1).copied() })
+        }
+        None => Ok(InLeaf { prev: i.checked_sub(1).map(|p| ext[p]), ext: None, next: ext.get(i).copied() }),
+    }
+}
+
 /// One node of the tree, as `inspect extents` and fsck see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeInfo {

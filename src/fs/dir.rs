@@ -180,7 +180,7 @@ impl<D: Device> Handle<'_, D> {
         let need = rec_len_for(name.len());
         let bs = self.fs.block_size();
         let csum = self.fs.sb.has_metadata_csum();
-        let seed = crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
+        let seed = self.fs.inode_seed(dir, node.f.i_generation);
         // Find a block with room: an unused entry big enough, or slack after a live one.
         let mut spot = None;
         self.fs.for_each_dir_block(&node, |_, phys, b| {
@@ -238,7 +238,7 @@ impl<D: Device> Handle<'_, D> {
         let Some((phys, off, prev, ino)) = spot else {
             return Err(Error::NotFound(String::from_utf8_lossy(name).into_owned()));
         };
-        let seed = crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
+        let seed = self.fs.inode_seed(dir, node.f.i_generation);
         let csum = self.fs.sb.has_metadata_csum();
         let buf = self.get_write(phys)?;
         dirent::remove_at(buf, off, prev, bs)?;
@@ -263,7 +263,7 @@ impl<D: Device> Handle<'_, D> {
     fn drop_htree(&mut self, dir: u32, node: &mut Inode) -> Result<()> {
         let bs = self.fs.block_size();
         let csum = self.fs.sb.has_metadata_csum();
-        let seed = crate::ondisk::checksum::inode_seed(self.fs.sb.csum_seed(), dir, node.f.i_generation);
+        let seed = self.fs.inode_seed(dir, node.f.i_generation);
         let mut fix = Vec::new();
         self.fs.for_each_dir_block(node, |lblk, phys, b| {
             let e = dirent::parse_at(b, 0, bs)?;

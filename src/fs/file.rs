@@ -1,5 +1,7 @@
-//! Files: create, remove, fallocate (unwritten extents), punch, read, and the glue that lets
-//! the extent tree change blocks through a handle ([`HandleTree`]).
+//! Files: create, remove, fallocate (unwritten extents), punch, read, and the glue between the
+//! extent tree and the file system: [`HandleTree`] lets the tree change blocks through a
+//! handle, [`ReadTree`] reads it as the running transaction sees it, and `Fs` is a
+//! [`extent::LookupSource`] for `extent::lookup(fs, inode, lblk)`.
 
 use super::image::{Fs, Handle};
 use crate::error::{Error, Result};
@@ -11,15 +13,19 @@ use crate::pmem::Device;
 
 /// Credits of one handle that changes an inode, its directory and one extent-tree edit.
 pub const EDIT_CREDITS: u32 = 64;
-/// Extents removed per handle when a file is deleted, and that handle's credits (each extent
-/// may free blocks in its own group: bitmap and descriptor, plus the tree's path).
+/// Extents unmapped per handle when a file is deleted, truncated or punched. The handle's
+/// credits are [`Fs::unmap_credits`] of its batch.
 pub const REMOVE_BATCH_EXTENTS: usize = 64;
-pub const REMOVE_BATCH_CREDITS: u32 = 2 * REMOVE_BATCH_EXTENTS as u32 + 64;
+/// The part of an unmapping handle's credits that is not the freed blocks' bitmaps and
+/// descriptors: the tree's nodes (changed, split or freed), the inode and the superblock.
+pub const UNMAP_TREE_CREDITS: u32 = 64;
 
 /// The extent tree's view of the file system: node blocks through the handle, allocation
 /// through the allocator, and a count of node blocks gained or lost (for `i_blocks`).
 pub struct HandleTree<'h, 'f, D: Device> {
     pub h: &'h mut Handle<'f, D>,
+    /// The checksum seed of the tree's nodes (None: no `metadata_csum`, or unknown).
+    pub seed: Option<u32>,
     pub node_delta: i64,
     pub data_freed: u64,
     /// The file's blocks are metadata (a directory): freeing them revokes them.
@@ -32,7 +38,7 @@ pub struct HandleTree<'h, 'f, D: Device> {
 impl<'h, 'f, D: Device> HandleTree<'h, 'f, D> {
     /// Tree access for fsck's repairs (see [`HandleTree::keep_bitmaps`]).
     pub fn for_repair(h: &'h mut Handle<'f, D>) -> Self {
-        HandleTree { h, node_delta: 0, data_freed: 0, metadata_data: false, keep_bitmaps: true }
+        HandleTree { h, seed: None, node_delta: 0, data_freed: 0, metadata_data: false, keep_bitmaps: true }
     }
 }
 
@@ -49,7 +55,13 @@ impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
     }
     fn write_block(&mut self, blk: u64, data: &[u8]) -> Result<()> {
         self.h.get_write(blk)?.copy_from_slice(data);
+        if let Some(seed) = self.seed {
+            self.h.fs.own_nodes.insert(blk, seed);
+        }
         Ok(())
+    }
+    fn trusted(&self, blk: u64, seed: u32) -> bool {
+        self.h.fs.own_nodes.get(&blk) == Some(&seed)
     }
     fn alloc_node(&mut self, goal: u64) -> Result<u64> {
         let b = self.h.alloc_block(goal)?;
@@ -79,9 +91,7 @@ impl<D: Device> TreeIo for HandleTree<'_, '_, D> {
 impl<D: Device> Fs<D> {
     /// Checksum seed of inode `ino`'s tree nodes and directory blocks (None without csums).
     pub fn inode_csum_seed(&self, ino: u32, node: &Inode) -> Option<u32> {
-        self.sb
-            .has_metadata_csum()
-            .then(|| crate::ondisk::checksum::inode_seed(self.sb.csum_seed(), ino, node.f.i_generation))
+        self.sb.has_metadata_csum().then(|| self.inode_seed(ino, node.f.i_generation))
     }
 }
 
@@ -100,7 +110,7 @@ impl<D: Device> Handle<'_, D> {
         let seed = self.fs.inode_csum_seed(ino, node);
         let bs = self.fs.block_size();
         let metadata_data = node.is_dir();
-        let mut io = HandleTree { h: self, node_delta: 0, data_freed: 0, metadata_data, keep_bitmaps: false };
+        let mut io = HandleTree { h: self, seed, node_delta: 0, data_freed: 0, metadata_data, keep_bitmaps: false };
         let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
         let out = f(&mut io, &mut root)?;
         let delta = io.node_delta;
@@ -219,15 +229,7 @@ impl<D: Device> Fs<D> {
         }
         // Free the data a batch of extents per handle, then the inode.
         let extents = self.file_extents(ino, &node)?;
-        for batch in extents.chunks(REMOVE_BATCH_EXTENTS) {
-            let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-                continue;
-            };
-            let from = first.logical;
-            let len = (last.logical_end() - u64::from(from)) as u32;
-            let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-            h.with_tree(ino, &mut node, |io, root| extent::remove_range(io, root, from, len))?;
-        }
+        self.unmap_extents(ino, &mut node, &extents, 0, u64::MAX)?;
         let mut h = self.handle(EDIT_CREDITS)?;
         h.dir_remove(parent, name.as_bytes())?;
         if dir {
@@ -240,6 +242,53 @@ impl<D: Device> Fs<D> {
         h.write_inode(ino, &dead)?;
         h.free_inode(ino, dir)?;
         Ok(())
+    }
+
+    /// Unmap logical blocks `[from, to)` of `ino`, given the file's extents that overlap them
+    /// (in logical order): [`REMOVE_BATCH_EXTENTS`] extents per handle, each handle reserving
+    /// what its batch needs ([`Fs::unmap_credits`]). Returns the data blocks freed.
+    pub(crate) fn unmap_extents(
+        &mut self,
+        ino: u32,
+        node: &mut Inode,
+        extents: &[Extent],
+        from: u64,
+        to: u64,
+    ) -> Result<u64> {
+        let mut freed = 0;
+        for batch in extents.chunks(REMOVE_BATCH_EXTENTS) {
+            let (Some(f), Some(l)) = (batch.first(), batch.last()) else {
+                continue;
+            };
+            let a = u64::from(f.logical).max(from);
+            let b = l.logical_end().min(to);
+            if a >= b {
+                continue;
+            }
+            let (lblk, len) = (a as u32, u32::try_from(b - a).unwrap_or(u32::MAX));
+            let credits = self.unmap_credits(batch);
+            let mut h = self.handle(credits)?;
+            freed += h.with_tree(ino, node, |io, root| extent::remove_range(io, root, lblk, len))?;
+        }
+        Ok(freed)
+    }
+
+    /// Credits of a handle that unmaps `batch`: the block bitmap of every group the batch's
+    /// blocks lie in and the descriptor blocks of those groups (an extent that crosses a group
+    /// boundary frees blocks in two groups or more: up to five with 1 KiB blocks, and many
+    /// more on images made with few blocks per group), plus [`UNMAP_TREE_CREDITS`].
+    pub fn unmap_credits(&self, batch: &[Extent]) -> u32 {
+        let bpg = u64::from(self.sb.f.s_blocks_per_group.max(1));
+        let first_data = u64::from(self.sb.f.s_first_data_block);
+        let per_desc_block = self.sb.descs_per_block().max(1);
+        let mut groups = std::collections::BTreeSet::new();
+        for e in batch {
+            // An extent is at most 32768 blocks long: a bounded range of groups.
+            let last = e.physical.saturating_add(u64::from(e.len.max(1)) - 1);
+            groups.extend(e.physical.saturating_sub(first_data) / bpg..=last.saturating_sub(first_data) / bpg);
+        }
+        let desc_blocks: std::collections::BTreeSet<u64> = groups.iter().map(|g| g / per_desc_block).collect();
+        u32::try_from(groups.len() + desc_blocks.len()).unwrap_or(u32::MAX).saturating_add(UNMAP_TREE_CREDITS)
     }
 
     /// All extents of a file, in logical order.
@@ -256,6 +305,15 @@ impl<D: Device> Fs<D> {
         let io = ReadTree { fs: self };
         let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
         extent::extents_in_range(&io, &root, from, to)
+    }
+
+    /// The extent covering logical block `lblk` of `ino` with its neighbours in the same leaf,
+    /// as the running transaction sees them.
+    pub fn extent_in_leaf(&self, ino: u32, node: &Inode, lblk: u32) -> Result<extent::InLeaf> {
+        let mut i_block = node.f.i_block;
+        let io = ReadTree { fs: self };
+        let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
+        extent::lookup_in_leaf(&io, &root, lblk)
     }
 
     /// Read `len` bytes at `off` of inode `ino` into `out` (holes and unwritten extents read
@@ -326,6 +384,19 @@ pub struct ReadTree<'a, D: Device> {
     pub fs: &'a Fs<D>,
 }
 
+/// `extent::lookup(fs, inode, lblk)`: the extent of one block of a file, through the same
+/// read-only tree access (node checksums not verified).
+impl<D: Device> extent::LookupSource<Inode> for Fs<D> {
+    fn lookup_extent(&self, inode: &Inode, lblk: u32) -> Result<Option<Extent>> {
+        if !inode.has_flag(FL_EXTENTS) {
+            return Err(Error::Unsupported("block-mapped (non-extent) file".into()));
+        }
+        let mut i_block = inode.f.i_block;
+        let root = Root { i_block: &mut i_block, csum_seed: None };
+        extent::lookup_in(&ReadTree { fs: self }, &root, lblk)
+    }
+}
+
 impl<D: Device> TreeIo for ReadTree<'_, D> {
     fn block_size(&self) -> u32 {
         self.fs.block_size()
@@ -336,6 +407,9 @@ impl<D: Device> TreeIo for ReadTree<'_, D> {
     fn read_block(&self, blk: u64, buf: &mut [u8]) -> Result<()> {
         buf.copy_from_slice(&self.fs.block(blk)?);
         Ok(())
+    }
+    fn trusted(&self, blk: u64, seed: u32) -> bool {
+        self.fs.own_nodes.get(&blk) == Some(&seed)
     }
     fn write_block(&mut self, _: u64, _: &[u8]) -> Result<()> {
         Err(Error::Invalid("read-only tree access".into()))
@@ -355,10 +429,6 @@ impl<D: Device> TreeIo for ReadTree<'_, D> {
 pub fn max_file_bytes(bs: u32) -> u64 {
     (u64::from(u32::MAX)) * u64::from(bs)
 }
-
-/// Punches of at most this many blocks are one tree edit in one handle (they cross at most two
-/// groups and a handful of leaves).
-const PUNCH_WINDOW: u64 = 2048;
 
 /// Blocks allocated per handle by fallocate (one unwritten extent's worth).
 const FALLOC_CHUNK: u32 = MAX_LEN_UNWRITTEN;
@@ -410,16 +480,6 @@ impl<D: Device> Fs<D> {
         let mut node = self.inode(ino)?;
         // The extent before the range too: it gives the first allocation goal.
         let extents = self.extents_in_range(ino, &node, first.saturating_sub(1), u64::from(end))?;
-        {
-            let all: Vec<Extent> = self
-                .file_extents(ino, &node)?
-                .into_iter()
-                .filter(|e| {
-                    e.logical_end() > u64::from(first.saturating_sub(1)) && u64::from(e.logical) < u64::from(end)
-                })
-                .collect();
-            assert_eq!(all, extents, "extents_in_range({}, {end})", first.saturating_sub(1));
-        }
         let holes = holes(&extents, first, end);
         let need: u64 = holes.iter().map(|(a, b)| u64::from(b - a)).sum();
         if need > self.sb.free_blocks_count() {
@@ -456,8 +516,9 @@ impl<D: Device> Fs<D> {
         if keep_size && new_end > node.size() && self.index_past_eof(ino, &node)? {
             // Undo: the holes filled by this call become holes again.
             for &(a, b) in &holes {
-                let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-                h.with_tree(ino, &mut node, |io, root| extent::remove_range(io, root, a, b - a))?;
+                let (a, b) = (u64::from(a), u64::from(b));
+                let filled = self.extents_in_range(ino, &node, a as u32, b)?;
+                self.unmap_extents(ino, &mut node, &filled, a, b)?;
             }
             return Err(Error::Unsupported(
                 "fallocate --keep-size this far past the end of the file: the extent tree would get index \
@@ -505,27 +566,10 @@ impl<D: Device> Fs<D> {
             }
         }
         let mut freed = 0;
-        if first_full < end_full && end_full - first_full <= PUNCH_WINDOW {
-            // A short range: one tree edit, no listing of the whole file.
-            let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-            freed += h.with_tree(ino, &mut node, |io, root| {
-                extent::remove_range(io, root, first_full as u32, (end_full - first_full) as u32)
-            })?;
-        } else if first_full < end_full {
-            let extents = self.file_extents(ino, &node)?;
-            let inside: Vec<&Extent> =
-                extents.iter().filter(|e| e.logical_end() > first_full && u64::from(e.logical) < end_full).collect();
-            for batch in inside.chunks(REMOVE_BATCH_EXTENTS) {
-                let (Some(f), Some(l)) = (batch.first(), batch.last()) else {
-                    continue;
-                };
-                let from = u64::from(f.logical).max(first_full);
-                let to = l.logical_end().min(end_full);
-                let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-                freed += h.with_tree(ino, &mut node, |io, root| {
-                    extent::remove_range(io, root, from as u32, (to - from) as u32)
-                })?;
-            }
+        if first_full < end_full {
+            // Only the leaves of the range are read, never a listing of the whole file.
+            let inside = self.extents_in_range(ino, &node, first_full as u32, end_full)?;
+            freed = self.unmap_extents(ino, &mut node, &inside, first_full, end_full)?;
         }
         let mut h = self.handle(EDIT_CREDITS)?;
         let t = h.fs.clock.now() as u32;
@@ -676,5 +720,37 @@ impl<D: Device> Fs<D> {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::layout::Params;
+    use crate::fs::mkfs::{mkfs, MkfsOptions};
+    use crate::pmem::MemDevice;
+
+    /// Tree nodes this `Fs` wrote are read back without re-verifying their checksum, but only
+    /// while nothing else wrote the block: a change through any other write access is checked.
+    #[test]
+    fn own_tree_nodes_are_trusted_until_written_otherwise() {
+        let size = 32u64 << 20;
+        let mut dev = MemDevice::new(vec![0; size as usize]);
+        let params = Params { size_bytes: size, journal_bytes: None, inodes: None, journal: true };
+        let opts = MkfsOptions { params, uuid: [5; 16], label: String::new(), time: 1_700_000_000, poison: false };
+        mkfs(&mut dev, &opts, &mut |_, _| {}).unwrap();
+        let mut fs = Fs::mount(dev, true).unwrap().0;
+        let ino = fs.create("/f", false, false).unwrap();
+        for i in 0..6u64 {
+            fs.fallocate(ino, i * 2 * 4096, 4096, false).unwrap();
+        }
+        let node = fs.inode(ino).unwrap();
+        let leaf = fs.extent_nodes(ino, &node).unwrap()[1].block.expect("a leaf block");
+        assert!(fs.own_nodes.contains_key(&leaf), "the leaf was written by the tree code");
+        assert_eq!(fs.file_extents(ino, &node).unwrap().len(), 6);
+        // Another write access to the block (here: a stray byte in an extent entry).
+        fs.handle(4).unwrap().get_write(leaf).unwrap()[12 + 4] ^= 0x01;
+        assert!(!fs.own_nodes.contains_key(&leaf));
+        assert!(matches!(fs.file_extents(ino, &node), Err(Error::Checksum { .. })), "checked again");
     }
 }

@@ -1,10 +1,9 @@
 //! File size changes: `truncate` (ftruncate(2)) growing by a hole or shrinking, which frees the
 //! blocks and unwritten extents past the new end and zeroes the tail of the last block.
 
-use super::file::{EDIT_CREDITS, REMOVE_BATCH_CREDITS, REMOVE_BATCH_EXTENTS};
+use super::file::EDIT_CREDITS;
 use super::image::Fs;
 use crate::error::{Error, Result};
-use crate::extent;
 use crate::pmem::Device;
 
 /// What a truncate changed.
@@ -47,17 +46,8 @@ impl<D: Device> Fs<D> {
                 }
             }
             let first = size.div_ceil(bs);
-            let extents = self.file_extents(ino, &node)?;
-            let past: Vec<_> = extents.iter().filter(|e| e.logical_end() > first).collect();
-            for batch in past.chunks(REMOVE_BATCH_EXTENTS) {
-                let (Some(f), Some(l)) = (batch.first(), batch.last()) else { continue };
-                let from = u64::from(f.logical).max(first);
-                let to = l.logical_end();
-                let mut h = self.handle(REMOVE_BATCH_CREDITS)?;
-                freed += h.with_tree(ino, &mut node, |io, root| {
-                    extent::remove_range(io, root, from as u32, (to - from) as u32)
-                })?;
-            }
+            let past = self.extents_in_range(ino, &node, u32::try_from(first).unwrap_or(u32::MAX), u64::MAX)?;
+            freed = self.unmap_extents(ino, &mut node, &past, first, u64::MAX)?;
         }
         let mut h = self.handle(EDIT_CREDITS)?;
         node.set_size(size);

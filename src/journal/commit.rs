@@ -60,7 +60,13 @@ impl Journal {
         dev.set_tag(prev);
         r?;
         for (blk, data) in blocks {
-            self.checkpoint.insert(*blk, data.to_vec().into_boxed_slice());
+            match self.checkpoint.get_mut(blk) {
+                // A newer copy of a block already waiting: overwrite it in place.
+                Some(old) if old.len() == data.len() => old.copy_from_slice(data),
+                _ => {
+                    self.checkpoint.insert(*blk, data.to_vec().into_boxed_slice());
+                }
+            }
         }
         self.revokes.clear();
         self.ordered.clear();
@@ -71,7 +77,6 @@ impl Journal {
 
     fn write_transaction(&mut self, dev: &mut dyn Device, blocks: &[(u64, &[u8])], seq: u32, now: u64) -> Result<()> {
         let bs = self.geo.block_size as usize;
-        let seed = self.geo.seed;
         // 1. Ordered data: the inodes' data must be durable before the commit says so.
         if self.flush_ordered {
             let bsz = u64::from(self.geo.block_size);
@@ -83,30 +88,50 @@ impl Journal {
                 dev.fence()?;
             }
         }
-        let mut pos = self.head;
-        let mut buf = vec![0u8; bs];
+        let pos = self.head;
+        // Reused buffers (every byte is written before use: init_* clears the first, the
+        // second takes a whole block's copy).
+        let [mut buf, mut copy] = std::mem::take(&mut self.scratch);
+        buf.resize(bs, 0);
+        copy.resize(bs, 0);
+        let r = self.write_log_blocks(dev, blocks, seq, now, pos, &mut buf, &mut copy);
+        self.scratch = [buf, copy];
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_log_blocks(
+        &mut self,
+        dev: &mut dyn Device,
+        blocks: &[(u64, &[u8])],
+        seq: u32,
+        now: u64,
+        mut pos: u32,
+        buf: &mut [u8],
+        copy: &mut [u8],
+    ) -> Result<()> {
+        let seed = self.geo.seed;
         // 2. Revoke blocks.
         let revokes: Vec<u64> = self.revokes.iter().copied().collect();
         for chunk in revokes.chunks(self.geo.revokes_per_block()) {
-            jb::init_revoke(&mut buf, seq);
+            jb::init_revoke(buf, seq);
             let mut off = REVOKE_HEADER_SIZE;
             for &b in chunk {
-                off = jb::put_revoke_record(&mut buf, off, b, self.geo.fmt.bit64);
+                off = jb::put_revoke_record(buf, off, b, self.geo.fmt.bit64);
             }
-            jb::set_revoke_count(&mut buf, off as u32);
+            jb::set_revoke_count(buf, off as u32);
             if let Some(s) = seed {
-                jb::set_tail_checksum(s, &mut buf);
+                jb::set_tail_checksum(s, buf);
             }
-            self.store_log(dev, pos, &buf)?;
+            self.store_log(dev, pos, buf)?;
             self.stats.revokes_written += chunk.len() as u64;
             pos = self.geo.next(pos);
         }
         // 3. Descriptor blocks, each followed by its copies.
         let per = self.geo.tags_per_descriptor();
         let tag_bytes = self.geo.fmt.tag_bytes();
-        let mut copy = vec![0u8; bs];
         for chunk in blocks.chunks(per) {
-            jb::init_descriptor(&mut buf, seq);
+            jb::init_descriptor(buf, seq);
             let mut off = HEADER_SIZE;
             let desc_pos = pos;
             pos = self.geo.next(pos);
@@ -123,25 +148,25 @@ impl Journal {
                 if i + 1 == chunk.len() {
                     flags |= FLAG_LAST_TAG;
                 }
-                let checksum = seed.map_or(0, |s| jb::tag_checksum(s, seq, &copy));
-                self.geo.fmt.write_tag3(&mut buf, off, &Tag { blocknr: *home, flags, checksum });
+                let checksum = seed.map_or(0, |s| jb::tag_checksum(s, seq, copy));
+                self.geo.fmt.write_tag(buf, off, &Tag { blocknr: *home, flags, checksum });
                 off += tag_bytes;
                 if i == 0 {
                     buf[off..off + UUID_SIZE].copy_from_slice(&self.geo.uuid);
                     off += UUID_SIZE;
                 }
-                self.store_log(dev, pos, &copy)?;
+                self.store_log(dev, pos, copy)?;
                 pos = self.geo.next(pos);
             }
             if let Some(s) = seed {
-                jb::set_tail_checksum(s, &mut buf);
+                jb::set_tail_checksum(s, buf);
             }
-            self.store_log(dev, desc_pos, &buf)?;
+            self.store_log(dev, desc_pos, buf)?;
         }
         dev.fence()?;
         // 4. The commit block, then a fence: the transaction is durable.
-        jb::write_commit(&mut buf, seed, seq, now);
-        self.store_log(dev, pos, &buf)?;
+        jb::write_commit(buf, seed, seq, now);
+        self.store_log(dev, pos, buf)?;
         dev.fence()?;
         self.head = self.geo.next(pos);
         Ok(())

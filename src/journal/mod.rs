@@ -140,6 +140,8 @@ pub struct Journal {
     pub flush_ordered: bool,
     /// Statistics of this mount.
     pub stats: JournalStats,
+    /// Two block-sized buffers a commit reuses (descriptor or revoke block, escaped copy).
+    scratch: [Vec<u8>; 2],
 }
 
 /// What the journal did during one mount.
@@ -171,6 +173,7 @@ impl Journal {
             max_transaction,
             flush_ordered: true,
             stats: JournalStats::default(),
+            scratch: [Vec::new(), Vec::new()],
             geo,
             jsb,
         })

@@ -189,7 +189,27 @@ impl Inode {
 /// stored checksum fields treated as zero.
 pub fn checksum(b: &[u8], fs_seed: u32, ino: u32) -> u32 {
     let gen = le::u32(b, 0x64);
-    let seed = super::checksum::inode_seed(fs_seed, ino, gen);
+    checksum_seeded(b, super::checksum::inode_seed(fs_seed, ino, gen))
+}
+
+/// [`checksum`] from the inode's own seed ([`super::checksum::inode_seed`]), in one pass over
+/// a copy with the checksum fields zeroed (slots up to 1 KiB; larger ones piece by piece).
+pub fn checksum_seeded(b: &[u8], seed: u32) -> u32 {
+    let mut copy = [0u8; 1024];
+    if b.len() <= copy.len() && b.len() >= CHECKSUM_HI + 2 {
+        let c = &mut copy[..b.len()];
+        c.copy_from_slice(b);
+        c[CHECKSUM_LO..CHECKSUM_LO + 2].fill(0);
+        if has_checksum_hi(b) {
+            c[CHECKSUM_HI..CHECKSUM_HI + 2].fill(0);
+        }
+        return crc32c_raw(seed, c);
+    }
+    checksum_pieces(b, seed)
+}
+
+/// The checksum over the slot's pieces around the checksum fields (no copy).
+fn checksum_pieces(b: &[u8], seed: u32) -> u32 {
     let mut c = crc32c_raw(seed, &b[..CHECKSUM_LO]);
     c = crc32c_raw(c, &[0, 0]);
     c = crc32c_raw(c, &b[CHECKSUM_LO + 2..GOOD_OLD_SIZE.min(b.len())]);
@@ -225,7 +245,13 @@ pub fn checksum_ok(b: &[u8], fs_seed: u32, ino: u32) -> bool {
 
 /// Store the checksum of slot `b` into it.
 pub fn set_checksum(b: &mut [u8], fs_seed: u32, ino: u32) {
-    let c = checksum(b, fs_seed, ino);
+    let gen = le::u32(b, 0x64);
+    set_checksum_seeded(b, super::checksum::inode_seed(fs_seed, ino, gen));
+}
+
+/// [`set_checksum`] from the inode's own seed.
+pub fn set_checksum_seeded(b: &mut [u8], seed: u32) {
+    let c = checksum_seeded(b, seed);
     le::put16(b, CHECKSUM_LO, c as u16);
     if has_checksum_hi(b) {
         le::put16(b, CHECKSUM_HI, (c >> 16) as u16);
@@ -252,6 +278,17 @@ mod tests {
         assert!(!checksum_ok(&slot, 0xabcd, 3));
         slot[0x90] ^= 1;
         assert!(!checksum_ok(&slot, 0xabcd, 2));
+    }
+
+    #[test]
+    fn one_pass_checksum_equals_the_pieces() {
+        for (len, extra) in [(256usize, 32u16), (256, 0), (256, 2), (160, 4), (1024, 32), (128, 0)] {
+            let mut slot: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            if len > GOOD_OLD_SIZE {
+                le::put16(&mut slot, 0x80, extra);
+            }
+            assert_eq!(checksum_seeded(&slot, 0x1234_5678), checksum_pieces(&slot, 0x1234_5678), "{len} {extra}");
+        }
     }
 
     #[test]

@@ -266,6 +266,7 @@ impl Superblock {
         Ok(())
     }
 
+    #[inline]
     pub fn block_size(&self) -> u32 {
         1024u32 << self.f.s_log_block_size.min(LOG_BLOCK_SIZE_MAX - LOG_BLOCK_SIZE_MIN)
     }

@@ -105,12 +105,24 @@ impl TagFormat {
         }
     }
 
-    /// Encode a csum-v3 tag at `off` (the only format e4dax writes).
-    pub fn write_tag3(&self, b: &mut [u8], off: usize, t: &Tag) {
+    /// Encode a tag at `off` in this format, writing exactly [`tag_bytes`](Self::tag_bytes)
+    /// bytes: `journal_block_tag3_t` with csum v3, else `journal_block_tag_t` (a 16-bit
+    /// checksum, the low half of the crc32c, with csum v2; the high block number with 64bit).
+    pub fn write_tag(&self, b: &mut [u8], off: usize, t: &Tag) {
+        if self.csum_v3 {
+            be::put32(b, off, t.blocknr as u32);
+            be::put32(b, off + 4, t.flags);
+            be::put32(b, off + 8, if self.bit64 { (t.blocknr >> 32) as u32 } else { 0 });
+            be::put32(b, off + 12, t.checksum);
+            return;
+        }
         be::put32(b, off, t.blocknr as u32);
-        be::put32(b, off + 4, t.flags);
-        be::put32(b, off + 8, if self.bit64 { (t.blocknr >> 32) as u32 } else { 0 });
-        be::put32(b, off + 12, t.checksum);
+        let csum = if self.csum_v2 { t.checksum as u16 } else { 0 };
+        b[off + 4..off + 6].copy_from_slice(&csum.to_be_bytes());
+        b[off + 6..off + 8].copy_from_slice(&(t.flags as u16).to_be_bytes());
+        if self.bit64 {
+            be::put32(b, off + 8, (t.blocknr >> 32) as u32);
+        }
     }
 }
 
@@ -247,7 +259,7 @@ mod tests {
         let mut b = vec![0u8; 4096];
         init_descriptor(&mut b, 3);
         let t = Tag { blocknr: 0x1_0000_0005, flags: FLAG_LAST_TAG, checksum: 99 };
-        f.write_tag3(&mut b, HEADER_SIZE, &t);
+        f.write_tag(&mut b, HEADER_SIZE, &t);
         assert_eq!(f.parse_tag(&b, HEADER_SIZE), t);
         set_tail_checksum(5, &mut b);
         assert!(tail_checksum_ok(5, &b));
@@ -270,5 +282,34 @@ mod tests {
         assert_eq!(f.tag_bytes(), 8);
         let f = TagFormat { csum_v3: false, csum_v2: true, bit64: true };
         assert_eq!(f.tag_bytes(), 14);
+    }
+
+    /// Every format round-trips, and a tag writes only its own bytes: the last slot of a
+    /// descriptor ends at the block's end (a journal without csum v3 once got 16-byte tags in
+    /// 8-byte slots, past the end of a full descriptor).
+    #[test]
+    fn tags_of_every_format_fill_only_their_slot() {
+        for csum_v3 in [false, true] {
+            for csum_v2 in [false, true] {
+                for bit64 in [false, true] {
+                    let f = TagFormat { csum_v3, csum_v2: csum_v2 && !csum_v3, bit64 };
+                    let n = f.tag_bytes();
+                    let mut b = vec![0xAAu8; 64];
+                    let at = b.len() - n;
+                    let blocknr = if bit64 { 0x2_0000_0007 } else { 7 };
+                    let checksum = if f.csum_v3 {
+                        0xDEAD_BEEF
+                    } else if f.csum_v2 {
+                        0xBEEF
+                    } else {
+                        0
+                    };
+                    let t = Tag { blocknr, flags: FLAG_LAST_TAG | FLAG_SAME_UUID, checksum };
+                    f.write_tag(&mut b, at, &t);
+                    assert_eq!(f.parse_tag(&b, at), t, "{f:?}");
+                    assert!(b[..at].iter().all(|&x| x == 0xAA), "{f:?}: wrote before its slot");
+                }
+            }
+        }
     }
 }
