@@ -32,3 +32,5 @@ mod lock;
 mod mkfs;
 #[path = "it/ondisk_kat.rs"]
 mod ondisk_kat;
+#[path = "it/oracle.rs"]
+mod oracle;

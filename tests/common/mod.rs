@@ -236,10 +236,31 @@ pub fn dumpe2fs_groups(image: &Path) -> Vec<DumpGroup> {
     groups
 }
 
-/// `debugfs -R CMD IMAGE`: its stdout (it must succeed).
+/// What debugfs said on stderr besides its version banner ("debugfs 1.47.0 (5-Feb-2023)").
+/// debugfs exits 0 when a command fails ("ex: File not found by ext2_lookup"), so this, not the
+/// exit status, is how a failed command shows.
+fn debugfs_complaints(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("debugfs ") && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `debugfs -R CMD IMAGE` must have succeeded: exit 0 and nothing on stderr but the banner.
+fn assert_debugfs_ok(out: &Output, image: &Path, cmd: &str) {
+    assert!(
+        out.status.success() && debugfs_complaints(out).is_empty(),
+        "debugfs -R {cmd:?} {} failed\n{}",
+        image.display(),
+        show(out)
+    );
+}
+
+/// `debugfs -R CMD IMAGE`: its stdout (it must succeed: exit 0 and no complaint on stderr).
 pub fn debugfs(image: &Path, cmd: &str) -> String {
     let out = run_tool("debugfs", &["-R".as_ref(), cmd.as_ref(), image.as_os_str()]);
-    assert!(out.status.success(), "debugfs -R {cmd:?} {} failed\n{}", image.display(), show(&out));
+    assert_debugfs_ok(&out, image, cmd);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -532,7 +553,7 @@ pub fn fix_superblock_checksum(image: &mut [u8]) {
 /// `debugfs -R CMD IMAGE`: its raw stdout (for `cat`, whose output is binary).
 pub fn debugfs_bytes(image: &Path, cmd: &str) -> Vec<u8> {
     let out = run_tool("debugfs", &["-R".as_ref(), cmd.as_ref(), image.as_os_str()]);
-    assert!(out.status.success(), "debugfs -R {cmd:?} {} failed\n{}", image.display(), show(&out));
+    assert_debugfs_ok(&out, image, cmd);
     out.stdout
 }
 
@@ -542,10 +563,8 @@ pub fn debugfs_w(image: &Path, cmds: &[&str]) {
     let file = tempfile::NamedTempFile::new().expect("temporary command file");
     write_bytes(file.path(), format!("{}\n", cmds.join("\n")).as_bytes());
     let out = run_tool("debugfs", &["-w".as_ref(), "-f".as_ref(), file.path().as_os_str(), image.as_os_str()]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let complaints: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("debugfs ") && !l.trim().is_empty()).collect();
     assert!(
-        out.status.success() && complaints.is_empty(),
+        out.status.success() && debugfs_complaints(&out).is_empty(),
         "debugfs -w {} with {cmds:#?} failed\n{}",
         image.display(),
         show(&out)
