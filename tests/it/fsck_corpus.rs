@@ -26,6 +26,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use e4dax::check::problem;
+
 use crate::common::*;
 
 /// No single fsck run on these small images may take longer (a hang is a failure, not a wait).
@@ -83,6 +85,16 @@ fn fsck_json(image: &Path, args: &[&str]) -> (Run, Option<serde_json::Value>) {
 /// The `findings` array of fsck's JSON.
 fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
     jget(v, "findings").as_array().unwrap_or_else(|| panic!("fsck --json: findings is not an array: {v:#}")).clone()
+}
+
+/// A problem code as fsck prints it ("0x060002").
+fn code_of(code: u32) -> String {
+    format!("{code:#08x}")
+}
+
+/// The (code, fixed) of every finding of fsck's JSON, in order.
+fn finding_codes(v: &serde_json::Value) -> Vec<(String, bool)> {
+    findings(v).iter().map(|f| (jstr(f, "code").to_string(), jbool(f, "fixed"))).collect()
 }
 
 /// `e2fsck FLAG IMAGE`.
@@ -814,28 +826,41 @@ fn fsck_checks_an_unreplayed_journal_with_n_and_replays_it_with_y() {
     let (run, json) = fsck_json(&image, &["-n"]);
     assert_eq!(run.code, Some(0), "fsck -n on an unreplayed but consistent image\n{}", run.show());
     let v = json.unwrap_or_else(|| panic!("fsck -n --json printed no JSON\n{}", run.show()));
-    // Saying so is a notice (a journal finding that is not an error), and nothing else is found.
-    let found = findings(&v);
-    assert!(
-        found.iter().all(|f| jstr(f, "message").to_lowercase().contains("journal") && !jbool(f, "fixed")),
-        "only the journal notice is expected on an unreplayed but consistent image: {v:#}"
+    // Saying so is a notice (a finding that is not an error), and it is the only finding.
+    let skipped = problem::get(problem::JOURNAL_SKIPPED);
+    assert_eq!(
+        finding_codes(&v),
+        vec![(code_of(problem::JOURNAL_SKIPPED), false)],
+        "exactly the journal notice ({}) is expected on an unreplayed but consistent image: {v:#}",
+        skipped.name
     );
-    assert!(run.text().to_lowercase().contains("journal"), "fsck -n should say the journal was not replayed:\n{v:#}");
     let human = fsck(&image, &["-n"]);
     assert_eq!(human.code, Some(0), "{}", human.show());
     assert!(
-        human.text().to_lowercase().contains("journal"),
-        "fsck -n should say it skipped the journal:\n{}",
+        human.stdout.contains(&code_of(problem::JOURNAL_SKIPPED)) && human.stdout.contains(skipped.message),
+        "fsck -n should say, with the problem's code, that it skipped the journal:\n{}",
         human.show()
     );
     assert_unchanged(&image, &before, "fsck -n with a journal to replay");
 
-    // -y replays first (e2fsck -fy exits 0 for a replay alone; 1 is accepted too), then checks.
-    let fix = fsck(&image, &["-y"]);
+    // -y replays first (e2fsck -fy exits 0 for a replay alone; 1 is accepted too), then checks:
+    // the replay is its one finding, fixed.
+    let (fix, json) = fsck_json(&image, &["-y"]);
     assert!(matches!(fix.code, Some(0 | 1)), "fsck -y on an unreplayed journal\n{}", fix.show());
+    let v = json.unwrap_or_else(|| panic!("fsck -y --json printed no JSON\n{}", fix.show()));
+    assert_eq!(
+        finding_codes(&v),
+        vec![(code_of(problem::JOURNAL_NEEDS_RECOVERY), true)],
+        "fsck -y on an unreplayed but consistent image: only the replay, fixed: {v:#}"
+    );
     let features = feature_set(&dumpe2fs_h(&image), "Filesystem features");
     assert!(!features.contains("needs_recovery"), "fsck -y did not replay: {features:?}");
     assert_e2fsck_clean(&image);
+    // What the log held is home: /j's 256 unwritten blocks and /jd, as e2fsck's replay has them.
+    let j = debugfs_leaf_extents(&image, "/j");
+    assert_eq!(j.iter().map(|e| e.length).sum::<u64>(), 256, "/j after fsck -y: {j:?}");
+    assert!(j.iter().all(|e| e.unwritten), "/j after fsck -y: {j:?}");
+    assert_eq!(debugfs_leaf_extents(&image, "/jd").len(), 1, "/jd after fsck -y");
     for path in ["/j", "/jd"] {
         assert_eq!(
             debugfs_leaf_extents(&image, path),
@@ -843,7 +868,9 @@ fn fsck_checks_an_unreplayed_journal_with_n_and_replays_it_with_y() {
             "{path}: fsck -y's replay differs from e2fsck's"
         );
     }
-    assert_eq!(debugfs_ls(&image, "/"), debugfs_ls(&replayed, "/"));
+    let root = debugfs_ls(&image, "/");
+    assert!(["j", "jd"].iter().all(|n| root.iter().any(|(m, _)| m == n)), "/ after fsck -y: {root:?}");
+    assert_eq!(root, debugfs_ls(&replayed, "/"));
     assert_checks_clean(&image, "after fsck -y replayed the journal");
 }
 
