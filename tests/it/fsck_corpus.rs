@@ -963,9 +963,14 @@ fn fsck_data_reports_stale_data_that_e2fsck_calls_clean() {
     // -y cannot make stale data safe by itself: it reports and leaves it, exit 4.
     let fix = fsck(&image, &["-y", "--data"]);
     assert_eq!(fix.code, Some(4), "fsck -y --data leaves stale data uncorrected (exit 4)\n{}", fix.show());
-    let (_, json) = fsck_json(&image, &["-y", "--data"]);
-    if let Some(v) = json {
-        assert!(findings(&v).iter().all(|f| !jbool(f, "fixed")), "stale data reported as fixed: {v:#}");
+    let (again, json) = fsck_json(&image, &["-y", "--data"]);
+    assert_eq!(again.code, Some(4), "fsck -y --data --json\n{}", again.show());
+    let v = json.unwrap_or_else(|| panic!("fsck -y --data --json printed no JSON\n{}", again.show()));
+    let found = findings(&v);
+    assert!(!found.is_empty(), "fsck -y --data --json reports no stale data: {v:#}");
+    for f in &found {
+        assert_eq!(jstr(f, "code"), code_of(problem::STALE_DATA), "only stale data is found: {v:#}");
+        assert!(!jbool(f, "fixed"), "stale data reported as fixed: {v:#}");
     }
     for (_, p) in &poisoned {
         assert_eq!(read_at(&image, p * BLOCK_SIZE, BLOCK_SIZE as usize), stale_block(*p), "fsck -y changed the data");
