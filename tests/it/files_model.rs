@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use e4dax::fs::layout::Params;
 use e4dax::fs::mkfs::{mkfs, MkfsOptions};
@@ -195,7 +196,7 @@ fn run_sequence(ops: &[Op], mode: Mode) -> Result<(), TestCaseError> {
             Op::Fallocate { file, off, len, keep_size } => match fs.fallocate(inos[file], off, len, keep_size) {
                 Ok(_) => models[file].fallocate(off, len, keep_size),
                 // Refused (and undone) where e2fsck 1.47 would misreport the tree: see
-                // `Fs::index_past_eof`. The file must be as it was.
+                // `Fs::index_past_eof`. The file must be as it was (checked below).
                 Err(e4dax::Error::Unsupported(m)) if keep_size && m.contains("#145") => refused += 1,
                 Err(e) => panic!("{what}: {e}"),
             },
@@ -222,11 +223,29 @@ fn run_sequence(ops: &[Op], mode: Mode) -> Result<(), TestCaseError> {
         };
         check_file(&fs, inos[file], &models[file], &what);
     }
-    let _ = refused;
+    // Every file, not only the ones the operations touched.
+    for f in 0..FILES {
+        check_file(&fs, inos[f], &models[f], &format!("after {} ops: /f{f}", ops.len()));
+    }
+    tally(ops, refused);
     fs.unmount().unwrap();
     drop(fs);
     if matches!(mode, Mode::JournalNoCheckpoint) {
+        // The transactions are in the log, not home: replay must have something to do.
+        let fs = Fs::open(MappedImage::open(&img, false).unwrap()).unwrap();
+        prop_assert!(fs.sb.needs_recovery(), "--no-checkpoint left nothing to replay");
+        drop(fs);
         replay_both_ways(&img);
+    }
+    // What is on the image now, read afresh (no cache, no journal): every file as the model.
+    {
+        let fs = Fs::open(MappedImage::open(&img, false).unwrap()).unwrap();
+        prop_assert!(!fs.sb.needs_recovery(), "after unmount or replay the log is empty");
+        for f in 0..FILES {
+            let ino = fs.resolve(&format!("/f{f}")).unwrap();
+            prop_assert_eq!(ino, inos[f], "/f{} is another inode on the image", f);
+            check_file(&fs, ino, &models[f], &format!("/f{f} reopened from the image ({mode:?})"));
+        }
     }
     assert_e2fsck_clean(&img);
     for f in 0..FILES {
@@ -234,6 +253,16 @@ fn run_sequence(ops: &[Op], mode: Mode) -> Result<(), TestCaseError> {
         prop_assert_eq!(debugfs_leaves(&img, &p), our_leaves(&img, &p), "debugfs ex vs inspect extents of {}", p);
     }
     Ok(())
+}
+
+/// Across every sequence of a run: fallocate --keep-size calls, and how many were refused.
+static KEEP_SIZE_CALLS: AtomicUsize = AtomicUsize::new(0);
+static KEEP_SIZE_REFUSED: AtomicUsize = AtomicUsize::new(0);
+
+fn tally(ops: &[Op], refused: usize) {
+    let calls = ops.iter().filter(|op| matches!(op, Op::Fallocate { keep_size: true, .. })).count();
+    KEEP_SIZE_CALLS.fetch_add(calls, Ordering::Relaxed);
+    KEEP_SIZE_REFUSED.fetch_add(refused, Ordering::Relaxed);
 }
 
 /// Replay `img`'s log with `e2fsck -fy` on a copy and with `e4dax journal-replay` in place: the
@@ -272,6 +301,9 @@ pub fn assert_same_but_times(ours: &[u8], theirs: &[u8]) {
     );
 }
 
+/// The proptest seed of [`random_range_operations_match_model_and_e2fsprogs`].
+const SEED: u64 = 0x5EED_E4DA_0000_0013;
+
 fn cases() -> u32 {
     std::env::var("E4DAX_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
 }
@@ -281,11 +313,31 @@ fn random_range_operations_match_model_and_e2fsprogs() {
     if !e2fsprogs() {
         return;
     }
-    let config = ProptestConfig { cases: cases(), max_shrink_iters: 200, ..ProptestConfig::default() };
+    // Reproducible: a fixed seed unless E4DAX_PROPTEST_SEED says otherwise; a failure shows it
+    // (the test's stderr is printed when it fails) with the shrunk sequence.
+    let seed = std::env::var("E4DAX_PROPTEST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(SEED);
+    eprintln!("proptest seed {seed} (E4DAX_PROPTEST_SEED={seed} reruns these cases)");
+    let config = ProptestConfig {
+        cases: cases(),
+        max_shrink_iters: 200,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        ..ProptestConfig::default()
+    };
     proptest!(config, |(ops in proptest::collection::vec(op(), 1..25), mode in mode())| {
         run_sequence(&ops, mode)?;
     });
+    // The refusal of `Fs::index_past_eof` is for a narrow case (an index past EOF that e2fsck
+    // would misreport): if it spread, the sequences would stop testing fallocate --keep-size.
+    let (calls, refused) = (KEEP_SIZE_CALLS.load(Ordering::Relaxed), KEEP_SIZE_REFUSED.load(Ordering::Relaxed));
+    eprintln!("fallocate --keep-size: {refused} of {calls} calls refused (#145)");
+    assert!(
+        refused * 100 <= calls * MAX_REFUSED_PERCENT,
+        "{refused} of {calls} fallocate --keep-size calls were refused, more than {MAX_REFUSED_PERCENT}%"
+    );
 }
+
+/// At most this share of fallocate --keep-size calls may be refused (#145) over a run.
+const MAX_REFUSED_PERCENT: usize = 10;
 
 #[test]
 fn convert_the_middle_block_splits_one_extent_into_three() {
