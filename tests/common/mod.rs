@@ -411,6 +411,18 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()))
 }
 
+/// Copy an image keeping its holes (`cp --sparse=always`, which finds them with SEEK_HOLE):
+/// copies of a mostly empty 256 MiB image cost what its data costs, not 256 MiB of writes.
+pub fn copy_image(from: &Path, to: &Path) {
+    let out = std::process::Command::new("cp")
+        .arg("--sparse=always")
+        .arg(from)
+        .arg(to)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cp: {e}"));
+    assert!(out.status.success(), "cp {} {} failed\n{}", from.display(), to.display(), show(&out));
+}
+
 /// Bytes actually allocated to a (sparse) file.
 pub fn allocated_bytes(path: &Path) -> u64 {
     path.metadata().expect("stat").blocks() * 512
