@@ -574,7 +574,14 @@ pub fn debugfs_bytes(image: &Path, cmd: &str) -> Vec<u8> {
 pub fn debugfs_w(image: &Path, cmds: &[&str]) {
     let file = tempfile::NamedTempFile::new().expect("temporary command file");
     write_bytes(file.path(), format!("{}\n", cmds.join("\n")).as_bytes());
-    let out = run_tool("debugfs", &["-w".as_ref(), "-f".as_ref(), file.path().as_os_str(), image.as_os_str()]);
+    // Inodes and directories it writes get the tests' fixed time, so the images reproduce.
+    let out = std::process::Command::new(tool("debugfs"))
+        .args(["-w".as_ref(), "-f".as_ref(), file.path().as_os_str(), image.as_os_str()])
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .env("E2FSPROGS_FAKE_TIME", TIME)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run debugfs: {e}"));
     assert!(
         out.status.success() && debugfs_complaints(&out).is_empty(),
         "debugfs -w {} with {cmds:#?} failed\n{}",
