@@ -22,6 +22,9 @@ mod files_stock;
 mod fsck_corpus;
 #[path = "it/fsck_sweep.rs"]
 mod fsck_sweep;
+// The fuzz target's image and harness (fuzz/ is its own crate; this is the same source file).
+#[path = "../fuzz/common/fsck_image.rs"]
+mod fuzz_fsck_image;
 #[path = "it/inspect.rs"]
 mod inspect;
 #[path = "it/journal.rs"]
