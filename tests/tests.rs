@@ -28,6 +28,9 @@ mod fsck_answers;
 mod fsck_corpus;
 #[path = "it/fsck_sweep.rs"]
 mod fsck_sweep;
+// The fuzz target's image and harness (fuzz/ is its own crate; this is the same source file).
+#[path = "../fuzz/common/fsck_image.rs"]
+mod fuzz_fsck_image;
 #[path = "it/inspect.rs"]
 mod inspect;
 #[path = "it/journal.rs"]
@@ -42,3 +45,5 @@ mod lock;
 mod mkfs;
 #[path = "it/ondisk_kat.rs"]
 mod ondisk_kat;
+#[path = "it/oracle.rs"]
+mod oracle;

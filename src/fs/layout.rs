@@ -386,6 +386,10 @@ mod tests {
         assert!(l.used.last().unwrap().end() <= l.blocks_count);
     }
 
+    /// The numbers are mkfs.ext4 1.47's for a 1 GiB image: `E2FSPROGS_FAKE_TIME=1700000000
+    /// mkfs.ext4 -b 4096 -O ^resize_inode -U UUID -E hash_seed=UUID` then `dumpe2fs` and
+    /// `debugfs -R "stat <8>"`. The integration test `mkfs::layout_matches_mkfs_ext4_for_the_same_size`
+    /// reads them from the live tool, for this size and others.
     #[test]
     fn one_gig_like_mke2fs() {
         let l = Layout::compute(&params(1 << 30)).unwrap();
@@ -398,8 +402,9 @@ mod tests {
         assert_eq!(l.groups[1].block_bitmap, 3);
         assert_eq!(l.groups[0].inode_bitmap, 10);
         assert_eq!(l.groups[0].inode_table, 18);
-        // Journal starts in the middle group.
+        // Journal starts in the middle group (mke2fs's choice for up to 16 groups).
         assert_eq!(l.journal[0].1.start, 4 * 32768);
+        assert_eq!((l.root_block, l.lpf_start), (4114, 4115));
         assert!(l.groups[4].initialized && l.groups[7].initialized && !l.groups[2].initialized);
         check_disjoint(&l);
     }

@@ -236,10 +236,31 @@ pub fn dumpe2fs_groups(image: &Path) -> Vec<DumpGroup> {
     groups
 }
 
-/// `debugfs -R CMD IMAGE`: its stdout (it must succeed).
+/// What debugfs said on stderr besides its version banner ("debugfs 1.47.0 (5-Feb-2023)").
+/// debugfs exits 0 when a command fails ("ex: File not found by ext2_lookup"), so this, not the
+/// exit status, is how a failed command shows.
+fn debugfs_complaints(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("debugfs ") && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `debugfs -R CMD IMAGE` must have succeeded: exit 0 and nothing on stderr but the banner.
+fn assert_debugfs_ok(out: &Output, image: &Path, cmd: &str) {
+    assert!(
+        out.status.success() && debugfs_complaints(out).is_empty(),
+        "debugfs -R {cmd:?} {} failed\n{}",
+        image.display(),
+        show(out)
+    );
+}
+
+/// `debugfs -R CMD IMAGE`: its stdout (it must succeed: exit 0 and no complaint on stderr).
 pub fn debugfs(image: &Path, cmd: &str) -> String {
     let out = run_tool("debugfs", &["-R".as_ref(), cmd.as_ref(), image.as_os_str()]);
-    assert!(out.status.success(), "debugfs -R {cmd:?} {} failed\n{}", image.display(), show(&out));
+    assert_debugfs_ok(&out, image, cmd);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -390,6 +411,18 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()))
 }
 
+/// Copy an image keeping its holes (`cp --sparse=always`, which finds them with SEEK_HOLE):
+/// copies of a mostly empty 256 MiB image cost what its data costs, not 256 MiB of writes.
+pub fn copy_image(from: &Path, to: &Path) {
+    let out = std::process::Command::new("cp")
+        .arg("--sparse=always")
+        .arg(from)
+        .arg(to)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cp: {e}"));
+    assert!(out.status.success(), "cp {} {} failed\n{}", from.display(), to.display(), show(&out));
+}
+
 /// Bytes actually allocated to a (sparse) file.
 pub fn allocated_bytes(path: &Path) -> u64 {
     path.metadata().expect("stat").blocks() * 512
@@ -532,7 +565,7 @@ pub fn fix_superblock_checksum(image: &mut [u8]) {
 /// `debugfs -R CMD IMAGE`: its raw stdout (for `cat`, whose output is binary).
 pub fn debugfs_bytes(image: &Path, cmd: &str) -> Vec<u8> {
     let out = run_tool("debugfs", &["-R".as_ref(), cmd.as_ref(), image.as_os_str()]);
-    assert!(out.status.success(), "debugfs -R {cmd:?} {} failed\n{}", image.display(), show(&out));
+    assert_debugfs_ok(&out, image, cmd);
     out.stdout
 }
 
@@ -541,11 +574,16 @@ pub fn debugfs_bytes(image: &Path, cmd: &str) -> Vec<u8> {
 pub fn debugfs_w(image: &Path, cmds: &[&str]) {
     let file = tempfile::NamedTempFile::new().expect("temporary command file");
     write_bytes(file.path(), format!("{}\n", cmds.join("\n")).as_bytes());
-    let out = run_tool("debugfs", &["-w".as_ref(), "-f".as_ref(), file.path().as_os_str(), image.as_os_str()]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let complaints: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("debugfs ") && !l.trim().is_empty()).collect();
+    // Inodes and directories it writes get the tests' fixed time, so the images reproduce.
+    let out = std::process::Command::new(tool("debugfs"))
+        .args(["-w".as_ref(), "-f".as_ref(), file.path().as_os_str(), image.as_os_str()])
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .env("E2FSPROGS_FAKE_TIME", TIME)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run debugfs: {e}"));
     assert!(
-        out.status.success() && complaints.is_empty(),
+        out.status.success() && debugfs_complaints(&out).is_empty(),
         "debugfs -w {} with {cmds:#?} failed\n{}",
         image.display(),
         show(&out)

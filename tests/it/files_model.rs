@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use e4dax::fs::layout::Params;
 use e4dax::fs::mkfs::{mkfs, MkfsOptions};
@@ -195,7 +196,7 @@ fn run_sequence(ops: &[Op], mode: Mode) -> Result<(), TestCaseError> {
             Op::Fallocate { file, off, len, keep_size } => match fs.fallocate(inos[file], off, len, keep_size) {
                 Ok(_) => models[file].fallocate(off, len, keep_size),
                 // Refused (and undone) where e2fsck 1.47 would misreport the tree: see
-                // `Fs::index_past_eof`. The file must be as it was.
+                // `Fs::index_past_eof`. The file must be as it was (checked below).
                 Err(e4dax::Error::Unsupported(m)) if keep_size && m.contains("#145") => refused += 1,
                 Err(e) => panic!("{what}: {e}"),
             },
@@ -222,11 +223,29 @@ fn run_sequence(ops: &[Op], mode: Mode) -> Result<(), TestCaseError> {
         };
         check_file(&fs, inos[file], &models[file], &what);
     }
-    let _ = refused;
+    // Every file, not only the ones the operations touched.
+    for f in 0..FILES {
+        check_file(&fs, inos[f], &models[f], &format!("after {} ops: /f{f}", ops.len()));
+    }
+    tally(ops, refused);
     fs.unmount().unwrap();
     drop(fs);
     if matches!(mode, Mode::JournalNoCheckpoint) {
+        // The transactions are in the log, not home: replay must have something to do.
+        let fs = Fs::open(MappedImage::open(&img, false).unwrap()).unwrap();
+        prop_assert!(fs.sb.needs_recovery(), "--no-checkpoint left nothing to replay");
+        drop(fs);
         replay_both_ways(&img);
+    }
+    // What is on the image now, read afresh (no cache, no journal): every file as the model.
+    {
+        let fs = Fs::open(MappedImage::open(&img, false).unwrap()).unwrap();
+        prop_assert!(!fs.sb.needs_recovery(), "after unmount or replay the log is empty");
+        for f in 0..FILES {
+            let ino = fs.resolve(&format!("/f{f}")).unwrap();
+            prop_assert_eq!(ino, inos[f], "/f{} is another inode on the image", f);
+            check_file(&fs, ino, &models[f], &format!("/f{f} reopened from the image ({mode:?})"));
+        }
     }
     assert_e2fsck_clean(&img);
     for f in 0..FILES {
@@ -234,6 +253,16 @@ fn run_sequence(ops: &[Op], mode: Mode) -> Result<(), TestCaseError> {
         prop_assert_eq!(debugfs_leaves(&img, &p), our_leaves(&img, &p), "debugfs ex vs inspect extents of {}", p);
     }
     Ok(())
+}
+
+/// Across every sequence of a run: fallocate --keep-size calls, and how many were refused.
+static KEEP_SIZE_CALLS: AtomicUsize = AtomicUsize::new(0);
+static KEEP_SIZE_REFUSED: AtomicUsize = AtomicUsize::new(0);
+
+fn tally(ops: &[Op], refused: usize) {
+    let calls = ops.iter().filter(|op| matches!(op, Op::Fallocate { keep_size: true, .. })).count();
+    KEEP_SIZE_CALLS.fetch_add(calls, Ordering::Relaxed);
+    KEEP_SIZE_REFUSED.fetch_add(refused, Ordering::Relaxed);
 }
 
 /// Replay `img`'s log with `e2fsck -fy` on a copy and with `e4dax journal-replay` in place: the
@@ -272,6 +301,9 @@ pub fn assert_same_but_times(ours: &[u8], theirs: &[u8]) {
     );
 }
 
+/// The proptest seed of [`random_range_operations_match_model_and_e2fsprogs`].
+const SEED: u64 = 0x5EED_E4DA_0000_0013;
+
 fn cases() -> u32 {
     std::env::var("E4DAX_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
 }
@@ -281,10 +313,152 @@ fn random_range_operations_match_model_and_e2fsprogs() {
     if !e2fsprogs() {
         return;
     }
-    let config = ProptestConfig { cases: cases(), max_shrink_iters: 200, ..ProptestConfig::default() };
+    // Reproducible: a fixed seed unless E4DAX_PROPTEST_SEED says otherwise; a failure shows it
+    // (the test's stderr is printed when it fails) with the shrunk sequence.
+    let seed = std::env::var("E4DAX_PROPTEST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(SEED);
+    eprintln!("proptest seed {seed} (E4DAX_PROPTEST_SEED={seed} reruns these cases)");
+    let config = ProptestConfig {
+        cases: cases(),
+        max_shrink_iters: 200,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        ..ProptestConfig::default()
+    };
     proptest!(config, |(ops in proptest::collection::vec(op(), 1..25), mode in mode())| {
         run_sequence(&ops, mode)?;
     });
+    // The refusal of `Fs::index_past_eof` is for a narrow case (an index past EOF that e2fsck
+    // would misreport): if it spread, the sequences would stop testing fallocate --keep-size.
+    let (calls, refused) = (KEEP_SIZE_CALLS.load(Ordering::Relaxed), KEEP_SIZE_REFUSED.load(Ordering::Relaxed));
+    eprintln!("fallocate --keep-size: {refused} of {calls} calls refused (#145)");
+    assert!(
+        refused * 100 <= calls * MAX_REFUSED_PERCENT,
+        "{refused} of {calls} fallocate --keep-size calls were refused, more than {MAX_REFUSED_PERCENT}%"
+    );
+}
+
+/// At most this share of fallocate --keep-size calls may be refused (#145) over a run.
+const MAX_REFUSED_PERCENT: usize = 10;
+
+// The sequences proptest once shrank failures to (they were kept as seeds in
+// files_model.proptest-regressions, which stopped reproducing them when the strategy changed:
+// a seed stands for the generator's choices, not for the sequence). Spelled out, they replay
+// whatever the generator becomes.
+
+fn replay(ops: &[Op], modes: &[Mode]) {
+    if !e2fsprogs() {
+        return;
+    }
+    for &mode in modes {
+        if let Err(e) = run_sequence(ops, mode) {
+            panic!("{mode:?}: {e}");
+        }
+    }
+}
+
+use Op::{Convert, Fallocate, Punch, Recreate};
+
+/// Converting past i_size on the combed file (recorded before the mode was a parameter: every
+/// mode).
+#[test]
+fn regression_convert_past_the_combed_file() {
+    replay(&[Convert { file: 0, lblk: 2801, len: 1 }], &[Mode::Writeback, Mode::Journal, Mode::JournalNoCheckpoint]);
+}
+
+#[test]
+fn regression_one_block_fallocate_left_in_the_log() {
+    replay(&[Fallocate { file: 0, off: 0, len: 4096, keep_size: false }], &[Mode::JournalNoCheckpoint]);
+}
+
+#[test]
+fn regression_keep_size_fallocate_past_the_combed_file() {
+    replay(&[Fallocate { file: 0, off: 11468800, len: 561153, keep_size: true }], &[Mode::Writeback]);
+}
+
+#[test]
+fn regression_sequence_of_22_writeback() {
+    replay(
+        &[
+            Fallocate { file: 1, off: 7532544, len: 86016, keep_size: true },
+            Punch { file: 1, off: 14313029, len: 128050 },
+            Fallocate { file: 1, off: 7576017, len: 81920, keep_size: false },
+            Fallocate { file: 1, off: 3989504, len: 997771, keep_size: false },
+            Recreate { file: 1 },
+            Recreate { file: 1 },
+            Convert { file: 0, lblk: 2911, len: 119 },
+            Punch { file: 2, off: 4728066, len: 106496 },
+            Punch { file: 2, off: 2943748, len: 652388 },
+            Convert { file: 0, lblk: 142, len: 144 },
+            Fallocate { file: 2, off: 10857906, len: 131072, keep_size: false },
+            Fallocate { file: 2, off: 6083849, len: 229378, keep_size: false },
+            Punch { file: 2, off: 3178496, len: 870237 },
+            Recreate { file: 0 },
+            Convert { file: 2, lblk: 2501, len: 79 },
+            Convert { file: 2, lblk: 1339, len: 56 },
+            Convert { file: 2, lblk: 95, len: 55 },
+            Convert { file: 0, lblk: 372, len: 137 },
+            Fallocate { file: 0, off: 5789538, len: 33922, keep_size: true },
+            Convert { file: 2, lblk: 2591, len: 110 },
+            Fallocate { file: 0, off: 2592229, len: 49152, keep_size: false },
+            Punch { file: 1, off: 5423104, len: 863703 },
+        ],
+        &[Mode::Writeback],
+    );
+}
+
+#[test]
+fn regression_sequence_of_14_writeback() {
+    replay(
+        &[
+            Recreate { file: 0 },
+            Fallocate { file: 1, off: 1132357, len: 69632, keep_size: false },
+            Fallocate { file: 1, off: 11581099, len: 135168, keep_size: false },
+            Fallocate { file: 1, off: 11620352, len: 77824, keep_size: true },
+            Fallocate { file: 2, off: 10074675, len: 1117324, keep_size: true },
+            Recreate { file: 1 },
+            Punch { file: 0, off: 11796480, len: 835153 },
+            Fallocate { file: 1, off: 9812753, len: 809326, keep_size: false },
+            Fallocate { file: 0, off: 462848, len: 32768, keep_size: false },
+            Punch { file: 1, off: 6029312, len: 122880 },
+            Punch { file: 2, off: 7116687, len: 1109745 },
+            Punch { file: 2, off: 4415365, len: 598154 },
+            Convert { file: 0, lblk: 2602, len: 72 },
+            Punch { file: 0, off: 4271933, len: 49152 },
+        ],
+        &[Mode::Writeback],
+    );
+}
+
+#[test]
+fn regression_sequence_of_24_journal() {
+    replay(
+        &[
+            Convert { file: 1, lblk: 545, len: 121 },
+            Convert { file: 2, lblk: 2147, len: 29 },
+            Recreate { file: 2 },
+            Recreate { file: 2 },
+            Fallocate { file: 1, off: 6226114, len: 318142, keep_size: true },
+            Fallocate { file: 2, off: 1964318, len: 229376, keep_size: true },
+            Recreate { file: 1 },
+            Fallocate { file: 1, off: 9810880, len: 1069747, keep_size: false },
+            Recreate { file: 2 },
+            Punch { file: 2, off: 1729710, len: 81920 },
+            Punch { file: 2, off: 2916352, len: 40960 },
+            Convert { file: 2, lblk: 840, len: 58 },
+            Fallocate { file: 0, off: 8991905, len: 114688, keep_size: true },
+            Fallocate { file: 1, off: 1884160, len: 167936, keep_size: false },
+            Punch { file: 0, off: 12679369, len: 77824 },
+            Fallocate { file: 1, off: 12960181, len: 106496, keep_size: false },
+            Punch { file: 0, off: 12931072, len: 208896 },
+            Punch { file: 0, off: 6270976, len: 81920 },
+            Recreate { file: 0 },
+            Fallocate { file: 1, off: 7753671, len: 237568, keep_size: true },
+            Fallocate { file: 1, off: 6877184, len: 913054, keep_size: false },
+            Fallocate { file: 1, off: 12547542, len: 387370, keep_size: true },
+            Fallocate { file: 0, off: 2560000, len: 753806, keep_size: true },
+            Fallocate { file: 0, off: 4843570, len: 184320, keep_size: false },
+        ],
+        &[Mode::Journal],
+    );
 }
 
 #[test]

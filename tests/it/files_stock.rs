@@ -294,9 +294,22 @@ fn ls_and_read_work_inside_an_htree_directory() {
         let got = assert_read_matches_cat(&image, &path);
         assert!(got == read_bytes(&src.join("big").join(name)), "{path}: not the bytes mkfs.ext4 -d copied in");
     }
-    // Lookup by path inside the htree directory works for every name, not only some.
+    // Lookup by path inside the htree directory works for every name, not only some: all 301
+    // through the library's path lookup (what every command resolves paths with), a few through
+    // `inspect inode`.
     let theirs = debugfs_ls(&image, "/big");
-    for (name, ino) in theirs.iter().filter(|(n, _)| n.starts_with("file_2")) {
+    let names: Vec<&(String, u64)> = theirs.iter().filter(|(n, _)| n != "." && n != "..").collect();
+    assert_eq!(names.len(), 301, "300 files and large");
+    let fs = e4dax::fs::Fs::open(e4dax::pmem::MappedImage::open(&image, false).expect("open")).expect("Fs::open");
+    let wrong: Vec<String> = names
+        .iter()
+        .filter_map(|(name, ino)| match fs.resolve(&format!("/big/{name}")) {
+            Ok(got) if u64::from(got) == *ino => None,
+            got => Some(format!("/big/{name}: {got:?}, debugfs says inode {ino}")),
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{} of 301 names resolve wrongly:\n{}", wrong.len(), wrong.join("\n"));
+    for (name, ino) in names.iter().step_by(50) {
         let v = inspect_path_json(&image, "inode", &format!("/big/{name}"));
         assert_eq!(ju64(&v, "inode"), *ino, "inspect inode /big/{name}");
     }
@@ -388,11 +401,19 @@ fn changes_inside_an_htree_directory_stay_e2fsck_clean() {
     }
     let dir = tempdir();
     let (image, _) = stock_with_htree(dir.path());
+    // Removing an entry keeps the index (the leaf block loses an entry, the hashes still hold),
+    // and lookups through the index still find the others.
+    change(&image, &["rm", "/big/file_100"]);
+    assert!(is_indexed(&image, "/big"), "rm dropped /big's index");
+    assert_eq!(e4dax_ls(&image, "/big"), debugfs_ls(&image, "/big"));
+    assert_read_matches_cat(&image, "/big/file_101");
+    // Adding one turns the directory linear (`dir_add` drops the index: valid ext4, and e2fsck
+    // was clean after the step), with every entry kept.
     change(&image, &["create", "/big/newfile"]);
+    assert!(!is_indexed(&image, "/big"), "create in an htree directory should drop its index");
     change(&image, &["fallocate", "/big/newfile", "--offset", "0", "--len", "256K"]);
     change(&image, &["create", "/big/newdir", "--dir"]);
     change(&image, &["create", "/big/newdir/inner"]);
-    change(&image, &["rm", "/big/file_100"]);
     change(&image, &["rm", "/big/large"]);
     change(&image, &["punch", "/big/file_200", "--offset", "0", "--len", "4K"]);
     let listing = e4dax_ls(&image, "/big");
@@ -406,9 +427,6 @@ fn changes_inside_an_htree_directory_stay_e2fsck_clean() {
         assert_read_matches_cat(&image, &format!("/big/{name}"));
     }
     assert_same_leaf_extents(&image, "/big/newfile");
-    // The index flag may have been dropped (a linear directory is valid ext4); either way
-    // e2fsck was clean after every step. Say which, for the log.
-    eprintln!("/big is {} after e4dax changed it", if is_indexed(&image, "/big") { "still indexed" } else { "linear" });
 }
 
 /// `e4dax read IMAGE PATH --check-stale --json`: (exit code, [(logical, physical)], stderr).
@@ -427,6 +445,21 @@ fn check_stale(image: &Path, path: &str) -> (Option<i32>, Vec<(u64, u64)>, Strin
         .map(|h| (ju64(h, "logical"), ju64(h, "physical")))
         .collect();
     (out.status.code(), hits, stderr)
+}
+
+/// The first two columns of each body row of a table as comfy-table draws it
+/// ("│ 2 ┆ 1289 ┆ 0 ┆ 1289 │"), as numbers.
+fn table_rows(text: &str) -> Vec<(u64, u64)> {
+    text.lines()
+        .filter(|l| l.starts_with('│'))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim_matches('│').split('┆').map(str::trim).collect();
+            match (cells.first().and_then(|c| c.parse().ok()), cells.get(1).and_then(|c| c.parse().ok())) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => None, // the header row
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -465,18 +498,16 @@ fn check_stale_reports_poisoned_blocks_in_written_extents() {
     let (code, hits, stderr) = check_stale(&image, "/stale");
     let want: Vec<(u64, u64)> = (0..3).map(|i| (2 + i, ext.physical_start + i)).collect();
     assert_eq!(hits, want, "every poisoned block, with logical and physical numbers");
-    assert_ne!(code, Some(0), "stale data must make read --check-stale fail\n{stderr}");
+    // As the module says and the README promises: a runtime error, exit 1.
+    assert_eq!(code, Some(1), "stale data must make read --check-stale --json exit 1\n{stderr}");
     assert!(!stderr.contains("panicked"));
-    // The human form names the blocks too.
+    // The human form names the blocks too, each in its row: logical in the first column,
+    // physical in the second.
     let out = run_e4dax(&["read".as_ref(), image.as_os_str(), "/stale".as_ref(), "--check-stale".as_ref()]);
-    assert_ne!(out.status.code(), Some(0));
+    let line = assert_runtime_error(&out, "read /stale --check-stale");
+    assert!(line.contains("stale"), "{line}");
     let text = String::from_utf8_lossy(&out.stdout);
-    for (l, p) in &want {
-        assert!(
-            text.contains(&l.to_string()) && text.contains(&p.to_string()),
-            "human output lacks logical {l} / physical {p}:\n{text}"
-        );
-    }
+    assert_eq!(table_rows(&text), want, "human output: (logical, physical) of each row:\n{text}");
     // The stale bytes really are what read returns (no zeroing behind --check-stale's back).
     let data = e4dax_read(&image, "/stale", &["--offset", "8K", "--len", "4K"]);
     assert_eq!(data, stale_block(ext.physical_start));

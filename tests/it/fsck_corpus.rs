@@ -26,6 +26,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use e4dax::check::problem;
+
 use crate::common::*;
 
 /// No single fsck run on these small images may take longer (a hang is a failure, not a wait).
@@ -83,6 +85,16 @@ fn fsck_json(image: &Path, args: &[&str]) -> (Run, Option<serde_json::Value>) {
 /// The `findings` array of fsck's JSON.
 fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
     jget(v, "findings").as_array().unwrap_or_else(|| panic!("fsck --json: findings is not an array: {v:#}")).clone()
+}
+
+/// A problem code as fsck prints it ("0x060002").
+fn code_of(code: u32) -> String {
+    format!("{code:#08x}")
+}
+
+/// The (code, fixed) of every finding of fsck's JSON, in order.
+fn finding_codes(v: &serde_json::Value) -> Vec<(String, bool)> {
+    findings(v).iter().map(|f| (jstr(f, "code").to_string(), jbool(f, "fixed"))).collect()
 }
 
 /// `e2fsck FLAG IMAGE`.
@@ -341,6 +353,101 @@ fn base_stock_big(dir: &Path) -> PathBuf {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What a repair keeps
+// ---------------------------------------------------------------------------------------------
+
+/// One thing in an image's tree, as `debugfs rdump` writes it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Node {
+    Dir,
+    /// A regular file: its size and a CRC32C of its bytes.
+    File {
+        size: u64,
+        crc: u32,
+    },
+}
+
+/// Everything reachable from `/` of `image` (lost+found included), by path: `debugfs rdump / DIR`
+/// and a walk of DIR.
+fn survivors(image: &Path, scratch: &Path) -> std::collections::BTreeMap<String, Node> {
+    let out = scratch.with_extension("rdump");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("mkdir");
+    debugfs(image, &format!("rdump / {}", out.display()));
+    let mut all = std::collections::BTreeMap::new();
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let e = e.expect("entry");
+            let path = e.path();
+            let rel = format!("/{}", path.strip_prefix(&out).expect("under out").display());
+            let meta = std::fs::symlink_metadata(&path).expect("stat");
+            if meta.is_dir() {
+                all.insert(rel, Node::Dir);
+                stack.push(path);
+            } else {
+                let bytes = read_bytes(&path);
+                all.insert(rel, Node::File { size: bytes.len() as u64, crc: crc32c(&bytes) });
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    all
+}
+
+/// Where `ours` and `theirs` differ: paths only in theirs, only in ours, and in both but
+/// different.
+fn tree_diff(
+    ours: &std::collections::BTreeMap<String, Node>,
+    theirs: &std::collections::BTreeMap<String, Node>,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let only_theirs = theirs.keys().filter(|p| !ours.contains_key(*p)).cloned().collect();
+    let only_ours = ours.keys().filter(|p| !theirs.contains_key(*p)).cloned().collect();
+    let changed =
+        ours.iter().filter(|(p, n)| theirs.get(*p).is_some_and(|t| t != *n)).map(|(p, _)| p.clone()).collect();
+    (only_theirs, only_ours, changed)
+}
+
+/// Check what our `-y` kept against what `e2fsck -fy` kept, as the kind's [`Keeps`] says.
+fn check_keeps(k: &Kind, ours_img: &Path, theirs_img: &Path, broken: &mut Vec<String>) -> String {
+    let ours = survivors(ours_img, ours_img);
+    let theirs = survivors(theirs_img, theirs_img);
+    let (only_theirs, only_ours, changed) = tree_diff(&ours, &theirs);
+    let sorted = |v: &[&str]| {
+        let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    };
+    let show = || {
+        format!(
+            "only in e2fsck's: {only_theirs:?}; only in ours: {only_ours:?}; different: {changed:?}\n\
+             ours: {ours:?}\ne2fsck's: {theirs:?}"
+        )
+    };
+    let ok = match k.keeps {
+        Keeps::Same => only_theirs.is_empty() && only_ours.is_empty() && changed.is_empty(),
+        Keeps::Less { lost, .. } => only_theirs == sorted(lost) && only_ours.is_empty() && changed.is_empty(),
+        Keeps::Differs { paths, .. } => {
+            let mut all: Vec<String> = only_theirs.iter().chain(&only_ours).chain(&changed).cloned().collect();
+            all.sort();
+            all == sorted(paths)
+        }
+    };
+    if !ok {
+        broken.push(format!(
+            "what fsck -y kept is not what the table says ({:?}) against e2fsck -fy:\n{}",
+            k.keeps,
+            show()
+        ));
+    }
+    match k.keeps {
+        Keeps::Same => format!("{} paths", ours.len()),
+        Keeps::Less { lost, .. } => format!("{} paths, {} lost", ours.len(), lost.len()),
+        Keeps::Differs { paths, .. } => format!("{} paths, {} differ", ours.len(), paths.len()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The corpus
 // ---------------------------------------------------------------------------------------------
 
@@ -357,6 +464,22 @@ enum Repair {
     /// No valid superblock and no backup: e2fsck gives up (8). `-y` may give up too (exit 8,
     /// image unchanged) or repair (exit 1, then clean as for `Fixed`).
     Refused,
+    /// e2fsck repairs it, we give up (8 for `-n` and `-y`, image unchanged), because of the
+    /// reason given: a known shortfall, stated so that any change shows.
+    Unrepaired(&'static str),
+}
+
+/// What `e4dax fsck -y` keeps of a kind's image (files, directories, names, contents), compared
+/// with what `e2fsck -fy` keeps of the same damaged image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keeps {
+    /// Exactly what e2fsck's repair keeps.
+    Same,
+    /// What e2fsck keeps but for these paths (of e2fsck's result), which we lose, and why.
+    Less { lost: &'static [&'static str], why: &'static str },
+    /// What e2fsck keeps, but these paths differ (present in both, or under another name: each
+    /// path is in one result and not the other), and why.
+    Differs { paths: &'static [&'static str], why: &'static str },
 }
 
 struct Kind {
@@ -373,6 +496,22 @@ struct Kind {
     /// `Some(why)` when `e4dax fsck -n` deliberately disagrees with `e2fsck -fn` about whether
     /// this is an error (non-zero exactly when e2fsck's is zero). None so far.
     deviation: Option<&'static str>,
+    /// What our repair keeps, against e2fsck's.
+    keeps: Keeps,
+}
+
+impl Kind {
+    /// We keep less than e2fsck: `lost` (paths of e2fsck's result), because `why`.
+    const fn less(mut self, lost: &'static [&'static str], why: &'static str) -> Kind {
+        self.keeps = Keeps::Less { lost, why };
+        self
+    }
+
+    /// Our result differs from e2fsck's at `paths`, because `why`.
+    const fn differs(mut self, paths: &'static [&'static str], why: &'static str) -> Kind {
+        self.keeps = Keeps::Differs { paths, why };
+        self
+    }
 }
 
 const fn kind(
@@ -384,11 +523,11 @@ const fn kind(
     e2fsck_y: i32,
     repair: Repair,
 ) -> Kind {
-    Kind { name, base, how, corrupt, e2fsck_n, e2fsck_y, repair, deviation: None }
+    Kind { name, base, how, corrupt, e2fsck_n, e2fsck_y, repair, deviation: None, keeps: Keeps::Same }
 }
 
 use Base::{Ours, Stock, StockBig};
-use Repair::{Fixed, Quiet, Refused};
+use Repair::{Fixed, Quiet, Refused, Unrepaired};
 
 /// The corpus: (name, image, how, damage, e2fsck -fn, e2fsck -fy, what -y must do).
 #[rustfmt::skip]
@@ -417,6 +556,17 @@ const KINDS: &[Kind] = &[
         |i| flip(i, (SB_OFFSET + SB_VOLUME_NAME) as u64, 0x41), 4, 1, Fixed),
     kind("sb-checksum-no-backup", Ours, "flip a byte of s_volume_name (one group: no backup)",
         |i| flip(i, (SB_OFFSET + SB_VOLUME_NAME) as u64, 0x41), 8, 8, Refused),
+    // A field the superblock's validation refuses, under a correct checksum: both fall back on the
+    // backup in group 1 (the one open path of fsck, sweep and fuzz target: `open_for_check`).
+    kind("sb-bad-field-good-csum", StockBig, "ssv inodes_per_group 100000 (debugfs writes a correct checksum)",
+        |i| sb_field_with_good_checksum(i, "inodes_per_group 100000"), 4, 1, Fixed),
+    // The same with the block size: e2fsck looks for backups at the usual places; we locate the
+    // backup with the damaged primary's geometry (block 32768 of 128 KiB blocks) and give up.
+    kind("sb-bad-bsize-good-csum", StockBig, "ssv log_block_size 7 (debugfs writes a correct checksum)",
+        |i| sb_field_with_good_checksum(i, "log_block_size 7"), 4, 1,
+        Unrepaired("open::backup_superblock locates group 1's backup with the damaged primary's block size \
+                    and blocks per group (here 128 KiB blocks: past the end); e2fsck tries the usual \
+                    places for each block size. The same for s_blocks_per_group")),
     // Pass 5: bitmaps.
     kind("block-bitmap-used-clear", Ours, "freeb the first block of /w",
         |i| { let b = first_extent(i, "/w").physical_start; dbg(i, &[&format!("freeb {b}")]) }, 4, 1, Fixed),
@@ -435,17 +585,28 @@ const KINDS: &[Kind] = &[
     kind("dir-i_size-zero", Stock, "sif /d size 0", |i| dbg(i, &["sif /d size 0"]), 4, 1, Fixed),
     // Pass 1: extent trees.
     kind("extent-out-of-fs", Ours, "sif /w block[5] 9999999 (ee_start_lo past the end)",
-        |i| dbg(i, &["sif /w block[5] 9999999"]), 4, 1, Fixed),
+        |i| dbg(i, &["sif /w block[5] 9999999"]), 4, 1, Fixed)
+        .less(&["/w"], "e2fsck takes the extent out and keeps /w (that range reads as a hole); our pass 1 \
+                        clears the inode (EXTENT_OUT_OF_RANGE is a Clear problem), and its entry with it"),
     kind("blocks-claimed-twice", Stock, "sif /d/w2 block[5] = /w's first block",
-        |i| { let b = first_extent(i, "/w").physical_start; dbg(i, &[&format!("sif /d/w2 block[5] {b}")]) }, 4, 1, Fixed),
+        |i| { let b = first_extent(i, "/w").physical_start; dbg(i, &[&format!("sif /d/w2 block[5] {b}")]) }, 4, 1, Fixed)
+        .differs(&["/d/w2"], "e2fsck clones the block both files claim (passes 1B-1D), so /d/w2 keeps a \
+                              copy of it; we take the second claim out of /d/w2 (BLOCK_CLAIMED_TWICE), \
+                              whose bytes there read as zeros"),
     kind("claimed-twice-in-leaf-block", Stock, "/many's leaf block: 3rd extent -> /x's block (library checksum)",
-        corrupt_leaf_block_to_other_file, 4, 1, Fixed),
+        corrupt_leaf_block_to_other_file, 4, 1, Fixed)
+        .differs(&["/many"], "e2fsck clones the block /many and /x claim (passes 1B-1D); we take the \
+                              extent out of /many (BLOCK_CLAIMED_TWICE), whose bytes there read as zeros"),
     kind("extent-header-magic", Ours, "sif /w block[0] 0x0002f30b", |i| dbg(i, &["sif /w block[0] 0x0002f30b"]), 4, 1, Fixed),
     kind("extent-entries-over-max", Stock, "sif /w block[0] 0x0005f30a (5 entries, max 4)",
         |i| dbg(i, &["sif /w block[0] 0x0005f30a"]), 4, 1, Fixed),
-    kind("extent-zero-length", Ours, "sif /w block[4] 0", |i| dbg(i, &["sif /w block[4] 0"]), 4, 1, Fixed),
+    kind("extent-zero-length", Ours, "sif /w block[4] 0", |i| dbg(i, &["sif /w block[4] 0"]), 4, 1, Fixed)
+        .less(&["/w"], "e2fsck drops the zero-length extent and keeps /w; we clear the inode of a corrupt \
+                        extent tree (EXTENT_TREE_CORRUPT)"),
     kind("extents-out-of-order", Ours, "sif /two block[3] 3 (first extent after the second)",
-        |i| dbg(i, &["sif /two block[3] 3"]), 4, 1, Fixed),
+        |i| dbg(i, &["sif /two block[3] 3"]), 4, 1, Fixed)
+        .less(&["/two"], "e2fsck drops the extent out of order and keeps /two; we clear the inode of a \
+                          corrupt extent tree (EXTENT_TREE_CORRUPT)"),
     kind("unwritten-dir-extent", Ours, "sif /d block[4] 0x8001 (unwritten flag on the directory's extent)",
         |i| dbg(i, &["sif /d block[4] 0x8001"]), 4, 1, Fixed),
     // e2fsck -fy rewrites the checksum yet exits 0 (like the group descriptor checksum).
@@ -459,11 +620,17 @@ const KINDS: &[Kind] = &[
         |i| { let n = imap(i, "/x").0; dbg(i, &["rm /x", &format!("sif <{n}> dtime 0")]) }, 4, 1, Fixed),
     // e2fsck -fn aborts ("Salvage? no", exit 12); -fy salvages the block and exits 1.
     kind("dirent-bad-rec_len", Ours, "rec_len of /d's '.' 12 -> 14 (leaf checksum recomputed)",
-        |i| edit_dir_block(i, "/d", 0, |b| b[4] = 14), 12, 1, Fixed),
+        |i| edit_dir_block(i, "/d", 0, |b| b[4] = 14), 12, 1, Fixed)
+        .differs(&["/d/f", "/d/sub", "/d/w2", "/lost+found/#14", "/lost+found/#16", "/lost+found/#18"],
+            "e2fsck salvages the directory block and keeps /d's entries; we clear the entries from the \
+             bad one on (DIR_BAD_ENTRY), and pass 4 reconnects their inodes to /lost+found"),
     kind("dirent-wrong-file-type", Stock, "file type of 'w' in / 1 -> 2 (leaf checksum recomputed)",
         |i| edit_dir_block(i, "/", 0, |b| { let o = dirent_offset(b, "w"); b[o + 7] = 2 }), 4, 1, Fixed),
     kind("dirent-duplicate-name", Stock, "rename 'x' in / to 'w' (leaf checksum recomputed)",
-        |i| edit_dir_block(i, "/", 0, |b| { let o = dirent_offset(b, "x"); b[o + 8] = b'w' }), 4, 1, Fixed),
+        |i| edit_dir_block(i, "/", 0, |b| { let o = dirent_offset(b, "x"); b[o + 8] = b'w' }), 4, 1, Fixed)
+        .differs(&["/w", "/w~0", "/lost+found/#16"],
+            "e2fsck keeps both entries and renames one 'w~0' (the first: /w then names x's inode); we \
+             clear the second entry (DIR_DUPLICATE) and pass 4 reconnects x's inode as /lost+found/#16"),
     kind("dir-leaf-checksum", Ours, "flip the leaf checksum of /d's block",
         |i| flip(i, bmap(i, "/d", 0) * BLOCK_SIZE + 4095, 0x01), 4, 1, Fixed),
     kind("missing-dot", Stock, "/d's first entry named 'x' instead of '.'",
@@ -479,6 +646,16 @@ const KINDS: &[Kind] = &[
     kind("file-link-count", Ours, "sif /w links_count 3", |i| dbg(i, &["sif /w links_count 3"]), 4, 1, Fixed),
     kind("dir-link-count", Stock, "sif /d links_count 7", |i| dbg(i, &["sif /d links_count 7"]), 4, 1, Fixed),
 ];
+
+/// `debugfs ssv FIELD VALUE`, then check that the damage is the field alone: the stored
+/// superblock checksum is the right one for the new bytes.
+fn sb_field_with_good_checksum(image: &Path, ssv: &str) {
+    dbg(image, &[&format!("ssv {ssv}")]);
+    let sb = read_at(image, SB_OFFSET as u64, 1024);
+    let stored = u32::from_le_bytes(sb[SB_CHECKSUM..SB_CHECKSUM + 4].try_into().expect("4 bytes"));
+    assert_eq!(stored, superblock_checksum(&sb), "ssv {ssv}: the superblock checksum should be correct");
+    assert!(e4dax::ondisk::superblock::Superblock::parse(&sb).is_err(), "ssv {ssv}: the superblock still validates");
+}
 
 /// /many's leaf block (depth 1, six one-block extents): the third extent's start now points at
 /// /x's first block, so two files claim it; the extent block checksum is recomputed with the
@@ -508,6 +685,8 @@ struct Outcome {
     n: i32,
     y: i32,
     after: String,
+    /// What -y kept, against e2fsck -fy.
+    kept: String,
     broken: Vec<String>,
 }
 
@@ -523,13 +702,13 @@ fn run_kind(k: &Kind, base: &Path, dir: &Path) -> Outcome {
     if o.e2fsck_n != k.e2fsck_n {
         o.broken.push(format!("e2fsck -fn exits {} (table: {})\n{}", o.e2fsck_n, k.e2fsck_n, theirs.text()));
     }
-    let scratch = dir.join(format!("{}.e2fsck-y.img", k.name));
-    copy_sparse(&image, &scratch);
-    o.e2fsck_y = e2fsck(&scratch, "-fy").rc();
+    // e2fsck's repair, kept to compare what it keeps with what ours keeps.
+    let theirs_fixed = dir.join(format!("{}.e2fsck-y.img", k.name));
+    copy_sparse(&image, &theirs_fixed);
+    o.e2fsck_y = e2fsck(&theirs_fixed, "-fy").rc();
     if o.e2fsck_y != k.e2fsck_y {
         o.broken.push(format!("e2fsck -fy exits {} (table: {})", o.e2fsck_y, k.e2fsck_y));
     }
-    let _ = std::fs::remove_file(&scratch);
 
     // -n: the same verdict, and nothing written.
     let before = read_bytes(&image);
@@ -540,7 +719,7 @@ fn run_kind(k: &Kind, base: &Path, dir: &Path) -> Outcome {
         o.broken.push(format!("fsck -n: exit {} (0, 4 or 8 expected, no panic)\n{}", o.n, ours.show()));
     } else if (o.n != 0) != want_nonzero {
         o.broken.push(format!("fsck -n exits {} but e2fsck -fn exits {}\n{}", o.n, k.e2fsck_n, ours.show()));
-    } else if k.repair == Refused && o.n != 8 {
+    } else if matches!(k.repair, Refused | Unrepaired(_)) && o.n != 8 {
         o.broken.push(format!("fsck -n exits {} without a valid superblock (8 expected)\n{}", o.n, ours.show()));
     }
     match &json {
@@ -575,22 +754,28 @@ fn run_kind(k: &Kind, base: &Path, dir: &Path) -> Outcome {
         Fixed => o.y == 1,
         Quiet => matches!(o.y, 0 | 1),
         Refused => o.y == 1 || o.y == 8,
+        Unrepaired(_) => o.y == 8,
     };
     if !expect_y || first.text().contains("panicked") {
         o.broken.push(format!("fsck -y exits {} ({:?} kind)\n{}", o.y, k.repair, first.show()));
     }
-    if k.repair == Refused && o.y == 8 {
+    if matches!(k.repair, Refused | Unrepaired(_)) && o.y == 8 {
         if read_bytes(&fixed) != before {
             o.broken.push("fsck -y gave up (8) but changed the image".to_string());
         }
         o.after = "unchanged".to_string();
+    } else if o.y == 8 {
+        // Already broken (8 where a repair was due): nothing left to compare.
+        o.after = "gave up".to_string();
     } else {
         let known = o.broken.len();
+        o.kept = check_keeps(k, &fixed, &theirs_fixed, &mut o.broken);
         o.after = check_after(&fixed, dir, k.name, &mut o.broken);
         if o.broken.len() > known {
             o.broken.push(format!("(the first fsck -y said:)\n{}", first.show()));
         }
     }
+    let _ = std::fs::remove_file(&theirs_fixed);
     let _ = std::fs::remove_file(&fixed);
     let _ = std::fs::remove_file(&image);
     o
@@ -669,12 +854,20 @@ fn fsck_corpus_agrees_with_e2fsck_and_repairs_every_kind() {
     outcomes.sort_by_key(|o| kinds.iter().position(|k| k.name == o.name));
 
     let mut table = format!(
-        "{:<28} {:<8} {:>9} {:>9} {:>8} {:>8}  {:<28} {}\n",
-        "kind", "image", "e2fsck-n", "e2fsck-y", "ours -n", "ours -y", "after -y (e2fsck -fn/-fy, ours -n/-y)", "how"
+        "{:<28} {:<8} {:>9} {:>9} {:>8} {:>8}  {:<28} {:<22} {}\n",
+        "kind",
+        "image",
+        "e2fsck-n",
+        "e2fsck-y",
+        "ours -n",
+        "ours -y",
+        "after -y (e2fsck -fn/-fy, ours -n/-y)",
+        "kept (vs e2fsck -fy)",
+        "how"
     );
     for (o, k) in outcomes.iter().zip(&kinds) {
         table += &format!(
-            "{:<28} {:<8} {:>9} {:>9} {:>8} {:>8}  {:<28} {}{}\n",
+            "{:<28} {:<8} {:>9} {:>9} {:>8} {:>8}  {:<28} {:<22} {}{}\n",
             o.name,
             format!("{:?}", k.base),
             o.e2fsck_n,
@@ -682,6 +875,7 @@ fn fsck_corpus_agrees_with_e2fsck_and_repairs_every_kind() {
             o.n,
             o.y,
             o.after,
+            o.kept,
             k.how,
             if o.broken.is_empty() { "" } else { "  <-- BROKEN" }
         );
@@ -814,28 +1008,41 @@ fn fsck_checks_an_unreplayed_journal_with_n_and_replays_it_with_y() {
     let (run, json) = fsck_json(&image, &["-n"]);
     assert_eq!(run.code, Some(0), "fsck -n on an unreplayed but consistent image\n{}", run.show());
     let v = json.unwrap_or_else(|| panic!("fsck -n --json printed no JSON\n{}", run.show()));
-    // Saying so is a notice (a journal finding that is not an error), and nothing else is found.
-    let found = findings(&v);
-    assert!(
-        found.iter().all(|f| jstr(f, "message").to_lowercase().contains("journal") && !jbool(f, "fixed")),
-        "only the journal notice is expected on an unreplayed but consistent image: {v:#}"
+    // Saying so is a notice (a finding that is not an error), and it is the only finding.
+    let skipped = problem::get(problem::JOURNAL_SKIPPED);
+    assert_eq!(
+        finding_codes(&v),
+        vec![(code_of(problem::JOURNAL_SKIPPED), false)],
+        "exactly the journal notice ({}) is expected on an unreplayed but consistent image: {v:#}",
+        skipped.name
     );
-    assert!(run.text().to_lowercase().contains("journal"), "fsck -n should say the journal was not replayed:\n{v:#}");
     let human = fsck(&image, &["-n"]);
     assert_eq!(human.code, Some(0), "{}", human.show());
     assert!(
-        human.text().to_lowercase().contains("journal"),
-        "fsck -n should say it skipped the journal:\n{}",
+        human.stdout.contains(&code_of(problem::JOURNAL_SKIPPED)) && human.stdout.contains(skipped.message),
+        "fsck -n should say, with the problem's code, that it skipped the journal:\n{}",
         human.show()
     );
     assert_unchanged(&image, &before, "fsck -n with a journal to replay");
 
-    // -y replays first (e2fsck -fy exits 0 for a replay alone; 1 is accepted too), then checks.
-    let fix = fsck(&image, &["-y"]);
+    // -y replays first (e2fsck -fy exits 0 for a replay alone; 1 is accepted too), then checks:
+    // the replay is its one finding, fixed.
+    let (fix, json) = fsck_json(&image, &["-y"]);
     assert!(matches!(fix.code, Some(0 | 1)), "fsck -y on an unreplayed journal\n{}", fix.show());
+    let v = json.unwrap_or_else(|| panic!("fsck -y --json printed no JSON\n{}", fix.show()));
+    assert_eq!(
+        finding_codes(&v),
+        vec![(code_of(problem::JOURNAL_NEEDS_RECOVERY), true)],
+        "fsck -y on an unreplayed but consistent image: only the replay, fixed: {v:#}"
+    );
     let features = feature_set(&dumpe2fs_h(&image), "Filesystem features");
     assert!(!features.contains("needs_recovery"), "fsck -y did not replay: {features:?}");
     assert_e2fsck_clean(&image);
+    // What the log held is home: /j's 256 unwritten blocks and /jd, as e2fsck's replay has them.
+    let j = debugfs_leaf_extents(&image, "/j");
+    assert_eq!(j.iter().map(|e| e.length).sum::<u64>(), 256, "/j after fsck -y: {j:?}");
+    assert!(j.iter().all(|e| e.unwritten), "/j after fsck -y: {j:?}");
+    assert_eq!(debugfs_leaf_extents(&image, "/jd").len(), 1, "/jd after fsck -y");
     for path in ["/j", "/jd"] {
         assert_eq!(
             debugfs_leaf_extents(&image, path),
@@ -843,7 +1050,9 @@ fn fsck_checks_an_unreplayed_journal_with_n_and_replays_it_with_y() {
             "{path}: fsck -y's replay differs from e2fsck's"
         );
     }
-    assert_eq!(debugfs_ls(&image, "/"), debugfs_ls(&replayed, "/"));
+    let root = debugfs_ls(&image, "/");
+    assert!(["j", "jd"].iter().all(|n| root.iter().any(|(m, _)| m == n)), "/ after fsck -y: {root:?}");
+    assert_eq!(root, debugfs_ls(&replayed, "/"));
     assert_checks_clean(&image, "after fsck -y replayed the journal");
 }
 
@@ -936,9 +1145,14 @@ fn fsck_data_reports_stale_data_that_e2fsck_calls_clean() {
     // -y cannot make stale data safe by itself: it reports and leaves it, exit 4.
     let fix = fsck(&image, &["-y", "--data"]);
     assert_eq!(fix.code, Some(4), "fsck -y --data leaves stale data uncorrected (exit 4)\n{}", fix.show());
-    let (_, json) = fsck_json(&image, &["-y", "--data"]);
-    if let Some(v) = json {
-        assert!(findings(&v).iter().all(|f| !jbool(f, "fixed")), "stale data reported as fixed: {v:#}");
+    let (again, json) = fsck_json(&image, &["-y", "--data"]);
+    assert_eq!(again.code, Some(4), "fsck -y --data --json\n{}", again.show());
+    let v = json.unwrap_or_else(|| panic!("fsck -y --data --json printed no JSON\n{}", again.show()));
+    let found = findings(&v);
+    assert!(!found.is_empty(), "fsck -y --data --json reports no stale data: {v:#}");
+    for f in &found {
+        assert_eq!(jstr(f, "code"), code_of(problem::STALE_DATA), "only stale data is found: {v:#}");
+        assert!(!jbool(f, "fixed"), "stale data reported as fixed: {v:#}");
     }
     for (_, p) in &poisoned {
         assert_eq!(read_at(&image, p * BLOCK_SIZE, BLOCK_SIZE as usize), stale_block(*p), "fsck -y changed the data");
