@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions, TryLockError};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
@@ -126,15 +127,78 @@ impl MappedImage {
     }
 
     /// Copy `bytes` to `off` (shared by `store` and `store_nt`: the mapping has no cache model).
+    /// Large stores go through the file (`pwrite`), which shares its page cache with the
+    /// mapping: they are seen through it at once, and are not faulted into this process.
     fn write(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
         let range = check_range(off, len_u64(bytes.len()), self.len)?;
         match &mut self.map {
             Map::ReadOnly(_) => Err(Error::ReadOnly),
+            Map::Writable(_) if bytes.len() >= FILE_IO_MIN_WRITE => {
+                self._file.write_all_at(bytes, off).map_err(|e| io_error(&self.path, e))
+            }
             Map::Writable(map) => {
                 map[range].copy_from_slice(bytes);
                 Ok(())
             }
         }
+    }
+
+    /// `copy_within` for ranges that do not overlap: `copy_file_range` inside the file, or
+    /// `pread`/`pwrite` through a bounded buffer where the host refuses it.
+    fn copy_in_file(&mut self, src: u64, dst: u64, len: u64) -> Result<(), Error> {
+        let io = |e| io_error(&self.path, e);
+        let mut done = 0u64;
+        let mut kernel_copy = true;
+        let mut buf = Vec::new();
+        while done < len {
+            let rest = len - done;
+            if kernel_copy {
+                match copy_file_range(&self._file, src + done, dst + done, rest) {
+                    Ok(0) => kernel_copy = false,
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // Not supported here (old kernel, file system, or same-file copies refused).
+                    Err(e)
+                        if matches!(
+                            e.raw_os_error(),
+                            Some(libc::ENOSYS | libc::EXDEV | libc::EINVAL | libc::EOPNOTSUPP)
+                        ) =>
+                    {
+                        kernel_copy = false
+                    }
+                    Err(e) => return Err(io(e)),
+                }
+                continue;
+            }
+            let n = rest.min(super::COPY_PIECE_MAX);
+            buf.resize(n as usize, 0);
+            self._file.read_exact_at(&mut buf, src + done).map_err(io)?;
+            self._file.write_all_at(&buf, dst + done).map_err(io)?;
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Stores at least this long go through the file instead of the mapping.
+const FILE_IO_MIN_WRITE: usize = 64 << 10;
+/// Reads at least this long go through the file (`pread`) instead of the mapping.
+const FILE_IO_MIN_READ: usize = 4096;
+
+/// One `copy_file_range` call within `file` (at most 1 GiB): bytes copied.
+fn copy_file_range(file: &File, src: u64, dst: u64, len: u64) -> std::io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    let (Ok(mut s), Ok(mut d)) = (libc::loff_t::try_from(src), libc::loff_t::try_from(dst)) else {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    let n = usize::try_from(len.min(1 << 30)).unwrap_or(1 << 30);
+    let fd = file.as_raw_fd();
+    // SAFETY: plain system call on a file descriptor we own, with pointers to two locals.
+    let r = unsafe { libc::copy_file_range(fd, &mut s, fd, &mut d, n, 0) };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(u64::try_from(r).unwrap_or(0))
     }
 }
 
@@ -146,6 +210,30 @@ impl Device for MappedImage {
     fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
         let range = check_range(off, len_u64(len), self.len)?;
         Ok(Cow::Borrowed(&self.as_slice()[range]))
+    }
+
+    /// Block-sized and larger reads use `pread` (the page cache the mapping shares), so that
+    /// streaming through an image does not fault it into this process.
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
+        let range = check_range(off, len_u64(buf.len()), self.len)?;
+        if buf.len() < FILE_IO_MIN_READ {
+            buf.copy_from_slice(&self.as_slice()[range]);
+            return Ok(());
+        }
+        self._file.read_exact_at(buf, off).map_err(|e| io_error(&self.path, e))
+    }
+
+    fn copy_within(&mut self, src: u64, dst: u64, len: u64, piece: usize) -> Result<(), Error> {
+        check_range(src, len, self.len)?;
+        check_range(dst, len, self.len)?;
+        if !self.is_writable() {
+            return Err(Error::ReadOnly);
+        }
+        // In range, so neither end overflows.
+        if src < dst + len && dst < src + len {
+            return super::copy_by_pieces(self, src, dst, len, piece);
+        }
+        self.copy_in_file(src, dst, len)
     }
 
     fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
@@ -405,6 +493,52 @@ mod tests {
         image.store(size, &[]).unwrap();
         image.flush(0, size).unwrap();
         assert!(image.as_slice().iter().all(|&b| b == 0), "a refused store wrote something");
+    }
+
+    /// Large stores (`pwrite`), large reads (`pread`) and `copy_within` (`copy_file_range`, or
+    /// piece by piece where the ranges overlap) agree with the mapping byte for byte.
+    #[test]
+    fn file_io_paths_agree_with_the_mapping() {
+        let (_dir, path) = scratch();
+        let size = 1u64 << 20;
+        let mut image = MappedImage::create(&path, size, false).unwrap();
+        let mut model = vec![0u8; size as usize];
+        let pattern: Vec<u8> = (0..256 << 10).map(|i: u32| (i * 7 % 251) as u8).collect();
+        // A large store goes through the file and is seen through the mapping.
+        image.store(4096, &pattern).unwrap();
+        model[4096..4096 + pattern.len()].copy_from_slice(&pattern);
+        assert!(image.as_slice() == &model[..]);
+        // A small store goes to the mapping and is seen by a large read (`pread`).
+        image.store(8192 + 5, b"mapped").unwrap();
+        model[8197..8203].copy_from_slice(b"mapped");
+        let mut buf = vec![0u8; 64 << 10];
+        image.read_at(4096, &mut buf).unwrap();
+        assert_eq!(buf, model[4096..4096 + (64 << 10)]);
+        // Copies: disjoint ranges (in the kernel), overlapping both ways (piece by piece).
+        for (src, dst, len) in [(4096u64, 600 << 10, 200 << 10), (4096, 4096 + 3 * 4096, 40960), (50000, 41000, 30000)]
+        {
+            image.copy_within(src, dst, len, 4096).unwrap();
+            let (s, d, n) = (src as usize, dst as usize, len as usize);
+            // The pieces are copied in order, each read after the previous one was stored.
+            let mut done = 0;
+            while done < n {
+                let k = (n - done).min(4096);
+                let piece = model[s + done..s + done + k].to_vec();
+                model[d + done..d + done + k].copy_from_slice(&piece);
+                done += k;
+            }
+            assert!(image.as_slice() == &model[..], "copy {src} -> {dst} ({len} bytes)");
+        }
+        image.copy_within(0, size, 0, 4096).unwrap();
+        assert_out_of_range(image.copy_within(0, size - 4095, 4096, 4096), "copy past the end");
+        assert_out_of_range(image.copy_within(u64::MAX, 0, 2, 4096), "copy from past the end");
+        image.sync().unwrap();
+        drop(image);
+        assert!(std::fs::read(&path).unwrap() == model);
+        let mut image = MappedImage::open(&path, false).unwrap();
+        assert!(matches!(image.copy_within(0, 8192, 4096, 4096), Err(Error::ReadOnly)));
+        assert!(matches!(image.store(0, &pattern), Err(Error::ReadOnly)));
+        assert_out_of_range(image.read_at(size - 4096, &mut buf), "large read past the end");
     }
 
     #[test]
