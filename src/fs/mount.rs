@@ -74,31 +74,46 @@ impl<D: Device> Fs<D> {
         let r = (|| {
             let bs = u64::from(self.block_size());
             let mut buf = vec![0u8; bs as usize];
-            // Fault the home blocks in by runs rather than a page per store.
-            let mut run: Option<(u64, u64)> = None;
-            for &blk in rec.blocks.keys() {
-                run = match run {
-                    Some((s, n)) if s + n == blk => Some((s, n + 1)),
-                    Some((s, n)) => {
-                        self.dev.prefetch(s * bs, n * bs, true);
-                        Some((blk, 1))
+            // In home-block order, each block stored and flushed (one fence at the end). Runs of
+            // unescaped copies lying in order both in the log and at home are copied as one
+            // (`Device::copy_within`: still a store and a flush per block where that is traced,
+            // a copy inside the kernel on a mapped image); escaped copies get their magic back.
+            let mut run: Option<(u64, u64, u64)> = None; // (home, log, blocks)
+            for (&blk, copy) in &rec.blocks {
+                if let Some((home, log, n)) = run {
+                    if !copy.escaped && home + n == blk && log.checked_add(n) == Some(copy.device_block) {
+                        run = Some((home, log, n + 1));
+                        continue;
                     }
-                    None => Some((blk, 1)),
-                };
+                    self.copy_run(home, log, n)?;
+                    run = None;
+                }
+                if copy.escaped {
+                    copy.read_into(&self.dev, &mut buf)?;
+                    self.dev.store(blk * bs, &buf)?;
+                    self.dev.flush(blk * bs, bs)?;
+                } else {
+                    run = Some((blk, copy.device_block, 1));
+                }
             }
-            if let Some((s, n)) = run {
-                self.dev.prefetch(s * bs, n * bs, true);
-            }
-            for (blk, copy) in &rec.blocks {
-                copy.read_into(&self.dev, &mut buf)?;
-                self.dev.store(blk * bs, &buf)?;
-                self.dev.flush(blk * bs, bs)?;
+            if let Some((home, log, n)) = run {
+                self.copy_run(home, log, n)?;
             }
             self.dev.fence()?;
             self.write_empty_log(geo, jsb, Some(rec.next_sequence()))
         })();
         self.dev.set_tag(prev);
         r
+    }
+
+    /// Copy `n` logged blocks from device block `log` on to home blocks `home..home + n`.
+    fn copy_run(&mut self, home: u64, log: u64, n: u64) -> Result<()> {
+        let bs = u64::from(self.block_size());
+        let too_far = || Error::corrupt("journal", "a logged block lies past the end of addressable space");
+        let at = |b: u64| b.checked_mul(bs).ok_or_else(too_far);
+        let len = n.checked_mul(bs).ok_or_else(too_far)?;
+        self.dev.copy_within(at(log)?, at(home)?, len, bs as usize)?;
+        Ok(())
     }
 
     /// Mark the log empty (`s_start` 0, `s_sequence` past what it held) and clear
@@ -158,14 +173,7 @@ impl<D: Device> Fs<D> {
     /// Lay a recovery's blocks over the image (read-only mounts): the superblock and group
     /// descriptors are read again through them.
     fn lay_over(&mut self, rec: &Recovery) -> Result<()> {
-        let bs = self.block_size() as usize;
-        let mut overlay = std::collections::HashMap::with_capacity(rec.blocks.len());
-        for (&blk, copy) in &rec.blocks {
-            let mut buf = vec![0u8; bs].into_boxed_slice();
-            copy.read_into(&self.dev, &mut buf)?;
-            overlay.insert(blk, buf);
-        }
-        self.overlay = overlay;
+        self.overlay = rec.blocks.iter().map(|(&blk, &copy)| (blk, copy)).collect();
         let bs = u64::from(self.block_size());
         let blk = superblock::OFFSET / bs;
         let at = (superblock::OFFSET % bs) as usize;
