@@ -119,7 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;read' {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset to start at')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Bytes to read (default: to the end of the file)')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the bytes to FILE instead of standard output')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the bytes to FILE instead of standard output (a regular FILE is written sparse: holes and unwritten extents stay holes)')
             [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--hexdump', '--hexdump', [CompletionResultType]::ParameterName, 'Print a hex dump instead of raw bytes')
             [CompletionResult]::new('--check-stale', '--check-stale', [CompletionResultType]::ParameterName, 'Report every stale-data pattern inside written extents; exit 1 if there is any')

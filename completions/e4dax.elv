@@ -109,7 +109,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;read'= {
             cand --offset 'Byte offset to start at'
             cand --len 'Bytes to read (default: to the end of the file)'
-            cand --out 'Write the bytes to FILE instead of standard output'
+            cand --out 'Write the bytes to FILE instead of standard output (a regular FILE is written sparse: holes and unwritten extents stay holes)'
             cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --hexdump 'Print a hex dump instead of raw bytes'
             cand --check-stale 'Report every stale-data pattern inside written extents; exit 1 if there is any'

@@ -92,7 +92,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -l no-checkpoint -d 'Wri
 complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l offset -d 'Byte offset to start at' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l len -d 'Bytes to read (default: to the end of the file)' -r
-complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l out -d 'Write the bytes to FILE instead of standard output' -r -F
+complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l out -d 'Write the bytes to FILE instead of standard output (a regular FILE is written sparse: holes and unwritten extents stay holes)' -r -F
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l hexdump -d 'Print a hex dump instead of raw bytes'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l check-stale -d 'Report every stale-data pattern inside written extents; exit 1 if there is any'
