@@ -30,7 +30,8 @@ fn check_image(a: &FsckArgs, clock: Clock, json_out: bool) -> anyhow::Result<i32
         Mode::No
     };
     let writable = mode != Mode::No;
-    let dev = MappedImage::open(&a.image, writable)?;
+    let mut dev = MappedImage::open(&a.image, writable)?;
+    dev.set_map_budget(Some(crate::open::MAP_BUDGET));
     let Opened { mut fs, notes, .. } = open::open_for_check(dev, writable)?;
     fs.clock = clock;
     let pb = output::spinner();

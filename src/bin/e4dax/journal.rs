@@ -12,7 +12,8 @@ use crate::output;
 
 pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("journal-replay {}", a.image.display());
-    let dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
+    let mut dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
+    dev.set_map_budget(Some(crate::open::MAP_BUDGET));
     let (_fs, report) = replay_journal(dev, a.dry_run).with_context(ctx)?;
     let (rec, log_start, wrote) = match report {
         ReplayReport::NoJournal => anyhow::bail!("{}: the file system has no journal", ctx()),
