@@ -42,7 +42,7 @@ impl<D: Device> Fs<D> {
         let mut jsb = jsb;
         if jsb.start != 0 && !fs.sb.needs_recovery() {
             if writable {
-                jsb = fs.write_empty_log(&geo, &jsb, None)?;
+                jsb = fs.write_empty_log(&geo, &jsb, None, false)?;
             }
             state = JournalState::Discarded;
         } else if fs.sb.needs_recovery() {
@@ -95,19 +95,21 @@ impl<D: Device> Fs<D> {
                 self.dev.flush(blk * bs, bs)?;
             }
             self.dev.fence()?;
-            self.write_empty_log(geo, jsb, Some(rec.next_sequence()))
+            self.write_empty_log(geo, jsb, Some(rec.next_sequence()), rec.incomplete())
         })();
         self.dev.set_tag(prev);
         r
     }
 
     /// Mark the log empty (`s_start` 0, `s_sequence` past what it held) and clear
-    /// `needs_recovery` on the image.
+    /// `needs_recovery` on the image; after an incomplete replay (`errors`) mark the file system
+    /// as having errors, as e2fsck does.
     fn write_empty_log(
         &mut self,
         geo: &LogGeometry,
         jsb: &JournalSuperblock,
         sequence: Option<u32>,
+        errors: bool,
     ) -> Result<JournalSuperblock> {
         let mut j = jsb.clone();
         j.start = 0;
@@ -119,7 +121,7 @@ impl<D: Device> Fs<D> {
         self.dev.store(phys * bs, &j.encode())?;
         self.dev.flush(phys * bs, crate::ondisk::jbd2::superblock::SIZE as u64)?;
         self.dev.fence()?;
-        self.set_recover_on_disk(false)?;
+        self.set_recover_state_on_disk(false, errors)?;
         Ok(j)
     }
 

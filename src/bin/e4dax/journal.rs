@@ -58,6 +58,7 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
             "failed_commit": r.failed_commit,
             "error": r.fatal,
             "next_sequence": r.next_sequence(),
+            "incomplete": r.incomplete(),
         }),
     };
     if json_out {
@@ -95,6 +96,12 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
                         r.bad_checksum_blocks.len()
                     );
                 }
+                if r.incomplete() && !a.dry_run {
+                    eprintln!(
+                        "e4dax: {}: the replay was incomplete: the file system is marked as having errors (run fsck)",
+                        a.image.display()
+                    );
+                }
                 output::emit(&format!(
                     "{} {} block(s), {} revoked, {} skipped (bad checksum); scan ended: {}",
                     if a.dry_run { "would replay" } else { "replayed" },
@@ -106,5 +113,12 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
             }
         }
     }
+    // As e2fsck: a replay that skipped blocks or gave up is not a success.
+    if rec.as_ref().is_some_and(|r| r.incomplete()) {
+        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Exit status when the replay skipped blocks or abandoned the log.
+const EXIT_INCOMPLETE: u8 = 1;
