@@ -145,7 +145,7 @@ fn compare_replays(img: &Path, what: &str, jsb_may_differ: bool, home: Home) -> 
     let (mut a, mut b) = (read_bytes(&ours), read_bytes(&theirs));
     let state = 1024 + 0x3A;
     assert_eq!(a[state] & 2 != 0, incomplete, "{what}: error state after an incomplete replay");
-    a[state..state + 2].copy_from_slice(&b[state..state + 2].to_vec());
+    a[state..state + 2].copy_from_slice(&b[state..state + 2]);
     for (who, after) in [("e4dax journal-replay", &a), ("e2fsck -fy", &b)] {
         let changed = home_changes(img, &before, after);
         match home {
