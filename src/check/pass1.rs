@@ -73,7 +73,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     }
     let mut dirty = false;
     if !valid_mode(node.file_type()) {
-        if c.fix(problem::INODE_BAD_MODE, format!("mode {:#o}", node.f.i_mode), Some(n), None) {
+        if c.fix(problem::INODE_BAD_MODE, format!("inode {n}: mode {:#o}", node.f.i_mode), Some(n), None) {
             clear_inode(c, n)?;
         }
         return Ok(());

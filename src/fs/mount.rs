@@ -125,6 +125,22 @@ impl<D: Device> Fs<D> {
         Ok(j)
     }
 
+    /// Delete an unusable journal, as e2fsck does ("*** journal has been deleted ***"): the
+    /// `has_journal` and `needs_recovery` features cleared, the journal inode number and its
+    /// backup in the superblock zeroed. The change goes home at the next commit (there is no
+    /// journal to go through any more).
+    pub fn delete_journal(&mut self) -> Result<()> {
+        self.journal = None;
+        let mut h = self.handle(1)?;
+        let sb = h.sb_mut();
+        sb.f.s_feature_compat &= !crate::ondisk::features::compat::HAS_JOURNAL;
+        sb.f.s_feature_incompat &= !incompat::RECOVER;
+        sb.f.s_journal_inum = 0;
+        sb.f.s_jnl_blocks = [0; 17];
+        sb.f.s_jnl_backup_type = 0;
+        Ok(())
+    }
+
     /// Replace a corrupt journal superblock with a fresh one for an empty log (as e2fsck -fy
     /// does: features and UUID cleared, nothing replayed) and clear `needs_recovery`. Returns
     /// the new sequence. The journal inode must still map the journal's first block.

@@ -64,6 +64,18 @@ pub fn open_for_check<D: Device>(dev: D, writable: bool) -> Result<Opened<D>> {
         return Ok(Opened { fs, notes, used_backup });
     }
     let mut fs = fs;
+    // As e2fsck: a journal inode that is not a regular file mapped by extents (cleared, or
+    // overwritten) is "an invalid journal"; repairing it deletes the journal.
+    if let Some(why) = invalid_journal_inode(&fs) {
+        let ino = fs.sb.f.s_journal_inum;
+        note(&mut notes, problem::JOURNAL_INODE_INVALID, format!("inode {ino}: {why}"), writable);
+        if writable {
+            fs.delete_journal()?;
+        } else {
+            fs.sb.f.s_feature_compat &= !crate::ondisk::features::compat::HAS_JOURNAL;
+        }
+        return Ok(Opened { fs, notes, used_backup });
+    }
     match fs.journal_geometry() {
         Ok(_) => {}
         Err(e @ (Error::Checksum { .. } | Error::Corrupt { .. })) => {
@@ -95,6 +107,28 @@ pub fn open_for_check<D: Device>(dev: D, writable: bool) -> Result<Opened<D>> {
         note(&mut notes, problem::JOURNAL_NEEDS_RECOVERY, detail, true);
     }
     Ok(Opened { fs, notes, used_backup })
+}
+
+/// Why the journal inode cannot hold a journal, if it cannot.
+fn invalid_journal_inode<D: Device>(fs: &Fs<D>) -> Option<String> {
+    let ino = fs.sb.f.s_journal_inum;
+    if ino == 0 || ino >= fs.sb.f.s_first_ino {
+        return Some(format!("journal inode number {ino} is not a reserved inode"));
+    }
+    let node = match fs.inode(ino) {
+        Ok(n) => n,
+        Err(e) => return Some(e.to_string()),
+    };
+    if !node.is_reg() {
+        return Some(format!("mode {:#o} is not a regular file", node.f.i_mode));
+    }
+    if !node.has_flag(crate::ondisk::inode::FL_EXTENTS) {
+        return Some("not mapped by extents".into());
+    }
+    if node.size() < u64::from(fs.block_size()) * 1024 {
+        return Some(format!("size {} is below the 1024 blocks of the smallest journal", node.size()));
+    }
+    None
 }
 
 /// The superblock backup of group 1, located with the (damaged) primary's geometry.

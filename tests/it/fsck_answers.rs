@@ -71,3 +71,28 @@ fn a_repaired_bitmap_is_not_also_a_checksum_finding_and_names_its_blocks() {
     assert_eq!(fsck(&img, "-n").0, 0);
     assert_eq!(e2fsck(&img, "-fn"), 0);
 }
+
+#[test]
+fn a_cleared_journal_inode_is_an_invalid_journal_deleted_by_y() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = mkfs(dir.path(), "j.img", "32M", &[]);
+    debugfs_w(&img, &["clri <8>"]);
+    // e2fsck -fn reports it, answers no and cannot go on (exit 12); we check the rest without the
+    // journal and exit 4.
+    assert_eq!(e2fsck(&img, "-fn"), 12);
+    let (code, v) = fsck(&img, "-n");
+    assert_eq!(code, 4, "{v:#}");
+    // The journal's blocks belong to no inode any more: pass 5 frees them, as e2fsck's does.
+    assert_eq!(names(&v), ["JOURNAL_INODE_INVALID", "BLOCK_BITMAP", "GROUP_FREE_BLOCKS", "SB_FREE_BLOCKS"]);
+    assert!(v["findings"][0]["message"].as_str().unwrap().contains("inode 8"));
+    let (code, v) = fsck(&img, "-y");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(fsck(&img, "-n").0, 0);
+    assert_eq!(e2fsck(&img, "-fn"), 0);
+    // The journal is gone, as after e2fsck's repair (which then makes a new one).
+    let sb = inspect_json(&img, "super");
+    assert!(!sb["features"].to_string().contains("has_journal"), "{sb:#}");
+}
