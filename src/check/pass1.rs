@@ -78,9 +78,21 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         }
         return Ok(());
     }
-    if node.f.i_dtime != 0 && !reserved && c.fix(problem::INODE_DTIME_SET, format!("inode {n}"), Some(n), None) {
-        node.f.i_dtime = 0;
-        dirty = true;
+    if node.f.i_dtime != 0 && !reserved {
+        // As e2fsck: a dtime below the inode count reads as a link of the orphan list (not
+        // something preen fixes); any other dtime on a live inode is a stale deletion time.
+        let sb = &c.fs.sb.f;
+        let low = |t: u32| t != 0 && t < sb.s_inodes_count;
+        let busted_time = low(sb.s_wtime) || low(sb.s_mtime) || low(sb.s_mkfs_time);
+        let code = if !busted_time && node.f.i_dtime < sb.s_inodes_count {
+            problem::INODE_LOW_DTIME
+        } else {
+            problem::INODE_DTIME_SET
+        };
+        if c.fix(code, format!("inode {n}: dtime {}", node.f.i_dtime), Some(n), None) {
+            node.f.i_dtime = 0;
+            dirty = true;
+        }
     }
     c.inode_used.set(u64::from(n));
     if node.is_dir() {

@@ -69,6 +69,7 @@ problems! {
     BAD_I_BLOCKS = 0x01_000A, Fix, PREEN_OK, "i_blocks is wrong";
     ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
     ZERO_DTIME = 0x01_000C, Fix, PREEN_OK, "deleted inode has zero dtime";
+    INODE_LOW_DTIME = 0x01_000D, Fix, 0, "inode was part of the orphaned inode list";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

@@ -96,3 +96,37 @@ fn a_cleared_journal_inode_is_an_invalid_journal_deleted_by_y() {
     let sb = inspect_json(&img, "super");
     assert!(!sb["features"].to_string().contains("has_journal"), "{sb:#}");
 }
+
+/// `fsck -p` decides as `e2fsck -p` problem by problem (exit 1: fixed; 4: needs a manual run).
+#[test]
+fn preen_decides_as_e2fsck_preen() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let base = mkfs(dir.path(), "p.img", "32M", &[]);
+    for p in ["/dir", "/dir/f1", "/f3"] {
+        let mut args = vec!["create", base.to_str().unwrap(), p, "--size", "4K"];
+        if p == "/dir" {
+            args = vec!["create", base.to_str().unwrap(), p, "--dir"];
+        }
+        assert!(run_e4dax(&args).status.success());
+    }
+    let cases: [(&str, &[&str], i32); 3] = [
+        // An entry left to a cleared inode: preen clears the entry (and frees what it held).
+        ("clri", &["clri /dir/f1"], 1),
+        // A dtime below the inode count: a link of the orphan list, not preen's business.
+        ("low-dtime", &["sif /f3 dtime 100"], 4),
+        // Any other dtime on a live inode: preen clears it.
+        ("dtime", &["sif /f3 dtime 1800000000"], 1),
+    ];
+    for (name, cmds, want) in cases {
+        let (a, b) = (dir.path().join(format!("{name}-a.img")), dir.path().join(format!("{name}-b.img")));
+        std::fs::copy(&base, &a).unwrap();
+        debugfs_w(&a, cmds);
+        std::fs::copy(&a, &b).unwrap();
+        assert_eq!(e2fsck(&a, "-fp"), want, "{name}: e2fsck -p");
+        let (code, v) = fsck(&b, "-p");
+        assert_eq!(code, want, "{name}: fsck -p {v:#}");
+    }
+}
