@@ -95,7 +95,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l len -d 'Bytes to re
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l out -d 'Write the bytes to FILE instead of standard output' -r -F
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l time -d 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l hexdump -d 'Print a hex dump instead of raw bytes'
-complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l check-stale -d 'Report every stale-data pattern inside written extents; exit 1 if there is any'
+complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l check-stale -d 'Report every block of a written extent that holds the stale-data pattern (past i_size too, unless --len limits the range: a truncate up would expose it); exit 1 if any'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -s h -l help -d 'Print help'
@@ -109,7 +109,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s n -d 'Check only: o
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s p -d 'Fix only what is safe without asking; exit 4 when anything else is found'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s y -d 'Fix everything that can be fixed'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s f -d 'Accepted for e2fsck compatibility: checks are always full'
-complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l data -d 'Also report stale data (the poison pattern) inside written extents'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l data -d 'Also run the data pass: report every block of a written extent that holds the stale-data pattern (past i_size too), as read --check-stale does'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l json -d 'Print machine-readable JSON instead of tables'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l no-checkpoint -d 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s h -l help -d 'Print help'

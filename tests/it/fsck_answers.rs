@@ -130,3 +130,37 @@ fn preen_decides_as_e2fsck_preen() {
         assert_eq!(code, want, "{name}: fsck -p {v:#}");
     }
 }
+
+/// One definition of stale data for `read --check-stale` and `fsck --data`: any block of a
+/// written extent holding the pattern, past i_size too.
+#[test]
+fn stale_data_past_i_size_is_stale_data_for_read_and_fsck() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = mkfs(dir.path(), "s.img", "32M", &["--poison"]);
+    let i = img.to_str().unwrap();
+    assert!(run_e4dax(&["create", i, "/f", "--size", "8K"]).status.success());
+    // Block 1 written without zeroing (the skip-zero bug), then i_size cut to block 0.
+    let out = run_e4dax(&["fault", i, "/f", "--offset", "4K", "--write", "--inject", "skip-zero"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    debugfs_w(&img, &["sif /f size 4096"]);
+    let out = run_e4dax(&["read", i, "/f", "--check-stale", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let logical: Vec<u64> = v["stale"].as_array().unwrap().iter().map(|s| s["logical"].as_u64().unwrap()).collect();
+    assert_eq!(logical, [1]);
+    // Limited to i_size, nothing.
+    assert_eq!(run_e4dax(&["read", i, "/f", "--check-stale", "--len", "4096"]).status.code(), Some(0));
+    let out = run_e4dax(&["fsck", "-n", "--data", i, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stale: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] == "STALE_DATA")
+        .map(|f| f["logical"].as_u64().unwrap())
+        .collect();
+    assert_eq!(stale, [1]);
+}

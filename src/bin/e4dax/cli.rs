@@ -176,7 +176,8 @@ pub struct ReadArgs {
     /// Print a hex dump instead of raw bytes
     #[arg(long)]
     pub hexdump: bool,
-    /// Report every stale-data pattern inside written extents; exit 1 if there is any
+    /// Report every block of a written extent that holds the stale-data pattern (past i_size
+    /// too, unless --len limits the range: a truncate up would expose it); exit 1 if any
     #[arg(long)]
     pub check_stale: bool,
 }
@@ -208,7 +209,8 @@ pub struct FsckArgs {
     /// Accepted for e2fsck compatibility: checks are always full
     #[arg(short = 'f')]
     pub force: bool,
-    /// Also report stale data (the poison pattern) inside written extents
+    /// Also run the data pass: report every block of a written extent that holds the stale-data
+    /// pattern (past i_size too), as read --check-stale does
     #[arg(long)]
     pub data: bool,
 }

@@ -110,6 +110,9 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         None => node.size().saturating_sub(off),
     };
     if a.check_stale {
+        // One definition of stale data (DESIGN §5, as fsck --data): any block of a written
+        // extent holding the pattern, past i_size too unless a length was given.
+        let len = if a.len.is_some() { len } else { u64::MAX - off };
         let found = fs.find_stale(ino, off, len).with_context(ctx)?;
         if json_out {
             output::print_json(&json!({ "path": a.path, "inode": ino, "stale": found }))?;
