@@ -6,6 +6,8 @@ mod common;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/cli_conventions.rs"]
+mod cli_conventions;
 #[path = "it/clock.rs"]
 mod clock;
 #[path = "it/crash.rs"]
@@ -14,6 +16,8 @@ mod crash;
 mod dax;
 #[path = "it/docs.rs"]
 mod docs;
+#[path = "it/e2fs_parity.rs"]
+mod e2fs_parity;
 #[path = "it/files_bad_input.rs"]
 mod files_bad_input;
 #[path = "it/files_model.rs"]

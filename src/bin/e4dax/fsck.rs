@@ -15,7 +15,12 @@ pub fn run(a: &FsckArgs, clock: Clock, json_out: bool) -> ExitCode {
     match check_image(a, clock, json_out) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("e4dax: fsck {}: {}", a.image.display(), output::one_line(&e));
+            let line = format!("fsck {}: {}", a.image.display(), output::one_line(&e));
+            if json_out {
+                output::json_error(&line, EXIT_ERROR as u8, None);
+            } else {
+                eprintln!("e4dax: {line}");
+            }
             ExitCode::from(EXIT_ERROR as u8)
         }
     }
@@ -52,17 +57,17 @@ fn check_image(a: &FsckArgs, clock: Clock, json_out: bool) -> anyhow::Result<i32
         output::print_json(&v)?;
     } else {
         if !report.findings.is_empty() {
-            let mut t = output::table();
-            t.set_header(vec!["code", "pass", "problem", "fixed"]);
+            let mut t =
+                output::FitTable::new(&[("code", 2), ("pass", 1), ("problem", 0), ("fixed", 0)]).wrap("problem");
             for f in &report.findings {
-                t.add_row(vec![
+                t.row(vec![
                     f.code.clone(),
                     f.pass.to_string(),
                     f.message.clone(),
                     if f.fixed { "yes".into() } else { "no".to_string() },
                 ]);
             }
-            output::emit(&t.to_string());
+            t.print();
         }
         output::emit(&format!(
             "{}: {}/{} files, {}/{} blocks{}",

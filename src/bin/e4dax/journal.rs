@@ -66,10 +66,16 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
         match &rec {
             None => output::emit(&format!("{}: {}", a.image.display(), v["message"].as_str().unwrap_or(""))),
             Some(r) => {
-                let mut t = output::table();
-                t.set_header(vec!["sequence", "start block", "descriptors", "logged blocks", "revokes", "committed"]);
+                let mut t = output::FitTable::new(&[
+                    ("sequence", 0),
+                    ("start block", 2),
+                    ("descriptors", 3),
+                    ("logged blocks", 0),
+                    ("revokes", 1),
+                    ("committed", 0),
+                ]);
                 for x in &r.transactions {
-                    t.add_row(vec![
+                    t.row(vec![
                         x.sequence.to_string(),
                         x.start.to_string(),
                         x.descriptor_blocks.to_string(),
@@ -78,7 +84,7 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
                         if x.committed { "yes".into() } else { "no (not replayed)".to_string() },
                     ]);
                 }
-                output::emit(&t.to_string());
+                t.print();
                 if let Some(f) = &r.fatal {
                     eprintln!(
                         "e4dax: {}: {f}; nothing replayed (the log is cleared, as e2fsck does)",
