@@ -133,12 +133,16 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;fsck' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with 1 KiB), as e2fsck -b; it replaces the primary when the check writes')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Progress: 0 draws a bar on the terminal, another FD gets e2fsck''s "pass done total device" lines')
             [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Check only: open read-only and change nothing (the default)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Check only: open read-only and change nothing (the default without a terminal)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Fix everything that can be fixed')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Accepted for e2fsck compatibility: checks are always full')
-            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Also report stale data (the poison pattern) inside written extents')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print statistics at the end, as e2fsck -v')
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Also report stale data (the poison pattern) inside written extents (checks a clean file system too)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

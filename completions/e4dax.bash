@@ -562,12 +562,20 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fsck)
-            opts="-n -p -y -f -h --data --time --json --help"
+            opts="-n -a -p -y -f -v -b -C -h --data --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

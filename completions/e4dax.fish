@@ -97,12 +97,15 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand read" -s h -l help -d 'Print
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -l dry-run -d 'Report what would be replayed without writing anything'
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -l json -d 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -s h -l help -d 'Print help'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s b -d 'Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with 1 KiB), as e2fsck -b; it replaces the primary when the check writes' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s C -d 'Progress: 0 draws a bar on the terminal, another FD gets e2fsck\'s "pass done total device" lines' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l time -d 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)' -r
-complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s n -d 'Check only: open read-only and change nothing (the default)'
-complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s p -d 'Fix only what is safe without asking; exit 4 when anything else is found'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s n -d 'Check only: open read-only and change nothing (the default without a terminal)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s p -s a -d 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s y -d 'Fix everything that can be fixed'
-complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s f -d 'Accepted for e2fsck compatibility: checks are always full'
-complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l data -d 'Also report stale data (the poison pattern) inside written extents'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s f -d 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s v -d 'Print statistics at the end, as e2fsck -v'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l data -d 'Also report stale data (the poison pattern) inside written extents (checks a clean file system too)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l json -d 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand inspect; and not __fish_seen_subcommand_from super groups extents journal inode icheck ncheck bmap testb testi map help" -l json -d 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'

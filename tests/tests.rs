@@ -24,6 +24,8 @@ mod files_bad_input;
 mod files_model;
 #[path = "it/files_stock.rs"]
 mod files_stock;
+#[path = "it/fsck_cli.rs"]
+mod fsck_cli;
 #[path = "it/fsck_corpus.rs"]
 mod fsck_corpus;
 #[path = "it/fsck_sweep.rs"]

@@ -233,23 +233,36 @@ pub struct JournalReplayArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Exit status (a bitmask, as e2fsck's): 0 clean, 1 errors fixed, 4 errors left \
-uncorrected, 8 operational error, 16 usage error.")]
+uncorrected, 8 operational error, 16 usage error. Without -n, -p, -a or -y, on a terminal, each \
+repair is asked for (y: yes, n: no, a: yes to all); without a terminal, nothing is changed (-n).")]
 pub struct FsckArgs {
     /// Image file
     pub image: PathBuf,
-    /// Check only: open read-only and change nothing (the default)
+    /// Check only: open read-only and change nothing (the default without a terminal)
     #[arg(short = 'n', conflicts_with_all = ["preen", "yes"])]
     pub no: bool,
-    /// Fix only what is safe without asking; exit 4 when anything else is found
-    #[arg(short = 'p', conflicts_with = "yes")]
+    /// Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)
+    #[arg(short = 'p', visible_short_alias = 'a', conflicts_with = "yes")]
     pub preen: bool,
     /// Fix everything that can be fixed
     #[arg(short = 'y')]
     pub yes: bool,
-    /// Accepted for e2fsck compatibility: checks are always full
+    /// Check even a file system marked clean (without it a clean one is not checked, as e2fsck)
     #[arg(short = 'f')]
     pub force: bool,
-    /// Also report stale data (the poison pattern) inside written extents
+    /// Print statistics at the end, as e2fsck -v
+    #[arg(short = 'v')]
+    pub verbose: bool,
+    /// Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with
+    /// 1 KiB), as e2fsck -b; it replaces the primary when the check writes
+    #[arg(short = 'b', value_name = "SUPERBLOCK")]
+    pub superblock: Option<u64>,
+    /// Progress: 0 draws a bar on the terminal, another FD gets e2fsck's "pass done total
+    /// device" lines
+    #[arg(short = 'C', value_name = "FD")]
+    pub progress_fd: Option<i32>,
+    /// Also report stale data (the poison pattern) inside written extents (checks a clean file
+    /// system too)
     #[arg(long)]
     pub data: bool,
     #[command(flatten)]

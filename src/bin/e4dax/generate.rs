@@ -82,8 +82,10 @@ fn examples(page: &str) -> Vec<(&'static str, &'static str)> {
         ],
         "e4dax-journal-replay" => vec![("What a mount would replay, without writing:", "e4dax journal-replay pm.img --dry-run")],
         "e4dax-fsck" => vec![
-            ("Check only, as e2fsck -fn:", "e4dax fsck pm.img -n"),
-            ("Repair everything, and look for stale data too:", "e4dax fsck pm.img -y --data"),
+            ("Check only, even a clean file system, as e2fsck -fn:", "e4dax fsck pm.img -fn"),
+            ("Repair everything, and look for stale data too:", "e4dax fsck pm.img -fy --data"),
+            ("Answer each question (on a terminal), then print e2fsck -v's statistics:", "e4dax fsck pm.img -fv"),
+            ("Check with the backup superblock of group 1 (4 KiB blocks):", "e4dax fsck pm.img -f -b 32768 -y"),
         ],
         "e4dax-inspect" | "e4dax-inspect-super" => vec![
             ("The superblock in dumpe2fs -h's words:", "e4dax inspect pm.img super"),

@@ -13,7 +13,12 @@ use crate::output;
 pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("journal-replay {}", a.image.display());
     let dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
-    let (_fs, report) = replay_journal(dev, a.dry_run).with_context(ctx)?;
+    // A big log takes a while: a spinner on a terminal (nothing on a pipe).
+    let pb = output::spinner();
+    pb.set_message(if a.dry_run { "reading the journal" } else { "replaying the journal" });
+    let replayed = replay_journal(dev, a.dry_run);
+    pb.finish_and_clear();
+    let (_fs, report) = replayed.with_context(ctx)?;
     let (rec, log_start, wrote) = match report {
         ReplayReport::NoJournal => anyhow::bail!("{}: the file system has no journal", ctx()),
         ReplayReport::Reset { error, sequence } => {
