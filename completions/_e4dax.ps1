@@ -140,7 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Fix everything that can be fixed')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck); these flags may be repeated, as e2fsck''s')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print statistics at the end, as e2fsck -v')
             [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Also report stale data (the poison pattern) inside written extents (checks a clean file system too)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')

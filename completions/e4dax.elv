@@ -128,7 +128,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand -p 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'
             cand -a 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'
             cand -y 'Fix everything that can be fixed'
-            cand -f 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck)'
+            cand -f 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck); these flags may be repeated, as e2fsck''s'
             cand -v 'Print statistics at the end, as e2fsck -v'
             cand --data 'Also report stale data (the poison pattern) inside written extents (checks a clean file system too)'
             cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'

@@ -103,7 +103,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l time -d 'Use this t
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s n -d 'Check only: open read-only and change nothing (the default without a terminal)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s p -s a -d 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s y -d 'Fix everything that can be fixed'
-complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s f -d 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck)'
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s f -d 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck); these flags may be repeated, as e2fsck\'s'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s v -d 'Print statistics at the end, as e2fsck -v'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l data -d 'Also report stale data (the poison pattern) inside written extents (checks a clean file system too)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l json -d 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'

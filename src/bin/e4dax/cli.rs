@@ -239,19 +239,20 @@ pub struct FsckArgs {
     /// Image file
     pub image: PathBuf,
     /// Check only: open read-only and change nothing (the default without a terminal)
-    #[arg(short = 'n', conflicts_with_all = ["preen", "yes"])]
+    #[arg(short = 'n', conflicts_with_all = ["preen", "yes"], overrides_with = "no")]
     pub no: bool,
     /// Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)
-    #[arg(short = 'p', visible_short_alias = 'a', conflicts_with = "yes")]
+    #[arg(short = 'p', visible_short_alias = 'a', conflicts_with = "yes", overrides_with = "preen")]
     pub preen: bool,
     /// Fix everything that can be fixed
-    #[arg(short = 'y')]
+    #[arg(short = 'y', overrides_with = "yes")]
     pub yes: bool,
-    /// Check even a file system marked clean (without it a clean one is not checked, as e2fsck)
-    #[arg(short = 'f')]
+    /// Check even a file system marked clean (without it a clean one is not checked, as e2fsck);
+    /// these flags may be repeated, as e2fsck's
+    #[arg(short = 'f', overrides_with = "force")]
     pub force: bool,
     /// Print statistics at the end, as e2fsck -v
-    #[arg(short = 'v')]
+    #[arg(short = 'v', overrides_with = "verbose")]
     pub verbose: bool,
     /// Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with
     /// 1 KiB), as e2fsck -b; it replaces the primary when the check writes
