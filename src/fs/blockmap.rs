@@ -312,11 +312,12 @@ pub fn svg(map: &BlockMap, title: &str, highlight: &[(u64, u64)]) -> String {
     for (o, c) in &counts {
         let _ = writeln!(
             legend,
-            r##"<g class="legend" data-owner="{}" data-count="{c}"><rect x="4" y="{ly}" width="12" height="12" fill="{}" stroke="#888888"/><text x="22" y="{}" font-size="12">{} ({c} blocks)</text></g>"##,
+            r##"<g class="legend" data-owner="{}" data-count="{c}"><rect x="4" y="{ly}" width="12" height="12" fill="{}" stroke="#888888"/><text x="22" y="{}" font-size="12">{} ({c} {})</text></g>"##,
             o.name(),
             o.colour(),
             ly + 10,
-            xml_escape(o.description())
+            xml_escape(o.description()),
+            if *c == 1 { "block" } else { "blocks" }
         );
         ly += LEGEND_LINE;
     }

@@ -277,6 +277,14 @@ fn mkfs_shows_a_progress_bar_only_when_poisoning() {
     assert!(!plain.contains("poisoning") && !plain.contains("0/0"), "mkfs without --poison drew a bar:\n{plain}");
     let poisoned = on_tty("poison.img", "--poison");
     assert!(poisoned.contains("poisoning free blocks ["), "mkfs --poison on a terminal drew no bar:\n{poisoned}");
+    // Never on a pipe: stderr stays empty.
+    let piped = dir.path().join("piped.img");
+    let out = run_e4dax(&["mkfs", s(&piped), "--size", "64M", "--poison"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "mkfs --poison on a pipe: {:?}", stderr(&out));
+    for args in [vec!["fsck", s(&piped), "-fn"], vec!["journal-replay", s(&piped)]] {
+        let out = run_e4dax(&args);
+        assert!(out.status.success() && out.stderr.is_empty(), "{args:?} on a pipe: {:?}", stderr(&out));
+    }
 }
 
 /// Every line fits in `cols` columns.

@@ -487,3 +487,40 @@ fn inspect_map_svg_colours_blocks_as_the_bitmap_says() {
     // inspect never writes: the image is e2fsck-clean as it was.
     assert_e2fsck_clean(&img);
 }
+
+#[test]
+fn the_new_inspect_commands_never_write() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = populated_image(dir.path());
+    let i = s(&img);
+    let before = read_bytes(&img);
+    let mtime = img.metadata().expect("stat").modified().expect("mtime");
+    let svg = dir.path().join("m.svg");
+    for args in [
+        vec!["groups", "--full"],
+        vec!["inode", "/a"],
+        vec!["extents", "<12>"],
+        vec!["journal"],
+        vec!["icheck", "2065", "0"],
+        vec!["ncheck", "12"],
+        vec!["bmap", "/a", "1"],
+        vec!["testb", "1", "100"],
+        vec!["testi", "/a"],
+        vec!["map", "--svg", s(&svg), "--file", "/a"],
+        vec!["map", "--json"],
+    ] {
+        let mut full = vec!["inspect", i];
+        full.extend(&args);
+        let out = run_e4dax(&full);
+        assert_eq!(out.status.code(), Some(0), "inspect {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_unchanged(&img, &before, &format!("inspect {args:?}"));
+        assert_eq!(
+            img.metadata().expect("stat").modified().expect("mtime"),
+            mtime,
+            "inspect {args:?} changed the mtime"
+        );
+    }
+}

@@ -436,7 +436,7 @@ fn print_journal(d: &e4dax::journal::logdump::LogDump) {
                 .collect::<Vec<_>>()
                 .join("\n"),
             "revoke" => format!("revoked: {:?}", b.revoked),
-            "commit" => format!("commit time {}", b.commit_time.unwrap_or(0)),
+            "commit" => format!("committed {}", b.commit_time.map_or("-".into(), |t| ctime(t as i64))),
             _ => String::new(),
         };
         t.row(vec![
