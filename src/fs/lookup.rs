@@ -318,8 +318,9 @@ impl<D: Device> Fs<D> {
     pub fn dir_path(&self, dir: u32) -> Result<String> {
         let mut names: Vec<String> = Vec::new();
         let mut cur = dir;
-        // Bounded by the inode count: a loop of `..` cannot run forever.
-        for _ in 0..=self.sb.f.s_inodes_count {
+        let mut seen = std::collections::HashSet::new();
+        // A loop of `..` ends the walk the first time it comes back.
+        while seen.insert(cur) {
             if cur == ino::ROOT_INO {
                 names.reverse();
                 return Ok(format!("/{}", names.join("/")));

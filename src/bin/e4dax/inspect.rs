@@ -784,10 +784,16 @@ fn groups_json(fs: &Fs<MappedImage>) -> anyhow::Result<Value> {
         let first = sb.group_first_block(g as u64);
         let count = sb.group_block_count(g as u64);
         let has_super = sb.group_has_super(g as u64);
-        let bitmap = fs.block_bitmap(g)?;
-        let free_blocks = free_ranges(&bitmap, count, first);
-        let ibitmap = fs.inode_bitmap(g)?;
-        let free_inodes = free_ranges(&ibitmap, ipg, g as u64 * ipg + 1);
+        // A bitmap that cannot be read (a damaged descriptor) is said in its field; the
+        // group is still shown.
+        let free_blocks = match fs.block_bitmap(g) {
+            Ok(bitmap) => json!(free_ranges(&bitmap, count, first)),
+            Err(e) => json!({ "error": e.to_string() }),
+        };
+        let free_inodes = match fs.inode_bitmap(g) {
+            Ok(bitmap) => json!(free_ranges(&bitmap, ipg, g as u64 * ipg + 1)),
+            Err(e) => json!({ "error": e.to_string() }),
+        };
         let reserved = u64::from(sb.f.s_reserved_gdt_blocks);
         v.push(json!({
             "group": g,
@@ -846,6 +852,9 @@ fn output_scalar(v: &Value) -> String {
 }
 
 fn ranges_text(v: &Value) -> String {
+    if let Some(e) = v["error"].as_str() {
+        return format!("(cannot read the bitmap: {e})");
+    }
     v.as_array()
         .into_iter()
         .flatten()
