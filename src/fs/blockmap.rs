@@ -212,7 +212,7 @@ impl<D: Device> Fs<D> {
                 let o = match r.kind {
                     _ if n == journal_ino => Owner::Journal,
                     _ if n == ino::RESIZE_INO => Owner::Descriptors,
-                    RunKind::TreeNode | RunKind::Indirect | RunKind::Xattr => Owner::OtherMetadata,
+                    RunKind::TreeNode | RunKind::Indirect { .. } | RunKind::Xattr => Owner::OtherMetadata,
                     _ if file_type == ino::S_IFDIR => Owner::Directory,
                     _ if n < first_ino && n != ino::ROOT_INO => Owner::OtherMetadata,
                     RunKind::Data { unwritten: true } => Owner::FileUnwritten,

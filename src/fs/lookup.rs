@@ -19,8 +19,8 @@ pub enum RunKind {
     Data { unwritten: bool },
     /// An extent tree node below the root.
     TreeNode,
-    /// An indirect block of a block-mapped file.
-    Indirect,
+    /// An indirect block of a block-mapped file: level 1 (IND), 2 (DIND) or 3 (TIND).
+    Indirect { level: u8 },
     /// The extended-attribute block (`i_file_acl`).
     Xattr,
 }
@@ -222,7 +222,7 @@ impl<D: Device> Fs<D> {
                 }
                 continue;
             }
-            out.push(Run { start: b, len: 1, logical: None, kind: RunKind::Indirect });
+            out.push(Run { start: b, len: 1, logical: None, kind: RunKind::Indirect { level } });
             let blk = self.block(b)?;
             let mut children = Vec::new();
             for k in 0..per {

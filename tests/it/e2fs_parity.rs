@@ -232,6 +232,25 @@ fn inspect_inode_shows_what_debugfs_stat_shows() {
             "inspect inode {path} vs debugfs stat\n--- ours ---\n{mine}\n--- debugfs ---\n{theirs}"
         );
     }
+    // A block-mapped file with double indirect blocks (1 KiB blocks, no extents): debugfs's
+    // BLOCKS and TOTAL lines.
+    let src = dir.path().join("bm-src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    write_bytes(&src.join("big"), &pseudo_random(5_000_000, 9));
+    let bm = stock_image(
+        dir.path(),
+        "bm.img",
+        64 * MIB,
+        UUID_B,
+        &["-b", "1024", "-O", "^extent,^64bit,^flex_bg", "-d", s(&src)],
+    );
+    let blocks =
+        |t: &str| -> Vec<String> { t.lines().skip_while(|l| *l != "BLOCKS:").take(3).map(str::to_string).collect() };
+    let theirs = tool_out("debugfs", &["-R", "stat <12>", s(&bm)]);
+    let mine = ours(&["inspect", s(&bm), "inode", "<12>"]);
+    assert_eq!(blocks(&mine), blocks(&theirs), "BLOCKS of a block-mapped file\n--- ours ---\n{mine}");
+    assert!(blocks(&theirs).get(1).is_some_and(|l| l.contains("(DIND):")), "{theirs}");
+
     let a = ours(&["inspect", s(&img), "inode", "/a"]);
     for want in ["Project:     7", " ctime: 0x", ":12345678 -- ", "  user.comment (5) = \"hello\""] {
         assert!(a.contains(want), "inspect inode /a shows {want:?}:\n{a}");

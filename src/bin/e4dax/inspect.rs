@@ -259,6 +259,22 @@ fn inode_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
     } else {
         Value::Null
     };
+    // A block-mapped inode's blocks, as debugfs stat's BLOCKS and TOTAL lines.
+    let blocks = if n.has_flag(i::FL_EXTENTS) {
+        Value::Null
+    } else {
+        match fs.inode_runs(ino, &n) {
+            Ok(runs) => {
+                let runs: Vec<_> = runs.into_iter().filter(|r| r.kind != RunKind::Xattr).collect();
+                if runs.is_empty() {
+                    Value::Null
+                } else {
+                    json!({ "summary": blocks_summary(&runs), "total": runs.iter().map(|r| r.len).sum::<u64>() })
+                }
+            }
+            Err(e) => json!({ "error": e.to_string() }),
+        }
+    };
     Ok(json!({
         "inode": ino,
         "type": kind,
@@ -282,7 +298,23 @@ fn inode_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
         "checksum": format!("{:#010x}", u32::from(f.i_checksum_lo) | (u32::from(f.i_checksum_hi) << 16)),
         "checksum_ok": fs.inode_checksum_ok(ino)?,
         "extents": extents,
+        "blocks": blocks,
     }))
+}
+
+/// debugfs stat's BLOCKS line: `(0-11):4899-4910, (IND):4911, (12-68):4912-4968`.
+fn blocks_summary(runs: &[e4dax::fs::lookup::Run]) -> String {
+    runs.iter()
+        .map(|r| match (r.kind, r.logical) {
+            (RunKind::Indirect { level }, _) => {
+                format!("({}):{}", ["IND", "DIND", "TIND"][usize::from(level.clamp(1, 3)) - 1], r.start)
+            }
+            (_, Some(l)) if r.len > 1 => format!("({l}-{}):{}-{}", l + r.len - 1, r.start, r.start + r.len - 1),
+            (_, Some(l)) => format!("({l}):{}", r.start),
+            (_, None) => format!("{}", r.start),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// debugfs stat's EXTENTS line: `(ETB0):1234, (0-9):2000-2009, (10[u]):3000`.
@@ -361,6 +393,13 @@ fn print_inode(v: &Value) {
         out.push(e.to_string());
     } else if let Some(e) = v["extents"]["error"].as_str() {
         out.push(format!("EXTENTS: cannot be read: {e}"));
+    }
+    if let Some(b) = v["blocks"]["summary"].as_str() {
+        out.push("BLOCKS:".into());
+        out.push(b.to_string());
+        out.push(format!("TOTAL: {}", v["blocks"]["total"]));
+    } else if let Some(e) = v["blocks"]["error"].as_str() {
+        out.push(format!("BLOCKS: cannot be read: {e}"));
     }
     output::emit(&out.join("\n"));
 }
