@@ -13,7 +13,12 @@ use crate::output;
 pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("journal-replay {}", a.image.display());
     let dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
-    let (_fs, report) = replay_journal(dev, a.dry_run).with_context(ctx)?;
+    // A big log takes a while: a spinner on a terminal (nothing on a pipe).
+    let pb = output::spinner();
+    pb.set_message(if a.dry_run { "reading the journal" } else { "replaying the journal" });
+    let replayed = replay_journal(dev, a.dry_run);
+    pb.finish_and_clear();
+    let (_fs, report) = replayed.with_context(ctx)?;
     let (rec, log_start, wrote) = match report {
         ReplayReport::NoJournal => anyhow::bail!("{}: the file system has no journal", ctx()),
         ReplayReport::Reset { error, sequence } => {
@@ -67,10 +72,16 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
         match &rec {
             None => output::emit(&format!("{}: {}", a.image.display(), v["message"].as_str().unwrap_or(""))),
             Some(r) => {
-                let mut t = output::table();
-                t.set_header(vec!["sequence", "start block", "descriptors", "logged blocks", "revokes", "committed"]);
+                let mut t = output::FitTable::new(&[
+                    ("sequence", 0),
+                    ("start block", 2),
+                    ("descriptors", 3),
+                    ("logged blocks", 0),
+                    ("revokes", 1),
+                    ("committed", 0),
+                ]);
                 for x in &r.transactions {
-                    t.add_row(vec![
+                    t.row(vec![
                         x.sequence.to_string(),
                         x.start.to_string(),
                         x.descriptor_blocks.to_string(),
@@ -79,7 +90,7 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
                         if x.committed { "yes".into() } else { "no (not replayed)".to_string() },
                     ]);
                 }
-                output::emit(&t.to_string());
+                t.print();
                 if let Some(f) = &r.fatal {
                     eprintln!(
                         "e4dax: {}: {f}; nothing replayed (the log is cleared, as e2fsck does)",
