@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::common::{debugfs_w, e2fsprogs, inspect_json, mkfs, run_e4dax, tempdir, tool};
 
 fn fsck(img: &Path, mode: &str) -> (i32, serde_json::Value) {
-    let out = run_e4dax(&["fsck", mode, img.to_str().unwrap(), "--json"]);
+    let out = run_e4dax(&["fsck", "-f", mode, img.to_str().unwrap(), "--json"]);
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("fsck {mode}: {e}"));
     (out.status.code().unwrap_or(-1), v)
 }
@@ -153,7 +153,7 @@ fn stale_data_past_i_size_is_stale_data_for_read_and_fsck() {
     assert_eq!(logical, [1]);
     // Limited to i_size, nothing.
     assert_eq!(run_e4dax(&["read", i, "/f", "--check-stale", "--len", "4096"]).status.code(), Some(0));
-    let out = run_e4dax(&["fsck", "-n", "--data", i, "--json"]);
+    let out = run_e4dax(&["fsck", "-fn", "--data", i, "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let stale: Vec<u64> = v["findings"]
         .as_array()
