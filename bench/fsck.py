@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time `e4dax fsck -n IMG` against `e2fsck -fn IMG` on three images (issue 5, "Performance").
+"""Time `e4dax fsck -fn IMG` against `e2fsck -fn IMG` on three images (issue 5, "Performance").
 
   (a) files:    100,000 small files in 100 directories (`mkfs.ext4 -d` from a source tree);
   (b) extents:  262,144 one-block written extents over physically contiguous blocks: 16 files
@@ -203,7 +203,7 @@ def profile(key, img, secs):
     top of `perf report --no-children` and keeps the -g report next to the image."""
     reps = max(1, min(50, math.ceil(1.0 / secs)))
     data = os.path.join(DIR, f"bench-fsck-{key}.perf.data")
-    loop = f'for i in $(seq {reps}); do "$0" fsck -n "$1" >/dev/null; done'
+    loop = f'for i in $(seq {reps}); do "$0" fsck -fn "$1" >/dev/null; done'
     r = subprocess.run(["perf", "record", "-g", "-o", data, "--", "sh", "-c", loop, E4DAX, img],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if not os.path.exists(data):
@@ -217,7 +217,7 @@ def profile(key, img, secs):
     flat = subprocess.run(rep + ["-g", "none", "--percent-limit", "0.5"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
     top = [l for l in flat.splitlines() if l.strip() and not l.startswith("#")][:25]
-    print(f"\n--- ({key}) perf: e4dax fsck -n {os.path.basename(img)} x{reps}, top symbols "
+    print(f"\n--- ({key}) perf: e4dax fsck -fn {os.path.basename(img)} x{reps}, top symbols "
           f"(perf report --stdio --no-children -g none; the -g report is in {txt}) ---")
     print("\n".join(top))
     os.remove(data)
@@ -236,7 +236,7 @@ def main():
     imgs = [(key, image(key, name, build), label, goal) for key, name, label, build, goal in IMAGES]
     rows = []
     for key, img, label, goal in imgs:
-        a_cmd, b_cmd = [E4DAX, "fsck", "-n", img], [E2FSCK, "-fn", img]
+        a_cmd, b_cmd = [E4DAX, "fsck", "-fn", img], [E2FSCK, "-fn", img]
         for cmd in (a_cmd, b_cmd):  # warm the page cache; both must call the image clean
             must_be_clean(key, cmd, *timed(cmd)[2:])
         ours, theirs, ratios, rss_a, rss_b, codes = [], [], [], [], [], set()

@@ -21,9 +21,9 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'e4dax' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Accepted before the command for compatibility; the command''s own --time')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Accepted before the command for compatibility; the command''s own --no-checkpoint')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -56,24 +56,23 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--uuid', '--uuid', [CompletionResultType]::ParameterName, 'File system UUID (default: random)')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Volume label (at most 16 bytes)')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block size; only 4096 is accepted (DAX needs block size = page size)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
             [CompletionResult]::new('--poison', '--poison', [CompletionResultType]::ParameterName, 'Fill every free block with the stale-data pattern (see README)')
             [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Make a file system without a journal (for the ext2 policy)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing non-empty file')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;create' {
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Give the new file this size (a hole; accepts K, M, G, T suffixes)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Create a directory')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
             [CompletionResult]::new('--parents', '--parents', [CompletionResultType]::ParameterName, 'Create missing parent directories too')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -81,10 +80,10 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;fallocate' {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset (accepts K, M, G, T suffixes)')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'Do not change the file size (unwritten extents may lie past it)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -92,26 +91,25 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;punch' {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset (accepts K, M, G, T suffixes)')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length in bytes (accepts K, M, G, T suffixes)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--keep-size', '--keep-size', [CompletionResultType]::ParameterName, 'fallocate only: do not change the file size (unwritten extents may lie past it)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;rm' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;ls' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Long listing, as debugfs ls -l: inode, mode, uid, gid, size, modification time, name')
+            [CompletionResult]::new('--long', '--long', [CompletionResultType]::ParameterName, 'Long listing, as debugfs ls -l: inode, mode, uid, gid, size, modification time, name')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -120,97 +118,135 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Byte offset to start at')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Bytes to read (default: to the end of the file)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the bytes to FILE instead of standard output (a regular FILE is written sparse: holes and unwritten extents stay holes)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--hexdump', '--hexdump', [CompletionResultType]::ParameterName, 'Print a hex dump instead of raw bytes')
-            [CompletionResult]::new('--check-stale', '--check-stale', [CompletionResultType]::ParameterName, 'Report every stale-data pattern inside written extents; exit 1 if there is any')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--check-stale', '--check-stale', [CompletionResultType]::ParameterName, 'Report every block of a written extent that holds the stale-data pattern (past i_size too, unless --len limits the range: a truncate up would expose it); exit 1 if any')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;journal-replay' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would be replayed without writing anything')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;fsck' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Check only: open read-only and change nothing (the default)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with 1 KiB), as e2fsck -b; it replaces the primary when the check writes')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Progress: 0 draws a bar on the terminal, another FD gets e2fsck''s "pass done total device" lines')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Check only: open read-only and change nothing (the default without a terminal)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Fix everything that can be fixed')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Accepted for e2fsck compatibility: checks are always full')
-            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Also report stale data (the poison pattern) inside written extents')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck); these flags may be repeated, as e2fsck''s')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print statistics at the end, as e2fsck -v')
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Also run the data pass: report every block of a written extent that holds the stale-data pattern (past i_size too), as read --check-stale does (checks a clean file system too)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
-            [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
+            [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock, every field dumpe2fs -h prints, in its words')
+            [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums (like dumpe2fs)')
             [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts')
-            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
+            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat): times with nanoseconds, project id, extended attributes, extents')
+            [CompletionResult]::new('icheck', 'icheck', [CompletionResultType]::ParameterValue, 'Which inode owns each block (like debugfs icheck)')
+            [CompletionResult]::new('ncheck', 'ncheck', [CompletionResultType]::ParameterValue, 'The path names of inodes (like debugfs ncheck)')
+            [CompletionResult]::new('bmap', 'bmap', [CompletionResultType]::ParameterValue, 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole')
+            [CompletionResult]::new('testb', 'testb', [CompletionResultType]::ParameterValue, 'Whether blocks are marked in use in the block bitmap (like debugfs testb)')
+            [CompletionResult]::new('testi', 'testi', [CompletionResultType]::ParameterValue, 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)')
+            [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'What holds each block: counts by owner, or a picture with --svg')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'e4dax;inspect;super' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;groups' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--full', '--full', [CompletionResultType]::ParameterName, 'Every group as dumpe2fs prints it: superblock and descriptor copies, bitmaps with their checksums, inode table, free block and inode ranges')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;extents' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;journal' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;inode' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;icheck' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;ncheck' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;bmap' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;testb' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;testi' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'e4dax;inspect;map' {
+            [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Draw the block groups as rows of blocks coloured by owner, with a legend')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Outline the blocks of this file (a path or <INO>)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;inspect;help' {
-            [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
-            [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
+            [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock, every field dumpe2fs -h prints, in its words')
+            [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums (like dumpe2fs)')
             [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts')
-            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
+            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat): times with nanoseconds, project id, extended attributes, extents')
+            [CompletionResult]::new('icheck', 'icheck', [CompletionResultType]::ParameterValue, 'Which inode owns each block (like debugfs icheck)')
+            [CompletionResult]::new('ncheck', 'ncheck', [CompletionResultType]::ParameterValue, 'The path names of inodes (like debugfs ncheck)')
+            [CompletionResult]::new('bmap', 'bmap', [CompletionResultType]::ParameterValue, 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole')
+            [CompletionResult]::new('testb', 'testb', [CompletionResultType]::ParameterValue, 'Whether blocks are marked in use in the block bitmap (like debugfs testb)')
+            [CompletionResult]::new('testi', 'testi', [CompletionResultType]::ParameterValue, 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)')
+            [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'What holds each block: counts by owner, or a picture with --svg')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -229,6 +265,24 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;inspect;help;inode' {
             break
         }
+        'e4dax;inspect;help;icheck' {
+            break
+        }
+        'e4dax;inspect;help;ncheck' {
+            break
+        }
+        'e4dax;inspect;help;bmap' {
+            break
+        }
+        'e4dax;inspect;help;testb' {
+            break
+        }
+        'e4dax;inspect;help;testi' {
+            break
+        }
+        'e4dax;inspect;help;map' {
+            break
+        }
         'e4dax;inspect;help;help' {
             break
         }
@@ -242,15 +296,15 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
             [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
             [CompletionResult]::new('--race-read-after', '--race-read-after', [CompletionResultType]::ParameterName, 'Let a second reader read the page right after STEP of the writer, and report what it saw')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
             [CompletionResult]::new('--read', '--read', [CompletionResultType]::ParameterName, 'A read fault')
             [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'A write fault (the process stores the data given, if any)')
             [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'A private mapping: a write copies the page (nothing allocated, the image unchanged)')
             [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
             [CompletionResult]::new('--msync', '--msync', [CompletionResultType]::ParameterName, 'msync the range after the fault (the process''s own fence, then a commit)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -264,20 +318,20 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
             [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
             [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
             [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'e4dax;truncate' {
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'New size (accepts K, M, G, T suffixes)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -285,9 +339,9 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;msync' {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Start of the range (with --len)')
             [CompletionResult]::new('--len', '--len', [CompletionResultType]::ParameterName, 'Length of the range (with --offset)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -296,11 +350,11 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Fault-path policy')
             [CompletionResult]::new('--inject', '--inject', [CompletionResultType]::ParameterName, 'Turn the policy into a known bug (repeatable)')
             [CompletionResult]::new('--stop-after', '--stop-after', [CompletionResultType]::ParameterName, 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
             [CompletionResult]::new('--keep-pending', '--keep-pending', [CompletionResultType]::ParameterName, 'With --stop-after: keep every store issued so far (the optimistic crash state)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Print one row per step: context, locks, blocks, extent state, transaction, stores')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -316,11 +370,10 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Explore the K-th of N disjoint parts of the crash points (K from 1)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads (default: every core)')
             [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Draw the trace as a timeline (one band per context, points coloured by outcome)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
             [CompletionResult]::new('--reduce', '--reduce', [CompletionResultType]::ParameterName, 'Check the jbd2 ordering invariants, then explore only the stores they do not protect')
             [CompletionResult]::new('--minimize', '--minimize', [CompletionResultType]::ParameterName, 'Shrink each saved reproducer''s persisted lines to a minimal set that still fails')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Rebuild a saved crash state''s image bit for bit from its state.json')
@@ -330,18 +383,14 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         }
         'e4dax;crash;replay' {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The base image (default: the path recorded in state.json)')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;crash;merge' {
             [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Draw the merged timeline')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -364,17 +413,14 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;demo' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Keep the image, reproducers and pictures here (default: a new temporary directory)')
             [CompletionResult]::new('--max-states', '--max-states', [CompletionResultType]::ParameterName, 'Per crash point: every state when there are at most N, else a seeded sample of N')
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'e4dax;generate' {
-            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables')
-            [CompletionResult]::new('--no-checkpoint', '--no-checkpoint', [CompletionResultType]::ParameterName, 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -429,11 +475,17 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;help;inspect' {
-            [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock (like dumpe2fs -h)')
-            [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums')
+            [CompletionResult]::new('super', 'super', [CompletionResultType]::ParameterValue, 'The superblock and journal superblock, every field dumpe2fs -h prints, in its words')
+            [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Every block group: flags, bitmaps, inode table, free counts, checksums (like dumpe2fs)')
             [CompletionResult]::new('extents', 'extents', [CompletionResultType]::ParameterValue, 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts')
-            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat)')
+            [CompletionResult]::new('inode', 'inode', [CompletionResultType]::ParameterValue, 'One inode''s fields (like debugfs stat): times with nanoseconds, project id, extended attributes, extents')
+            [CompletionResult]::new('icheck', 'icheck', [CompletionResultType]::ParameterValue, 'Which inode owns each block (like debugfs icheck)')
+            [CompletionResult]::new('ncheck', 'ncheck', [CompletionResultType]::ParameterValue, 'The path names of inodes (like debugfs ncheck)')
+            [CompletionResult]::new('bmap', 'bmap', [CompletionResultType]::ParameterValue, 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole')
+            [CompletionResult]::new('testb', 'testb', [CompletionResultType]::ParameterValue, 'Whether blocks are marked in use in the block bitmap (like debugfs testb)')
+            [CompletionResult]::new('testi', 'testi', [CompletionResultType]::ParameterValue, 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)')
+            [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'What holds each block: counts by owner, or a picture with --svg')
             break
         }
         'e4dax;help;inspect;super' {
@@ -449,6 +501,24 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;help;inspect;inode' {
+            break
+        }
+        'e4dax;help;inspect;icheck' {
+            break
+        }
+        'e4dax;help;inspect;ncheck' {
+            break
+        }
+        'e4dax;help;inspect;bmap' {
+            break
+        }
+        'e4dax;help;inspect;testb' {
+            break
+        }
+        'e4dax;help;inspect;testi' {
+            break
+        }
+        'e4dax;help;inspect;map' {
             break
         }
         'e4dax;help;fault' {

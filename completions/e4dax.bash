@@ -154,11 +154,17 @@ _e4dax() {
             e4dax__subcmd__help__subcmd__crash,replay)
                 cmd="e4dax__subcmd__help__subcmd__crash__subcmd__replay"
                 ;;
+            e4dax__subcmd__help__subcmd__inspect,bmap)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__bmap"
+                ;;
             e4dax__subcmd__help__subcmd__inspect,extents)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__extents"
                 ;;
             e4dax__subcmd__help__subcmd__inspect,groups)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__groups"
+                ;;
+            e4dax__subcmd__help__subcmd__inspect,icheck)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__icheck"
                 ;;
             e4dax__subcmd__help__subcmd__inspect,inode)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__inode"
@@ -166,8 +172,23 @@ _e4dax() {
             e4dax__subcmd__help__subcmd__inspect,journal)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__journal"
                 ;;
+            e4dax__subcmd__help__subcmd__inspect,map)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__map"
+                ;;
+            e4dax__subcmd__help__subcmd__inspect,ncheck)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__ncheck"
+                ;;
             e4dax__subcmd__help__subcmd__inspect,super)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__super"
+                ;;
+            e4dax__subcmd__help__subcmd__inspect,testb)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__testb"
+                ;;
+            e4dax__subcmd__help__subcmd__inspect,testi)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__testi"
+                ;;
+            e4dax__subcmd__inspect,bmap)
+                cmd="e4dax__subcmd__inspect__subcmd__bmap"
                 ;;
             e4dax__subcmd__inspect,extents)
                 cmd="e4dax__subcmd__inspect__subcmd__extents"
@@ -178,14 +199,32 @@ _e4dax() {
             e4dax__subcmd__inspect,help)
                 cmd="e4dax__subcmd__inspect__subcmd__help"
                 ;;
+            e4dax__subcmd__inspect,icheck)
+                cmd="e4dax__subcmd__inspect__subcmd__icheck"
+                ;;
             e4dax__subcmd__inspect,inode)
                 cmd="e4dax__subcmd__inspect__subcmd__inode"
                 ;;
             e4dax__subcmd__inspect,journal)
                 cmd="e4dax__subcmd__inspect__subcmd__journal"
                 ;;
+            e4dax__subcmd__inspect,map)
+                cmd="e4dax__subcmd__inspect__subcmd__map"
+                ;;
+            e4dax__subcmd__inspect,ncheck)
+                cmd="e4dax__subcmd__inspect__subcmd__ncheck"
+                ;;
             e4dax__subcmd__inspect,super)
                 cmd="e4dax__subcmd__inspect__subcmd__super"
+                ;;
+            e4dax__subcmd__inspect,testb)
+                cmd="e4dax__subcmd__inspect__subcmd__testb"
+                ;;
+            e4dax__subcmd__inspect,testi)
+                cmd="e4dax__subcmd__inspect__subcmd__testi"
+                ;;
+            e4dax__subcmd__inspect__subcmd__help,bmap)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__bmap"
                 ;;
             e4dax__subcmd__inspect__subcmd__help,extents)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__extents"
@@ -196,14 +235,29 @@ _e4dax() {
             e4dax__subcmd__inspect__subcmd__help,help)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__help"
                 ;;
+            e4dax__subcmd__inspect__subcmd__help,icheck)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__icheck"
+                ;;
             e4dax__subcmd__inspect__subcmd__help,inode)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__inode"
                 ;;
             e4dax__subcmd__inspect__subcmd__help,journal)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__journal"
                 ;;
+            e4dax__subcmd__inspect__subcmd__help,map)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__map"
+                ;;
+            e4dax__subcmd__inspect__subcmd__help,ncheck)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__ncheck"
+                ;;
             e4dax__subcmd__inspect__subcmd__help,super)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__super"
+                ;;
+            e4dax__subcmd__inspect__subcmd__help,testb)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__testb"
+                ;;
+            e4dax__subcmd__inspect__subcmd__help,testi)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__testi"
                 ;;
             *)
                 ;;
@@ -230,7 +284,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__crash)
-            opts="-h --policy --inject --at-step --granularity --max-states --seed --reduce --save --minimize --shard --jobs --svg --json --no-checkpoint --time --help replay merge help"
+            opts="-h --policy --inject --at-step --granularity --max-states --seed --reduce --save --minimize --shard --jobs --svg --time --json --help replay merge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,17 +398,13 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__crash__subcmd__merge)
-            opts="-h --svg --json --no-checkpoint --time --help"
+            opts="-h --svg --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --svg)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -366,17 +416,13 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__crash__subcmd__replay)
-            opts="-h --base --json --no-checkpoint --time --help"
+            opts="-h --base --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --base)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -388,7 +434,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__create)
-            opts="-p -h --dir --parents --size --json --no-checkpoint --time --help"
+            opts="-p -h --dir --parents --size --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,7 +456,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__demo)
-            opts="-h --dir --max-states --json --no-checkpoint --time --help"
+            opts="-h --dir --max-states --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -436,7 +482,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fallocate)
-            opts="-h --offset --len --keep-size --json --no-checkpoint --time --help"
+            opts="-h --offset --len --no-checkpoint --time --keep-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -462,7 +508,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fault)
-            opts="-h --offset --len --read --write --private --data --pattern --from --policy --inject --stop-after --keep-pending --trace --race-read-after --msync --json --no-checkpoint --time --help"
+            opts="-h --offset --len --read --write --private --data --pattern --from --policy --inject --stop-after --keep-pending --trace --race-read-after --msync --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,12 +562,20 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fsck)
-            opts="-n -p -y -f -h --data --json --no-checkpoint --time --help"
+            opts="-n -a -p -y -f -v -b -C -h --data --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -534,16 +588,12 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__generate)
-            opts="-h --json --no-checkpoint --time --help man completions"
+            opts="-h --json --help man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -706,8 +756,22 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__inspect)
-            opts="super groups extents journal inode"
+            opts="super groups extents journal inode icheck ncheck bmap testb testi map"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__bmap)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -734,6 +798,20 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__inspect__subcmd__groups)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__icheck)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -775,7 +853,63 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__map)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__ncheck)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__help__subcmd__inspect__subcmd__super)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__testb)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__testi)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -930,16 +1064,26 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect)
-            opts="-h --json --no-checkpoint --time --help super groups extents journal inode help"
+            opts="-h --json --help super groups extents journal inode icheck ncheck bmap testb testi map help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__bmap)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -948,16 +1092,12 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__extents)
-            opts="-h --json --no-checkpoint --time --help"
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -966,16 +1106,12 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__groups)
-            opts="-h --json --no-checkpoint --time --help"
+            opts="-h --full --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -984,8 +1120,22 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__help)
-            opts="super groups extents journal inode help"
+            opts="super groups extents journal inode icheck ncheck bmap testb testi map help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__bmap)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1039,6 +1189,20 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__icheck)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__inspect__subcmd__help__subcmd__inode)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1067,6 +1231,34 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__map)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__ncheck)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         e4dax__subcmd__inspect__subcmd__help__subcmd__super)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1081,17 +1273,55 @@ _e4dax() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        e4dax__subcmd__inspect__subcmd__inode)
-            opts="-h --json --no-checkpoint --time --help"
+        e4dax__subcmd__inspect__subcmd__help__subcmd__testb)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__testi)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__icheck)
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__inode)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -1100,16 +1330,48 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__journal)
-            opts="-h --json --no-checkpoint --time --help"
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__map)
+            opts="-h --svg --file --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --svg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__ncheck)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -1118,16 +1380,40 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__super)
-            opts="-h --json --no-checkpoint --time --help"
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__testb)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__testi)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -1136,16 +1422,12 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__journal__subcmd__replay)
-            opts="-h --dry-run --json --no-checkpoint --time --help"
+            opts="-h --dry-run --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1154,16 +1436,12 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__ls)
-            opts="-h --json --no-checkpoint --time --help"
+            opts="-l -h --long --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1172,7 +1450,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__mkfs)
-            opts="-h --size --journal-size --inodes --uuid --label --poison --no-journal --force --block-size --json --no-checkpoint --time --help"
+            opts="-h --size --journal-size --inodes --uuid --label --poison --no-journal --force --block-size --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1214,7 +1492,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__msync)
-            opts="-h --offset --len --json --no-checkpoint --time --help"
+            opts="-h --offset --len --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1240,7 +1518,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__punch)
-            opts="-h --offset --len --keep-size --json --no-checkpoint --time --help"
+            opts="-h --offset --len --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1266,7 +1544,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__read)
-            opts="-h --offset --len --out --hexdump --check-stale --json --no-checkpoint --time --help"
+            opts="-h --offset --len --out --hexdump --check-stale --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1284,10 +1562,6 @@ _e4dax() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --time)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1296,7 +1570,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__rm)
-            opts="-h --json --no-checkpoint --time --help"
+            opts="-h --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1314,7 +1588,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__run)
-            opts="-h --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --time --help"
+            opts="-h --policy --inject --stop-after --keep-pending --trace --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1344,7 +1618,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__truncate)
-            opts="-h --size --json --no-checkpoint --time --help"
+            opts="-h --size --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1366,7 +1640,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__write)
-            opts="-h --offset --len --data --pattern --from --policy --inject --stop-after --keep-pending --trace --json --no-checkpoint --time --help"
+            opts="-h --offset --len --data --pattern --from --policy --inject --stop-after --keep-pending --trace --no-checkpoint --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

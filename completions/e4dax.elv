@@ -18,9 +18,9 @@ set edit:completion:arg-completer[e4dax] = {|@words|
     }
     var completions = [
         &'e4dax'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --time 'Accepted before the command for compatibility; the command''s own --time'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand --no-checkpoint 'Accepted before the command for compatibility; the command''s own --no-checkpoint'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -52,57 +52,55 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --uuid 'File system UUID (default: random)'
             cand --label 'Volume label (at most 16 bytes)'
             cand --block-size 'Block size; only 4096 is accepted (DAX needs block size = page size)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
             cand --poison 'Fill every free block with the stale-data pattern (see README)'
             cand --no-journal 'Make a file system without a journal (for the ext2 policy)'
             cand --force 'Overwrite an existing non-empty file'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;create'= {
             cand --size 'Give the new file this size (a hole; accepts K, M, G, T suffixes)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
             cand --dir 'Create a directory'
             cand -p 'Create missing parent directories too'
             cand --parents 'Create missing parent directories too'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;fallocate'= {
             cand --offset 'Byte offset (accepts K, M, G, T suffixes)'
             cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --keep-size 'Do not change the file size (unwritten extents may lie past it)'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;punch'= {
             cand --offset 'Byte offset (accepts K, M, G, T suffixes)'
             cand --len 'Length in bytes (accepts K, M, G, T suffixes)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --keep-size 'fallocate only: do not change the file size (unwritten extents may lie past it)'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;rm'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;ls'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -l 'Long listing, as debugfs ls -l: inode, mode, uid, gid, size, modification time, name'
+            cand --long 'Long listing, as debugfs ls -l: inode, mode, uid, gid, size, modification time, name'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -110,88 +108,120 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --offset 'Byte offset to start at'
             cand --len 'Bytes to read (default: to the end of the file)'
             cand --out 'Write the bytes to FILE instead of standard output (a regular FILE is written sparse: holes and unwritten extents stay holes)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --hexdump 'Print a hex dump instead of raw bytes'
-            cand --check-stale 'Report every stale-data pattern inside written extents; exit 1 if there is any'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --check-stale 'Report every block of a written extent that holds the stale-data pattern (past i_size too, unless --len limits the range: a truncate up would expose it); exit 1 if any'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;journal-replay'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
             cand --dry-run 'Report what would be replayed without writing anything'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;fsck'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand -n 'Check only: open read-only and change nothing (the default)'
-            cand -p 'Fix only what is safe without asking; exit 4 when anything else is found'
+            cand -b 'Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with 1 KiB), as e2fsck -b; it replaces the primary when the check writes'
+            cand -C 'Progress: 0 draws a bar on the terminal, another FD gets e2fsck''s "pass done total device" lines'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
+            cand -n 'Check only: open read-only and change nothing (the default without a terminal)'
+            cand -p 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'
+            cand -a 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'
             cand -y 'Fix everything that can be fixed'
-            cand -f 'Accepted for e2fsck compatibility: checks are always full'
-            cand --data 'Also report stale data (the poison pattern) inside written extents'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand -f 'Check even a file system marked clean (without it a clean one is not checked, as e2fsck); these flags may be repeated, as e2fsck''s'
+            cand -v 'Print statistics at the end, as e2fsck -v'
+            cand --data 'Also run the data pass: report every block of a written extent that holds the stale-data pattern (past i_size too), as read --check-stale does (checks a clean file system too)'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand super 'The superblock and journal superblock (like dumpe2fs -h)'
-            cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+            cand super 'The superblock and journal superblock, every field dumpe2fs -h prints, in its words'
+            cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums (like dumpe2fs)'
             cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
             cand journal 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts'
-            cand inode 'One inode''s fields (like debugfs stat)'
+            cand inode 'One inode''s fields (like debugfs stat): times with nanoseconds, project id, extended attributes, extents'
+            cand icheck 'Which inode owns each block (like debugfs icheck)'
+            cand ncheck 'The path names of inodes (like debugfs ncheck)'
+            cand bmap 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole'
+            cand testb 'Whether blocks are marked in use in the block bitmap (like debugfs testb)'
+            cand testi 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)'
+            cand map 'What holds each block: counts by owner, or a picture with --svg'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'e4dax;inspect;super'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;groups'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --full 'Every group as dumpe2fs prints it: superblock and descriptor copies, bitmaps with their checksums, inode table, free block and inode ranges'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;extents'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;journal'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;inode'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;icheck'= {
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;ncheck'= {
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;bmap'= {
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;testb'= {
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;testi'= {
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'e4dax;inspect;map'= {
+            cand --svg 'Draw the block groups as rows of blocks coloured by owner, with a legend'
+            cand --file 'Outline the blocks of this file (a path or <INO>)'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;inspect;help'= {
-            cand super 'The superblock and journal superblock (like dumpe2fs -h)'
-            cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+            cand super 'The superblock and journal superblock, every field dumpe2fs -h prints, in its words'
+            cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums (like dumpe2fs)'
             cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
             cand journal 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts'
-            cand inode 'One inode''s fields (like debugfs stat)'
+            cand inode 'One inode''s fields (like debugfs stat): times with nanoseconds, project id, extended attributes, extents'
+            cand icheck 'Which inode owns each block (like debugfs icheck)'
+            cand ncheck 'The path names of inodes (like debugfs ncheck)'
+            cand bmap 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole'
+            cand testb 'Whether blocks are marked in use in the block bitmap (like debugfs testb)'
+            cand testi 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)'
+            cand map 'What holds each block: counts by owner, or a picture with --svg'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'e4dax;inspect;help;super'= {
@@ -203,6 +233,18 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;inspect;help;journal'= {
         }
         &'e4dax;inspect;help;inode'= {
+        }
+        &'e4dax;inspect;help;icheck'= {
+        }
+        &'e4dax;inspect;help;ncheck'= {
+        }
+        &'e4dax;inspect;help;bmap'= {
+        }
+        &'e4dax;inspect;help;testb'= {
+        }
+        &'e4dax;inspect;help;testi'= {
+        }
+        &'e4dax;inspect;help;map'= {
         }
         &'e4dax;inspect;help;help'= {
         }
@@ -216,15 +258,15 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --inject 'Turn the policy into a known bug (repeatable)'
             cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
             cand --race-read-after 'Let a second reader read the page right after STEP of the writer, and report what it saw'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
             cand --read 'A read fault'
             cand --write 'A write fault (the process stores the data given, if any)'
             cand --private 'A private mapping: a write copies the page (nothing allocated, the image unchanged)'
             cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
             cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
             cand --msync 'msync the range after the fault (the process''s own fence, then a commit)'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -237,28 +279,28 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --policy 'Fault-path policy'
             cand --inject 'Turn the policy into a known bug (repeatable)'
             cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
             cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
             cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'e4dax;truncate'= {
             cand --size 'New size (accepts K, M, G, T suffixes)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;msync'= {
             cand --offset 'Start of the range (with --len)'
             cand --len 'Length of the range (with --offset)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -266,11 +308,11 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --policy 'Fault-path policy'
             cand --inject 'Turn the policy into a known bug (repeatable)'
             cand --stop-after 'Run up to and including STEP, print the in-flight state, then end like a power cut (the image keeps only what was durable)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
             cand --keep-pending 'With --stop-after: keep every store issued so far (the optimistic crash state)'
             cand --trace 'Print one row per step: context, locks, blocks, extent state, transaction, stores'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --no-checkpoint 'Leave committed transactions in the journal (no checkpoint), for `inspect journal`, `journal-replay` or e2fsck'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -285,11 +327,10 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand --shard 'Explore the K-th of N disjoint parts of the crash points (K from 1)'
             cand --jobs 'Worker threads (default: every core)'
             cand --svg 'Draw the trace as a timeline (one band per context, points coloured by outcome)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
             cand --reduce 'Check the jbd2 ordering invariants, then explore only the stores they do not protect'
             cand --minimize 'Shrink each saved reproducer''s persisted lines to a minimal set that still fails'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand replay 'Rebuild a saved crash state''s image bit for bit from its state.json'
@@ -298,17 +339,13 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         }
         &'e4dax;crash;replay'= {
             cand --base 'The base image (default: the path recorded in state.json)'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;crash;merge'= {
             cand --svg 'Draw the merged timeline'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -326,16 +363,13 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;demo'= {
             cand --dir 'Keep the image, reproducers and pictures here (default: a new temporary directory)'
             cand --max-states 'Per crash point: every state when there are at most N, else a seeded sample of N'
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'e4dax;generate'= {
-            cand --time 'Writing commands: use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible'
-            cand --json 'Print machine-readable JSON instead of tables'
-            cand --no-checkpoint 'Writing commands: leave committed transactions in the journal (no checkpoint), for inspection and replay'
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -379,11 +413,17 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;help;fsck'= {
         }
         &'e4dax;help;inspect'= {
-            cand super 'The superblock and journal superblock (like dumpe2fs -h)'
-            cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums'
+            cand super 'The superblock and journal superblock, every field dumpe2fs -h prints, in its words'
+            cand groups 'Every block group: flags, bitmaps, inode table, free counts, checksums (like dumpe2fs)'
             cand extents 'A file''s extent tree level by level (like debugfs ex), with node checksum verdicts'
             cand journal 'The journal''s log block by block (like debugfs logdump -a), with checksum verdicts'
-            cand inode 'One inode''s fields (like debugfs stat)'
+            cand inode 'One inode''s fields (like debugfs stat): times with nanoseconds, project id, extended attributes, extents'
+            cand icheck 'Which inode owns each block (like debugfs icheck)'
+            cand ncheck 'The path names of inodes (like debugfs ncheck)'
+            cand bmap 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole'
+            cand testb 'Whether blocks are marked in use in the block bitmap (like debugfs testb)'
+            cand testi 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)'
+            cand map 'What holds each block: counts by owner, or a picture with --svg'
         }
         &'e4dax;help;inspect;super'= {
         }
@@ -394,6 +434,18 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;help;inspect;journal'= {
         }
         &'e4dax;help;inspect;inode'= {
+        }
+        &'e4dax;help;inspect;icheck'= {
+        }
+        &'e4dax;help;inspect;ncheck'= {
+        }
+        &'e4dax;help;inspect;bmap'= {
+        }
+        &'e4dax;help;inspect;testb'= {
+        }
+        &'e4dax;help;inspect;testi'= {
+        }
+        &'e4dax;help;inspect;map'= {
         }
         &'e4dax;help;fault'= {
         }

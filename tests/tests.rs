@@ -6,6 +6,8 @@ mod common;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/cli_conventions.rs"]
+mod cli_conventions;
 #[path = "it/clock.rs"]
 mod clock;
 #[path = "it/crash.rs"]
@@ -16,6 +18,8 @@ mod dax;
 mod dax_kernel;
 #[path = "it/docs.rs"]
 mod docs;
+#[path = "it/e2fs_parity.rs"]
+mod e2fs_parity;
 #[path = "it/files_bad_input.rs"]
 mod files_bad_input;
 #[path = "it/files_model.rs"]
@@ -24,6 +28,8 @@ mod files_model;
 mod files_stock;
 #[path = "it/fsck_answers.rs"]
 mod fsck_answers;
+#[path = "it/fsck_cli.rs"]
+mod fsck_cli;
 #[path = "it/fsck_corpus.rs"]
 mod fsck_corpus;
 #[path = "it/fsck_sweep.rs"]

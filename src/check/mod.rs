@@ -25,7 +25,8 @@ use crate::error::Result;
 use crate::fs::Fs;
 use crate::pmem::Device;
 
-/// How findings are answered, as e2fsck's `-n`, `-p` and `-y`.
+/// How findings are answered, as e2fsck's `-n`, `-p` and `-y`, or by asking (e2fsck without
+/// any of them, on a terminal).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Mode {
     /// Change nothing.
@@ -34,6 +35,58 @@ pub enum Mode {
     Preen,
     /// Fix everything that can be fixed.
     Yes,
+    /// Ask for each problem that can be repaired (the checker's asker answers).
+    Ask,
+}
+
+/// An answer to a question of [`Mode::Ask`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// Yes, and yes to every later question without asking.
+    All,
+}
+
+/// The question a problem asks in [`Mode::Ask`], as e2fsck words it.
+pub fn question(p: &problem::Problem) -> &'static str {
+    match p.prompt {
+        problem::Prompt::Fix => "Fix",
+        problem::Prompt::Clear => "Clear",
+        problem::Prompt::Connect => "Connect to /lost+found",
+        problem::Prompt::Create => "Create",
+        problem::Prompt::Recompute => "Recompute",
+        problem::Prompt::Replay => "Replay journal",
+        problem::Prompt::Report => "",
+    }
+}
+
+/// What e2fsck -v counts, gathered by passes 1 and 2.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Stats {
+    /// Files (not directories) whose blocks are not contiguous in logical order.
+    pub fragmented_files: u64,
+    pub fragmented_dirs: u64,
+    /// Block-mapped inodes with an indirect, double or triple indirect block.
+    pub ind: u64,
+    pub dind: u64,
+    pub tind: u64,
+    /// Extent-mapped inodes by tree depth.
+    pub extent_depths: Vec<u64>,
+    /// Regular inodes of 2 GiB or more.
+    pub large_files: u64,
+    pub regular: u64,
+    pub directories: u64,
+    pub chardevs: u64,
+    pub blockdevs: u64,
+    pub fifos: u64,
+    pub symlinks: u64,
+    pub fast_symlinks: u64,
+    pub sockets: u64,
+    /// Directory entries naming an inode (`.` and `..` included).
+    pub entries: u64,
+    /// Entries naming an inode another entry already named.
+    pub extra_links: u64,
 }
 
 /// What to check.
@@ -73,6 +126,7 @@ pub struct Report {
     pub uncorrected: bool,
     pub inodes_used: u64,
     pub blocks_used: u64,
+    pub stats: Stats,
     pub exit_code: i32,
 }
 
@@ -96,7 +150,16 @@ pub struct Checker<'f, D: Device> {
     pub(crate) entry_parent: InodeMap<u32>,
     /// For each directory: what its `..` says (pass 2).
     pub(crate) dotdot: InodeMap<u32>,
+    pub(crate) stats: Stats,
+    asker: Option<Asker<'f>>,
+    yes_to_all: bool,
+    progress: Option<Progress<'f>>,
 }
+
+/// Answers a problem's question: the problem, its message.
+pub type Asker<'f> = Box<dyn FnMut(&problem::Problem, &str) -> Answer + 'f>;
+/// Hears progress: pass (1 to 5), done, total.
+pub type Progress<'f> = Box<dyn FnMut(u8, u64, u64) + 'f>;
 
 /// A fast hasher for the checker's maps of inode numbers and names (no untrusted keys can
 /// make it slow: an image holds at most as many entries as it has inodes).
@@ -140,6 +203,28 @@ impl<'f, D: Device> Checker<'f, D> {
             refs: InodeMap::default(),
             entry_parent: InodeMap::default(),
             dotdot: InodeMap::default(),
+            stats: Stats::default(),
+            asker: None,
+            yes_to_all: false,
+            progress: None,
+        }
+    }
+
+    /// Who answers in [`Mode::Ask`] (without one, every answer is no).
+    pub fn with_asker(mut self, asker: Asker<'f>) -> Self {
+        self.asker = Some(asker);
+        self
+    }
+
+    /// Who hears progress: pass, done and total, as e2fsck's `-C` reports them.
+    pub fn with_progress(mut self, progress: Progress<'f>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    pub(crate) fn tick(&mut self, pass: u8, done: u64, total: u64) {
+        if let Some(p) = self.progress.as_mut() {
+            p(pass, done, total);
         }
     }
 
@@ -150,6 +235,20 @@ impl<'f, D: Device> Checker<'f, D> {
             Mode::No => false,
             Mode::Preen => p.flags & problem::PREEN_OK != 0,
             Mode::Yes => p.flags & problem::NO_REPAIR == 0,
+            Mode::Ask if p.flags & problem::NO_REPAIR != 0 => false,
+            Mode::Ask if self.yes_to_all => true,
+            Mode::Ask => {
+                let message =
+                    if detail.is_empty() { p.message.to_string() } else { format!("{}: {detail}", p.message) };
+                match self.asker.as_mut().map(|a| a(p, &message)) {
+                    Some(Answer::Yes) => true,
+                    Some(Answer::All) => {
+                        self.yes_to_all = true;
+                        true
+                    }
+                    Some(Answer::No) | None => false,
+                }
+            }
         };
         self.record(p, detail, fix, inode, block);
         fix
@@ -189,9 +288,23 @@ impl<'f, D: Device> Checker<'f, D> {
             ("pass 5: group summary information", pass5::run),
             ("data: stale data in written extents", pass1::stale_data),
         ];
-        for (name, pass) in passes {
+        for (i, (name, pass)) in passes.into_iter().enumerate() {
             progress(name);
+            // Progress in e2fsck's pass numbers: pass 1 reports its groups itself (our pass 0
+            // is part of its start), passes 3 and 4 run as one, the data pass says nothing.
+            let ticks: &[u8] = [&[][..], &[], &[2], &[3, 4], &[5], &[]][i];
+            if let Some(&first) = ticks.first() {
+                self.tick(first, 0, 1);
+            }
             pass(&mut self)?;
+            for &t in ticks {
+                self.tick(t, 1, 1);
+            }
+            if i == 2 {
+                // References as pass 2 found them (passes 3 and 4 may add some).
+                self.stats.entries = self.refs.values().map(|&r| u64::from(r)).sum();
+                self.stats.extra_links = self.stats.entries - self.refs.values().filter(|&&r| r > 0).count() as u64;
+            }
         }
         if self.opts.mode != Mode::No {
             // As e2fsck: a check that leaves no error marks the file system clean.
@@ -214,6 +327,7 @@ impl<'f, D: Device> Checker<'f, D> {
             mode: self.opts.mode,
             inodes_used: self.inode_used.count_range(0, self.inode_used.len()),
             blocks_used: self.block_found.count_range(0, self.block_found.len()),
+            stats: self.stats,
             findings: self.findings,
             fixed: self.fixed,
             uncorrected: self.uncorrected,
@@ -230,6 +344,49 @@ impl<'f, D: Device> Checker<'f, D> {
         if let Some(f) = self.findings.last_mut() {
             f.logical = Some(logical);
         }
+    }
+}
+
+/// Why e2fsck would check a file system it was not forced to (`-f`); `None`: it is clean and
+/// the check is skipped. `now` is the checker's time (for the check interval). e2fsck's other
+/// reason, a primary superblock whose features differ from the backup's, is not looked at.
+pub fn forced_check_reason<D: Device>(fs: &Fs<D>, now: u64) -> Option<String> {
+    let f = &fs.sb.f;
+    let groups_ok = (0..fs.groups().len()).all(|g| fs.group_checksum_ok(g));
+    let lastcheck = fs.sb.lastcheck_time();
+    if f.s_state & superblock::STATE_ERROR != 0 || !groups_ok || !fs.sb.checksum_ok() {
+        Some(" contains a file system with errors".into())
+    } else if f.s_state & superblock::STATE_VALID == 0 {
+        Some(" was not cleanly unmounted".into())
+    } else if (f.s_max_mnt_count as i16) > 0 && f.s_mnt_count >= f.s_max_mnt_count {
+        Some(format!(" has been mounted {} times without being checked", f.s_mnt_count))
+    } else if f.s_checkinterval != 0 && now < lastcheck {
+        Some(" has filesystem last checked time in the future".into())
+    } else if f.s_checkinterval != 0 && now - lastcheck >= u64::from(f.s_checkinterval) {
+        Some(format!(" has gone {} days without being checked", (now - lastcheck) / 86400))
+    } else {
+        None
+    }
+}
+
+/// What e2fsck adds to "clean" when a check comes soon: " (check in N mounts)",
+/// " (check after next mount)", or nothing.
+pub fn next_check_note<D: Device>(fs: &Fs<D>, now: u64) -> &'static str {
+    let f = &fs.sb.f;
+    let mut next: i64 = 100_000;
+    if (f.s_max_mnt_count as i16) > 0 {
+        next = (i64::from(f.s_max_mnt_count as i16) - i64::from(f.s_mnt_count)).max(1);
+    }
+    if f.s_checkinterval != 0 && now.saturating_sub(fs.sb.lastcheck_time()) >= u64::from(f.s_checkinterval) {
+        next = 1;
+    }
+    match next {
+        1 => " (check after next mount)",
+        2 => " (check in 2 mounts)",
+        3 => " (check in 3 mounts)",
+        4 => " (check in 4 mounts)",
+        5 => " (check in 5 mounts)",
+        _ => "",
     }
 }
 

@@ -22,7 +22,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let ipg = sb.f.s_inodes_per_group;
     let first_ino = sb.f.s_first_ino;
     let csum = sb.has_metadata_csum() || sb.has_ro_compat(ro_compat::GDT_CSUM);
+    let groups = c.fs.groups().len() as u64;
     for g in 0..c.fs.groups().len() {
+        c.tick(1, g as u64, groups);
         let d = c.fs.groups()[g].clone();
         if csum && d.has_flag(INODE_UNINIT) {
             continue;
@@ -40,6 +42,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             check_inode(c, ino)?;
         }
     }
+    c.tick(1, groups, groups);
     // The root must exist as a directory.
     let root = c.fs.inode(ino::ROOT_INO)?;
     if !root.is_dir() {
@@ -73,14 +76,26 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     }
     let mut dirty = false;
     if !valid_mode(node.file_type()) {
-        if c.fix(problem::INODE_BAD_MODE, format!("mode {:#o}", node.f.i_mode), Some(n), None) {
+        if c.fix(problem::INODE_BAD_MODE, format!("inode {n}: mode {:#o}", node.f.i_mode), Some(n), None) {
             clear_inode(c, n)?;
         }
         return Ok(());
     }
-    if node.f.i_dtime != 0 && !reserved && c.fix(problem::INODE_DTIME_SET, format!("inode {n}"), Some(n), None) {
-        node.f.i_dtime = 0;
-        dirty = true;
+    if node.f.i_dtime != 0 && !reserved {
+        // As e2fsck: a dtime below the inode count reads as a link of the orphan list (not
+        // something preen fixes); any other dtime on a live inode is a stale deletion time.
+        let sb = &c.fs.sb.f;
+        let low = |t: u32| t != 0 && t < sb.s_inodes_count;
+        let busted_time = low(sb.s_wtime) || low(sb.s_mtime) || low(sb.s_mkfs_time);
+        let code = if !busted_time && node.f.i_dtime < sb.s_inodes_count {
+            problem::INODE_LOW_DTIME
+        } else {
+            problem::INODE_DTIME_SET
+        };
+        if c.fix(code, format!("inode {n}: dtime {}", node.f.i_dtime), Some(n), None) {
+            node.f.i_dtime = 0;
+            dirty = true;
+        }
     }
     c.inode_used.set(u64::from(n));
     if node.is_dir() {
@@ -91,9 +106,23 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     let mut counted_blocks = 0u64;
     let mut last_written: Option<u64> = None;
     let mut last_mapped: Option<u64> = None;
+    count_kind(c, n, &node);
     if node.has_flag(ino::FL_EXTENTS) {
         let Some(walk) = walk_tree(c, n, &mut node)? else { return Ok(()) };
         counted_blocks += walk.tree_blocks;
+        let depth = usize::from(walk.depth);
+        if c.stats.extent_depths.len() <= depth {
+            c.stats.extent_depths.resize(depth + 1, 0);
+        }
+        c.stats.extent_depths[depth] += 1;
+        let fragmented = walk.extents.windows(2).any(|w| w[0].physical + u64::from(w[0].len) != w[1].physical);
+        if fragmented && n != ino::RESIZE_INO {
+            if node.is_dir() {
+                c.stats.fragmented_dirs += 1;
+            } else {
+                c.stats.fragmented_files += 1;
+            }
+        }
         let mut removed = Vec::new();
         for e in &walk.extents {
             let end = e.physical.checked_add(u64::from(e.len));
@@ -162,6 +191,12 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         }
     } else if uses_blocks(&node) {
         counted_blocks += mark_block_mapped(c, n, &node)?;
+        if n != ino::RESIZE_INO {
+            let ptr = |i: usize| le::u32(&node.f.i_block, 4 * i) != 0;
+            c.stats.ind += u64::from(ptr(12));
+            c.stats.dind += u64::from(ptr(13));
+            c.stats.tind += u64::from(ptr(14));
+        }
     }
     if node.file_acl() != 0 {
         let b = node.file_acl();
@@ -215,6 +250,33 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     Ok(())
 }
 
+/// e2fsck -v's counts by kind: files from the first non-reserved inode on, and the root.
+fn count_kind<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) {
+    if node.is_reg() && node.size() >= 0x8000_0000 {
+        c.stats.large_files += 1;
+    }
+    if n < c.fs.sb.f.s_first_ino && n != ino::ROOT_INO {
+        return;
+    }
+    let s = &mut c.stats;
+    match node.file_type() {
+        ino::S_IFREG => s.regular += 1,
+        ino::S_IFDIR => s.directories += 1,
+        ino::S_IFCHR => s.chardevs += 1,
+        ino::S_IFBLK => s.blockdevs += 1,
+        ino::S_IFIFO => s.fifos += 1,
+        ino::S_IFSOCK => s.sockets += 1,
+        ino::S_IFLNK => {
+            s.symlinks += 1;
+            let acl = if node.file_acl() != 0 { u64::from(c.fs.block_size() / 512) } else { 0 };
+            if !node.has_flag(ino::FL_INLINE_DATA) && node.blocks_512(false, 512).saturating_sub(acl) == 0 {
+                s.fast_symlinks += 1;
+            }
+        }
+        _ => {}
+    }
+}
+
 fn valid_mode(t: u16) -> bool {
     matches!(t, ino::S_IFREG | ino::S_IFDIR | ino::S_IFLNK | ino::S_IFCHR | ino::S_IFBLK | ino::S_IFIFO | ino::S_IFSOCK)
 }
@@ -232,6 +294,7 @@ fn uses_blocks(node: &Inode) -> bool {
 struct TreeWalk {
     extents: Vec<Extent>,
     tree_blocks: u64,
+    depth: u16,
 }
 
 /// Walk the tree: structural damage clears the inode; bad node checksums are rewritten; node
@@ -253,7 +316,7 @@ fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Res
             return Ok(None);
         }
     };
-    let mut out = TreeWalk { extents: Vec::new(), tree_blocks: 0 };
+    let mut out = TreeWalk { extents: Vec::new(), tree_blocks: 0, depth: nodes.first().map_or(0, |x| x.depth) };
     for x in &nodes {
         if let Some(b) = x.block {
             if c.block_found.set(b)

@@ -69,6 +69,7 @@ problems! {
     BAD_I_BLOCKS = 0x01_000A, Fix, PREEN_OK, "i_blocks is wrong";
     ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
     ZERO_DTIME = 0x01_000C, Fix, PREEN_OK, "deleted inode has zero dtime";
+    INODE_LOW_DTIME = 0x01_000D, Fix, 0, "inode was part of the orphaned inode list";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
@@ -104,6 +105,7 @@ problems! {
     JOURNAL_NEEDS_RECOVERY = 0x06_0001, Replay, NO_OK, "the journal needs recovery";
     JOURNAL_SKIPPED = 0x06_0002, Report, NO_OK, "skipping journal recovery because doing a read-only check";
     JOURNAL_SUPERBLOCK_CORRUPT = 0x06_0003, Fix, 0, "the journal superblock is corrupt";
+    JOURNAL_INODE_INVALID = 0x06_0004, Clear, PREEN_OK, "the superblock has an invalid journal";
     // Data (--data).
     STALE_DATA = 0x07_0001, Report, NO_REPAIR, "stale data (the poison pattern) inside a written extent";
 }

@@ -12,7 +12,7 @@ use super::hash::{tag128, Rng};
 use super::memo::StateKey;
 use super::record::{self, Recording};
 use super::reduce::{self, InvariantBreak};
-use super::report::{Count, Found, PointOutcome, Report};
+use super::report::{add_counts, add_exact_counts, add_step_counts, Count, Found, PointOutcome, Report};
 use super::sweep::{Sweep, Unit};
 use crate::clock::Clock;
 use crate::dax::workload::Workload;
@@ -244,29 +244,19 @@ pub fn explore_observed(
         all.sampled += t.sampled;
         all.distinct.extend(t.distinct);
         all.violations += t.violations;
-        for (c, v) in t.by_class {
-            *all.by_class.entry(c).or_default() += v;
-        }
-        for (s, m) in t.by_step {
-            let e = all.by_step.entry(s).or_default();
-            for (c, v) in m {
-                *e.entry(c).or_default() += v;
-            }
-        }
+        add_counts(&mut all.by_class, t.by_class);
+        add_step_counts(&mut all.by_step, t.by_step);
         for (k, f) in t.found {
             let better = match all.found.get(&k) {
                 None => true,
-                Some(g) => (f.fsck, f.persisted.len(), f.point) < (g.fsck, g.persisted.len(), g.point),
+                Some(g) => f.rank() < g.rank(),
             };
             if better {
                 all.found.insert(k, f);
             }
         }
         all.covered = all.covered.plus(t.covered);
-        for (c, v) in t.covered_by_class {
-            let e = all.covered_by_class.entry(c).or_default();
-            *e = e.plus(v);
-        }
+        add_exact_counts(&mut all.covered_by_class, t.covered_by_class);
         all.checks_run += t.checks_run;
         all.checks_memo += t.checks_memo;
         all.replays += t.replays;

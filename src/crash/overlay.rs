@@ -11,6 +11,30 @@ use std::cell::RefCell;
 
 use crate::pmem::{Device, Error};
 
+/// The write side of a read-only device: stores are refused, the rest does nothing.
+macro_rules! read_only_device_writes {
+    () => {
+        fn store(&mut self, _: u64, _: &[u8]) -> Result<(), Error> {
+            Err(Error::ReadOnly)
+        }
+        fn store_nt(&mut self, _: u64, _: &[u8]) -> Result<(), Error> {
+            Err(Error::ReadOnly)
+        }
+        fn flush(&mut self, _: u64, _: u64) -> Result<(), Error> {
+            Ok(())
+        }
+        fn fence(&mut self) -> Result<(), Error> {
+            Ok(())
+        }
+        fn set_tag(&mut self, _: &'static str) -> &'static str {
+            crate::pmem::DEFAULT_TAG
+        }
+        fn sync(&mut self) -> Result<(), Error> {
+            Ok(())
+        }
+    };
+}
+
 /// Granularity of the read sets.
 pub const BLOCK: u64 = 4096;
 
@@ -80,29 +104,7 @@ impl Device for Overlay<'_> {
         Ok(Cow::Owned(out))
     }
 
-    fn store(&mut self, _: u64, _: &[u8]) -> Result<(), Error> {
-        Err(Error::ReadOnly)
-    }
-
-    fn store_nt(&mut self, _: u64, _: &[u8]) -> Result<(), Error> {
-        Err(Error::ReadOnly)
-    }
-
-    fn flush(&mut self, _: u64, _: u64) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn fence(&mut self) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn set_tag(&mut self, _: &'static str) -> &'static str {
-        crate::pmem::DEFAULT_TAG
-    }
-
-    fn sync(&mut self) -> Result<(), Error> {
-        Ok(())
-    }
+    read_only_device_writes!();
 }
 
 /// A set of 4 KiB blocks, as a bitmap.
@@ -177,29 +179,7 @@ impl<D: Device> Device for Tracked<'_, D> {
         self.inner.view(off, len)
     }
 
-    fn store(&mut self, _: u64, _: &[u8]) -> Result<(), Error> {
-        Err(Error::ReadOnly)
-    }
-
-    fn store_nt(&mut self, _: u64, _: &[u8]) -> Result<(), Error> {
-        Err(Error::ReadOnly)
-    }
-
-    fn flush(&mut self, _: u64, _: u64) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn fence(&mut self) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn set_tag(&mut self, _: &'static str) -> &'static str {
-        crate::pmem::DEFAULT_TAG
-    }
-
-    fn sync(&mut self) -> Result<(), Error> {
-        Ok(())
-    }
+    read_only_device_writes!();
 }
 
 #[cfg(test)]

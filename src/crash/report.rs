@@ -180,6 +180,39 @@ impl Report {
     }
 }
 
+/// Add `from`'s counts into `into`.
+pub(crate) fn add_counts(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k).or_default() += v;
+    }
+}
+
+/// Add `from`'s exact counts into `into`.
+pub(crate) fn add_exact_counts(into: &mut BTreeMap<String, Count>, from: BTreeMap<String, Count>) {
+    for (k, v) in from {
+        let e = into.entry(k).or_default();
+        *e = e.plus(v);
+    }
+}
+
+/// Add `from`'s per-step counts into `into`.
+pub(crate) fn add_step_counts(
+    into: &mut BTreeMap<String, BTreeMap<String, u64>>,
+    from: BTreeMap<String, BTreeMap<String, u64>>,
+) {
+    for (step, m) in from {
+        add_counts(into.entry(step).or_default(), m);
+    }
+}
+
+impl Found {
+    /// Which of two reproducers of one class and step to keep (the smaller): the one on which
+    /// fsck finds least, then the fewest pending lines persisted, then the earliest.
+    pub fn rank(&self) -> (Class, usize, usize) {
+        (self.fsck, self.persisted.len(), self.point)
+    }
+}
+
 /// Merge the reports of the shards of one run into the unsharded totals.
 pub fn merge(reports: Vec<Report>) -> Result<Report> {
     let mut it = reports.into_iter();
@@ -221,25 +254,15 @@ pub fn merge(reports: Vec<Report>) -> Result<Report> {
         };
         out.states_checked += r.states_checked;
         out.states_covered = out.states_covered.plus(r.states_covered);
-        for (c, v) in r.states_covered_by_class {
-            let e = out.states_covered_by_class.entry(c).or_default();
-            *e = e.plus(v);
-        }
+        add_exact_counts(&mut out.states_covered_by_class, r.states_covered_by_class);
         out.points_sampled += r.points_sampled;
         out.checks_run += r.checks_run;
         out.checks_memoised += r.checks_memoised;
         out.replays_interrupted += r.replays_interrupted;
         out.replay_cuts += r.replay_cuts;
         out.violations += r.violations;
-        for (c, v) in r.by_class {
-            *out.by_class.entry(c).or_default() += v;
-        }
-        for (s, m) in r.by_step {
-            let e = out.by_step.entry(s).or_default();
-            for (c, v) in m {
-                *e.entry(c).or_default() += v;
-            }
-        }
+        add_counts(&mut out.by_class, r.by_class);
+        add_step_counts(&mut out.by_step, r.by_step);
         for b in r.invariant_breaks {
             if !out.invariant_breaks.contains(&b) {
                 out.invariant_breaks.push(b);
@@ -252,7 +275,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report> {
         hashes.extend(r.distinct_hashes);
     }
     out.points.sort_by_key(|p| p.point);
-    out.found.sort_by_key(|f| (f.fsck, f.persisted.len(), f.point, f.class));
+    out.found.sort_by_key(|f| (f.rank(), f.class));
     // One reproducer per (class, step), as an unsharded run keeps.
     let mut seen = std::collections::BTreeSet::new();
     out.found.retain(|f| seen.insert((f.class, f.step.clone())));

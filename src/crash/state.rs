@@ -62,6 +62,9 @@ impl OwnedState {
 
     /// Write the image.
     pub fn write_image(&self, base: &[u8], path: &Path) -> Result<()> {
+        if path.is_dir() {
+            return Err(crate::pmem::Error::IsDirectory { path: path.to_path_buf() }.into());
+        }
         let io = |e: std::io::Error| Error::Invalid(format!("{}: {e}", path.display()));
         let f = std::fs::File::create(path).map_err(io)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);

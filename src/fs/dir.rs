@@ -100,13 +100,24 @@ impl<D: Device> Fs<D> {
         Ok(found)
     }
 
-    /// The inode a path names (absolute or relative to the root; symlinks are not followed).
+    /// The inode a path names (absolute or relative to the root; symlinks are not followed),
+    /// or, as debugfs, `<N>` names inode N.
     pub fn resolve(&self, path: &str) -> Result<u32> {
+        if let Some(n) = inode_spec(path) {
+            let count = self.sb.f.s_inodes_count;
+            return match n {
+                Some(ino) if ino <= count => Ok(ino),
+                _ => Err(Error::Invalid(format!("{path}: not an inode number from 1 to {count}"))),
+            };
+        }
         self.walk(path, &components(path)?)
     }
 
     /// The parent directory's inode and the last component of `path`.
     pub fn resolve_parent<'p>(&self, path: &'p str) -> Result<(u32, &'p str)> {
+        if inode_spec(path).is_some() {
+            return Err(Error::Invalid(format!("{path} names an inode, not a directory entry: give a path")));
+        }
         let comps = components(path)?;
         let Some((last, parents)) = comps.split_last() else {
             return Err(Error::Invalid(format!("{path}: names the root directory")));
@@ -131,6 +142,13 @@ impl<D: Device> Fs<D> {
         }
         Ok(ino)
     }
+}
+
+/// `<N>` (debugfs's way of naming inode N): `Some(Some(N))`, `Some(None)` when what is
+/// between the brackets is not a number; `None` for anything else (a path).
+pub fn inode_spec(path: &str) -> Option<Option<u32>> {
+    let inner = path.strip_prefix('<')?.strip_suffix('>')?;
+    Some(inner.parse().ok().filter(|&n| n > 0))
 }
 
 /// Split a path into its components, validating each name.

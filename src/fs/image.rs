@@ -394,11 +394,21 @@ impl<D: Device> Fs<D> {
     /// Set or clear `needs_recovery` in the superblock on the image directly (not through the
     /// journal): the home copy gains or loses only that bit.
     pub(crate) fn set_recover_on_disk(&mut self, on: bool) -> Result<()> {
+        self.set_recover_state_on_disk(on, false)
+    }
+
+    /// Set or clear `needs_recovery` on the image, and with `errors` also mark the file system
+    /// as having errors (as e2fsck does after a replay that skipped or abandoned something).
+    pub(crate) fn set_recover_state_on_disk(&mut self, on: bool, errors: bool) -> Result<()> {
         let mut home = Superblock::parse_unchecked(&self.dev.view(superblock::OFFSET, superblock::SIZE)?)?;
         if on {
             home.f.s_feature_incompat |= incompat::RECOVER;
         } else {
             home.f.s_feature_incompat &= !incompat::RECOVER;
+        }
+        if errors {
+            home.f.s_state |= superblock::STATE_ERROR;
+            self.sb.f.s_state |= superblock::STATE_ERROR;
         }
         self.dev.store(superblock::OFFSET, &home.encode())?;
         self.dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;

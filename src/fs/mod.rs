@@ -2,11 +2,13 @@
 //! existing one through the device seam.
 
 pub mod alloc;
+pub mod blockmap;
 pub mod cache;
 pub mod dir;
 pub mod file;
 pub mod image;
 pub mod layout;
+pub mod lookup;
 pub mod mkfs;
 pub mod mount;
 pub mod open;

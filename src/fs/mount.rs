@@ -42,7 +42,7 @@ impl<D: Device> Fs<D> {
         let mut jsb = jsb;
         if jsb.start != 0 && !fs.sb.needs_recovery() {
             if writable {
-                jsb = fs.write_empty_log(&geo, &jsb, None)?;
+                jsb = fs.write_empty_log(&geo, &jsb, None, false)?;
             }
             state = JournalState::Discarded;
         } else if fs.sb.needs_recovery() {
@@ -100,7 +100,7 @@ impl<D: Device> Fs<D> {
                 self.copy_run(home, log, n)?;
             }
             self.dev.fence()?;
-            self.write_empty_log(geo, jsb, Some(rec.next_sequence()))
+            self.write_empty_log(geo, jsb, Some(rec.next_sequence()), rec.incomplete())
         })();
         self.dev.set_tag(prev);
         r
@@ -117,12 +117,14 @@ impl<D: Device> Fs<D> {
     }
 
     /// Mark the log empty (`s_start` 0, `s_sequence` past what it held) and clear
-    /// `needs_recovery` on the image.
+    /// `needs_recovery` on the image; after an incomplete replay (`errors`) mark the file system
+    /// as having errors, as e2fsck does.
     fn write_empty_log(
         &mut self,
         geo: &LogGeometry,
         jsb: &JournalSuperblock,
         sequence: Option<u32>,
+        errors: bool,
     ) -> Result<JournalSuperblock> {
         let mut j = jsb.clone();
         j.start = 0;
@@ -134,8 +136,24 @@ impl<D: Device> Fs<D> {
         self.dev.store(phys * bs, &j.encode())?;
         self.dev.flush(phys * bs, crate::ondisk::jbd2::superblock::SIZE as u64)?;
         self.dev.fence()?;
-        self.set_recover_on_disk(false)?;
+        self.set_recover_state_on_disk(false, errors)?;
         Ok(j)
+    }
+
+    /// Delete an unusable journal, as e2fsck does ("*** journal has been deleted ***"): the
+    /// `has_journal` and `needs_recovery` features cleared, the journal inode number and its
+    /// backup in the superblock zeroed. The change goes home at the next commit (there is no
+    /// journal to go through any more).
+    pub fn delete_journal(&mut self) -> Result<()> {
+        self.journal = None;
+        let mut h = self.handle(1)?;
+        let sb = h.sb_mut();
+        sb.f.s_feature_compat &= !crate::ondisk::features::compat::HAS_JOURNAL;
+        sb.f.s_feature_incompat &= !incompat::RECOVER;
+        sb.f.s_journal_inum = 0;
+        sb.f.s_jnl_blocks = [0; 17];
+        sb.f.s_jnl_backup_type = 0;
+        Ok(())
     }
 
     /// Replace a corrupt journal superblock with a fresh one for an empty log (as e2fsck -fy

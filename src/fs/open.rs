@@ -36,34 +36,88 @@ fn note(notes: &mut Vec<EarlyNote>, code: u32, detail: String, fixed: bool) {
 /// replayed (not read-only, which checks the image as it is and says so); a corrupt journal
 /// superblock is reset when `writable`.
 pub fn open_for_check<D: Device>(dev: D, writable: bool) -> Result<Opened<D>> {
+    open_for_check_with(dev, writable, None)
+}
+
+/// Open with a backup superblock in place of the primary (written home when `writable`).
+fn open_with_backup<D: Device>(dev: D, backup: Superblock, writable: bool) -> Result<Fs<D>> {
+    if writable {
+        let mut b = backup;
+        b.f.s_block_group_nr = 0;
+        let mut dev = dev;
+        dev.store(superblock::OFFSET, &b.encode())?;
+        dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
+        dev.fence()?;
+        Fs::open(dev)
+    } else {
+        Fs::open_with_superblock(dev, backup)
+    }
+}
+
+/// The superblock at block `block`, as e2fsck -b finds it: the block size is the one, from
+/// 1 KiB to 64 KiB, at which a valid superblock of that block size lies there.
+pub fn superblock_at<D: Device>(dev: &D, block: u64) -> Result<Superblock> {
+    let mut last = None;
+    for log in superblock::LOG_BLOCK_SIZE_MIN..=superblock::LOG_BLOCK_SIZE_MAX {
+        let bs = 1u64 << log;
+        let Some(at) = block.checked_mul(bs) else { continue };
+        let raw = match dev.view(at, superblock::SIZE) {
+            Ok(r) => r,
+            Err(e) => {
+                last = Some(Error::from(e));
+                continue;
+            }
+        };
+        match Superblock::parse(&raw) {
+            Ok(sb) if u64::from(sb.block_size()) == bs => return Ok(sb),
+            Ok(_) => {}
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::Invalid(format!(
+        "no valid superblock at block {block}{}",
+        last.map(|e| format!(" ({e})")).unwrap_or_default()
+    )))
+}
+
+/// [`open_for_check`], with the superblock at block `superblock` (e2fsck's `-b`) used in
+/// place of the primary when given.
+pub fn open_for_check_with<D: Device>(dev: D, writable: bool, superblock: Option<u64>) -> Result<Opened<D>> {
     let mut notes = Vec::new();
     let mut used_backup = false;
     let primary = dev.view(superblock::OFFSET, superblock::SIZE)?.into_owned();
     let parsed = if primary.len() == superblock::SIZE { Some(Superblock::parse(&primary)) } else { None };
-    let fs = match parsed {
-        None | Some(Ok(_)) => Fs::open(dev)?,
-        Some(Err(Error::Checksum { .. } | Error::Corrupt { .. })) => {
+    let fs = match (superblock, parsed) {
+        (Some(block), _) => {
+            let sb = superblock_at(&dev, block)?;
+            used_backup = true;
+            open_with_backup(dev, sb, writable)?
+        }
+        (None, None | Some(Ok(_))) => Fs::open(dev)?,
+        (None, Some(Err(Error::Checksum { .. } | Error::Corrupt { .. }))) => {
             let backup = backup_superblock(&dev, &primary)?;
             used_backup = true;
             note(&mut notes, problem::SB_CHECKSUM, String::new(), writable);
-            if writable {
-                let mut b = backup.clone();
-                b.f.s_block_group_nr = 0;
-                let mut dev = dev;
-                dev.store(superblock::OFFSET, &b.encode())?;
-                dev.flush(superblock::OFFSET, superblock::SIZE as u64)?;
-                dev.fence()?;
-                Fs::open(dev)?
-            } else {
-                Fs::open_with_superblock(dev, backup)?
-            }
+            open_with_backup(dev, backup, writable)?
         }
-        Some(Err(e)) => return Err(e),
+        (None, Some(Err(e))) => return Err(e),
     };
     if !fs.sb.has_journal() {
         return Ok(Opened { fs, notes, used_backup });
     }
     let mut fs = fs;
+    // As e2fsck: a journal inode that is not a regular file mapped by extents (cleared, or
+    // overwritten) is "an invalid journal"; repairing it deletes the journal.
+    if let Some(why) = invalid_journal_inode(&fs) {
+        let ino = fs.sb.f.s_journal_inum;
+        note(&mut notes, problem::JOURNAL_INODE_INVALID, format!("inode {ino}: {why}"), writable);
+        if writable {
+            fs.delete_journal()?;
+        } else {
+            fs.sb.f.s_feature_compat &= !crate::ondisk::features::compat::HAS_JOURNAL;
+        }
+        return Ok(Opened { fs, notes, used_backup });
+    }
     match fs.journal_geometry() {
         Ok(_) => {}
         Err(e @ (Error::Checksum { .. } | Error::Corrupt { .. })) => {
@@ -95,6 +149,28 @@ pub fn open_for_check<D: Device>(dev: D, writable: bool) -> Result<Opened<D>> {
         note(&mut notes, problem::JOURNAL_NEEDS_RECOVERY, detail, true);
     }
     Ok(Opened { fs, notes, used_backup })
+}
+
+/// Why the journal inode cannot hold a journal, if it cannot.
+fn invalid_journal_inode<D: Device>(fs: &Fs<D>) -> Option<String> {
+    let ino = fs.sb.f.s_journal_inum;
+    if ino == 0 || ino >= fs.sb.f.s_first_ino {
+        return Some(format!("journal inode number {ino} is not a reserved inode"));
+    }
+    let node = match fs.inode(ino) {
+        Ok(n) => n,
+        Err(e) => return Some(e.to_string()),
+    };
+    if !node.is_reg() {
+        return Some(format!("mode {:#o} is not a regular file", node.f.i_mode));
+    }
+    if !node.has_flag(crate::ondisk::inode::FL_EXTENTS) {
+        return Some("not mapped by extents".into());
+    }
+    if node.size() < u64::from(fs.block_size()) * 1024 {
+        return Some(format!("size {} is below the 1024 blocks of the smallest journal", node.size()));
+    }
+    None
 }
 
 /// The superblock backup of group 1, located with the (damaged) primary's geometry.

@@ -32,7 +32,9 @@ pub struct LogBlock {
     pub commit_time: Option<u64>,
 }
 
-/// The log as a walk from `s_start` (or `s_first` for an empty log) sees it.
+/// The log as a walk from `s_start` sees it; an empty log (`s_start` 0) is not walked, as
+/// debugfs's logdump does not: what lies in its blocks belongs to transactions already
+/// checkpointed.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LogDump {
     pub start: u32,
@@ -43,8 +45,12 @@ pub struct LogDump {
 
 /// Walk the log, following sequence numbers, until it stops making sense.
 pub fn dump(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock) -> Result<LogDump> {
-    let start = if jsb.start == 0 { geo.first } else { jsb.start };
+    let start = jsb.start;
     let mut out = LogDump { start, sequence: jsb.sequence, blocks: Vec::new(), end: String::new() };
+    if start == 0 {
+        out.end = "the journal is empty (s_start 0): nothing to replay".into();
+        return Ok(out);
+    }
     let bs = u64::from(geo.block_size);
     let mut pos = start;
     let mut seq = jsb.sequence;

@@ -381,4 +381,11 @@ impl Recovery {
     pub fn had_errors(&self) -> bool {
         self.fatal.is_some() || !self.bad_checksum_blocks.is_empty()
     }
+
+    /// Whether the replay was incomplete: blocks skipped for their checksum, a corrupt
+    /// transaction that stopped it, or a log that could not be read at all. e2fsck then leaves
+    /// the file system marked as having errors.
+    pub fn incomplete(&self) -> bool {
+        self.had_errors() || self.failed_commit.is_some()
+    }
 }

@@ -13,6 +13,7 @@ pub mod inode;
 pub mod jbd2;
 pub mod poison;
 pub mod superblock;
+pub mod xattr;
 
 /// Little-endian field access at fixed offsets. Callers pass slices whose length they have
 /// already validated; the helpers index (and would panic) only on a programming error.

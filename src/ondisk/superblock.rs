@@ -96,9 +96,13 @@ le_fields! {
         s_log_groups_per_flex: u8 = 0x174,
         s_checksum_type: u8 = 0x175,
         s_kbytes_written: u64 = 0x178,
+        s_snapshot_inum: u32 = 0x180,
         s_error_count: u32 = 0x194,
         s_first_error_time: u32 = 0x198,
         s_last_error_time: u32 = 0x1CC,
+        s_mount_opts: [u8; 64] = 0x200,
+        s_usr_quota_inum: u32 = 0x240,
+        s_grp_quota_inum: u32 = 0x244,
         s_overhead_clusters: u32 = 0x248,
         s_backup_bgs: [u32; 2] = 0x24C,
         s_lpf_ino: u32 = 0x268,
@@ -107,6 +111,8 @@ le_fields! {
         s_mtime_hi: u8 = 0x275,
         s_mkfs_time_hi: u8 = 0x276,
         s_lastcheck_hi: u8 = 0x277,
+        s_prj_quota_inum: u32 = 0x26C,
+        s_orphan_file_inum: u32 = 0x290,
         s_checksum: u32 = 0x3FC,
     }
 }
@@ -362,6 +368,18 @@ impl Superblock {
     pub fn feature_names(&self) -> Vec<String> {
         features::names(self.f.s_feature_compat, self.f.s_feature_incompat, self.f.s_feature_ro_compat)
     }
+    /// The directory hash seed as a UUID (as dumpe2fs shows it).
+    pub fn hash_seed_bytes(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        for (i, w) in self.f.s_hash_seed.iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+    /// Mount options stored in the superblock (`s_mount_opts`).
+    pub fn mount_opts(&self) -> String {
+        cstr(&self.f.s_mount_opts)
+    }
     /// Volume label, up to the first NUL.
     pub fn volume_name(&self) -> String {
         cstr(&self.f.s_volume_name)
@@ -390,6 +408,152 @@ impl Superblock {
     pub fn group_block_count(&self, g: u64) -> u64 {
         let first = self.group_first_block(g);
         (self.blocks_count() - first.min(self.blocks_count())).min(u64::from(self.f.s_blocks_per_group))
+    }
+}
+
+/// `s_def_hash_version` as e2fsprogs names it (`e2p_hash2string`).
+pub fn hash_name(v: u8) -> String {
+    match v {
+        0 => "legacy".into(),
+        1 => "half_md4".into(),
+        2 => "tea".into(),
+        3 => "legacy_unsigned".into(),
+        4 => "half_md4_unsigned".into(),
+        5 => "tea_unsigned".into(),
+        6 => "siphash".into(),
+        n => format!("HASHALG_{n}"),
+    }
+}
+
+/// `s_errors` as dumpe2fs prints it.
+pub fn errors_name(v: u16) -> &'static str {
+    match v {
+        1 => "Continue",
+        2 => "Remount read-only",
+        3 => "Panic",
+        _ => "Unknown (continue)",
+    }
+}
+
+/// `s_creator_os` as dumpe2fs prints it (`e2p_os2string`).
+pub fn os_name(v: u32) -> &'static str {
+    match v {
+        0 => "Linux",
+        1 => "Hurd",
+        2 => "Masix",
+        3 => "FreeBSD",
+        4 => "Lites",
+        _ => "(unknown os)",
+    }
+}
+
+/// `s_checksum_type` as dumpe2fs prints it.
+pub fn checksum_type_name(v: u8) -> &'static str {
+    if v == CHECKSUM_CRC32C {
+        "crc32c"
+    } else {
+        "unknown"
+    }
+}
+
+/// `s_state` as dumpe2fs prints it (`print_fs_state`).
+pub fn state_name(state: u16) -> String {
+    let mut s = String::from(if state & STATE_VALID != 0 { "clean" } else { "not clean" });
+    if state & STATE_ERROR != 0 {
+        s.push_str(" with errors");
+    }
+    s
+}
+
+/// `s_flags` as dumpe2fs prints them ("Filesystem flags"; None when zero).
+pub fn flag_names(flags: u32) -> Option<Vec<&'static str>> {
+    if flags == 0 {
+        return None;
+    }
+    let names: Vec<&str> = [
+        (FLAG_SIGNED_HASH, "signed_directory_hash"),
+        (FLAG_UNSIGNED_HASH, "unsigned_directory_hash"),
+        (0x4, "test_filesystem"),
+    ]
+    .iter()
+    .filter(|(bit, _)| flags & bit != 0)
+    .map(|(_, n)| *n)
+    .collect();
+    Some(names)
+}
+
+/// `s_default_mount_opts` as dumpe2fs prints them (`e2p_mntopt2string`), journal mode first.
+pub fn mount_option_names(opts: u32) -> Vec<String> {
+    const JMODE: u32 = 0x60;
+    const NAMES: [(u32, &str); 11] = [
+        (0x1, "debug"),
+        (0x2, "bsdgroups"),
+        (0x4, "user_xattr"),
+        (0x8, "acl"),
+        (0x10, "uid16"),
+        (0x100, "journal_checksum"),
+        (0x200, "nobarrier"),
+        (0x400, "block_validity"),
+        (0x800, "discard"),
+        (0x1000, "nodelalloc"),
+        (0x80, "nobarrier_"),
+    ];
+    let mut out = Vec::new();
+    match opts & JMODE {
+        0 => {}
+        0x20 => out.push("journal_data".to_string()),
+        0x40 => out.push("journal_data_ordered".to_string()),
+        _ => out.push("journal_data_writeback".to_string()),
+    }
+    for i in 0..32 {
+        let bit = 1u32 << i;
+        if bit & JMODE != 0 || opts & bit == 0 {
+            continue;
+        }
+        match NAMES.iter().find(|(b, _)| *b == bit && bit != 0x80) {
+            Some((_, n)) => out.push((*n).to_string()),
+            None => out.push(format!("MNTOPT_{i}")),
+        }
+    }
+    out
+}
+
+/// dumpe2fs's "Check interval" words: `1 week, 2 days, 3:04:05`; `<none>` for 0.
+pub fn interval_string(secs: u32) -> String {
+    const MONTH: u32 = 86400 * 30;
+    const WEEK: u32 = 86400 * 7;
+    const DAY: u32 = 86400;
+    if secs == 0 {
+        return "<none>".into();
+    }
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (unit, name) in [(MONTH, "month"), (WEEK, "week"), (DAY, "day")] {
+        if rest >= unit {
+            let n = rest / unit;
+            rest -= n * unit;
+            parts.push(format!("{n} {name}{}", if n > 1 { "s" } else { "" }));
+        }
+    }
+    if rest > 0 {
+        parts.push(format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60));
+    }
+    parts.join(", ")
+}
+
+/// dumpe2fs's "Lifetime writes" (`s_kbytes_written` in kB, MB, GB, TB or PB, rounded).
+pub fn lifetime_writes(kb: u64) -> String {
+    let p = |x: u32| 1u64 << x;
+    if kb < p(13) {
+        format!("{kb} kB")
+    } else if kb < p(23) {
+        format!("{} MB", (kb + p(9)) >> 10)
+    } else if kb < p(33) {
+        format!("{} GB", (kb + p(19)) >> 20)
+    } else if kb < p(43) {
+        format!("{} TB", (kb + p(29)) >> 30)
+    } else {
+        format!("{} PB", kb.saturating_add(p(39)) >> 40)
     }
 }
 

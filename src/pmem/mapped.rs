@@ -45,6 +45,9 @@ impl MappedImage {
     pub fn open(path: impl AsRef<Path>, writable: bool) -> Result<Self, Error> {
         let path = path.as_ref();
         let file = OpenOptions::new().read(true).write(writable).open(path).map_err(|e| io_error(path, e))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(Error::IsDirectory { path: path.to_path_buf() });
+        }
         lock(&file, path, writable)?;
         let len = file.metadata().map_err(|e| io_error(path, e))?.len();
         if len == 0 {
@@ -394,7 +397,12 @@ fn open_or_create(path: &Path) -> Result<(File, bool), Error> {
     }
 }
 
+/// An I/O error on `path`; a directory given as an image is said to be one, whatever call
+/// found out (open for writing: EISDIR; mapping: ENODEV).
 fn io_error(path: &Path, source: std::io::Error) -> Error {
+    if path.is_dir() {
+        return Error::IsDirectory { path: path.to_path_buf() };
+    }
     Error::Io { path: path.to_path_buf(), source }
 }
 
@@ -492,6 +500,16 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         assert!(MappedImage::create(&path, u64::MAX, false).is_err());
         assert!(path.exists(), "a failed create removed a file it did not create");
+    }
+
+    #[test]
+    fn directories_are_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        for writable in [false, true] {
+            let err = MappedImage::open(dir.path(), writable).unwrap_err();
+            assert_eq!(err.to_string(), format!("{} is a directory", dir.path().display()));
+        }
+        assert!(matches!(MappedImage::create(dir.path(), 4096, true), Err(Error::IsDirectory { .. })));
     }
 
     #[test]

@@ -109,6 +109,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The path given as the image names a directory.
+    #[error("{} is a directory", path.display())]
+    IsDirectory {
+        /// The path.
+        path: PathBuf,
+    },
+
     /// Another process (or another open of the file in this process) holds a conflicting lock.
     #[error("{}: image is in use by another process", path.display())]
     InUse {

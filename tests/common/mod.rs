@@ -366,14 +366,32 @@ pub fn jset(v: &serde_json::Value, key: &str) -> BTreeSet<String> {
 }
 
 /// A runtime error as the CLI promises it: exit status 1, exactly one line on stderr that starts
-/// with "e4dax: ", and no panic. Returns that line.
+/// with "e4dax: " (with `--json`, one JSON object `{"error": ..., "exit_code": 1}`), and no
+/// panic. Returns the line (for JSON, "e4dax: " and the error).
 pub fn assert_runtime_error(out: &Output, what: &str) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{what}: e4dax panicked\n{}", show(out));
     assert_eq!(out.status.code(), Some(1), "{what}: expected exit status 1 (runtime error)\n{}", show(out));
     let lines: Vec<&str> = stderr.trim_end().lines().collect();
     assert_eq!(lines.len(), 1, "{what}: expected one line on stderr\n{}", show(out));
-    let line = lines[0];
+    let json_line;
+    let line = match serde_json::from_str::<serde_json::Value>(lines[0]) {
+        Ok(v) => {
+            assert_eq!(
+                v.get("exit_code").and_then(|c| c.as_u64()),
+                Some(1),
+                "{what}: JSON error's exit_code\n{}",
+                show(out)
+            );
+            let e = v
+                .get("error")
+                .and_then(|e| e.as_str())
+                .unwrap_or_else(|| panic!("{what}: JSON error without \"error\"\n{}", show(out)));
+            json_line = format!("e4dax: {e}");
+            json_line.as_str()
+        }
+        Err(_) => lines[0],
+    };
     assert!(
         line.starts_with("e4dax: ") && line.len() > "e4dax: ".len() + 3,
         "{what}: the error line must start with \"e4dax: \" and say something\n{}",

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::common::{debugfs_w, e2fsprogs, inspect_json, mkfs, run_e4dax, tempdir, tool};
 
 fn fsck(img: &Path, mode: &str) -> (i32, serde_json::Value) {
-    let out = run_e4dax(&["fsck", mode, img.to_str().unwrap(), "--json"]);
+    let out = run_e4dax(&["fsck", "-f", mode, img.to_str().unwrap(), "--json"]);
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("fsck {mode}: {e}"));
     (out.status.code().unwrap_or(-1), v)
 }
@@ -70,4 +70,97 @@ fn a_repaired_bitmap_is_not_also_a_checksum_finding_and_names_its_blocks() {
     assert!(!names(&v).contains(&"BITMAP_CHECKSUM".to_string()), "{:?}", names(&v));
     assert_eq!(fsck(&img, "-n").0, 0);
     assert_eq!(e2fsck(&img, "-fn"), 0);
+}
+
+#[test]
+fn a_cleared_journal_inode_is_an_invalid_journal_deleted_by_y() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = mkfs(dir.path(), "j.img", "32M", &[]);
+    debugfs_w(&img, &["clri <8>"]);
+    // e2fsck -fn reports it, answers no and cannot go on (exit 12); we check the rest without the
+    // journal and exit 4.
+    assert_eq!(e2fsck(&img, "-fn"), 12);
+    let (code, v) = fsck(&img, "-n");
+    assert_eq!(code, 4, "{v:#}");
+    // The journal's blocks belong to no inode any more: pass 5 frees them, as e2fsck's does.
+    assert_eq!(names(&v), ["JOURNAL_INODE_INVALID", "BLOCK_BITMAP", "GROUP_FREE_BLOCKS", "SB_FREE_BLOCKS"]);
+    assert!(v["findings"][0]["message"].as_str().unwrap().contains("inode 8"));
+    let (code, v) = fsck(&img, "-y");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(fsck(&img, "-n").0, 0);
+    assert_eq!(e2fsck(&img, "-fn"), 0);
+    // The journal is gone, as after e2fsck's repair (which then makes a new one).
+    let sb = inspect_json(&img, "super");
+    assert!(!sb["features"].to_string().contains("has_journal"), "{sb:#}");
+}
+
+/// `fsck -p` decides as `e2fsck -p` problem by problem (exit 1: fixed; 4: needs a manual run).
+#[test]
+fn preen_decides_as_e2fsck_preen() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let base = mkfs(dir.path(), "p.img", "32M", &[]);
+    for p in ["/dir", "/dir/f1", "/f3"] {
+        let mut args = vec!["create", base.to_str().unwrap(), p, "--size", "4K"];
+        if p == "/dir" {
+            args = vec!["create", base.to_str().unwrap(), p, "--dir"];
+        }
+        assert!(run_e4dax(&args).status.success());
+    }
+    let cases: [(&str, &[&str], i32); 3] = [
+        // An entry left to a cleared inode: preen clears the entry (and frees what it held).
+        ("clri", &["clri /dir/f1"], 1),
+        // A dtime below the inode count: a link of the orphan list, not preen's business.
+        ("low-dtime", &["sif /f3 dtime 100"], 4),
+        // Any other dtime on a live inode: preen clears it.
+        ("dtime", &["sif /f3 dtime 1800000000"], 1),
+    ];
+    for (name, cmds, want) in cases {
+        let (a, b) = (dir.path().join(format!("{name}-a.img")), dir.path().join(format!("{name}-b.img")));
+        std::fs::copy(&base, &a).unwrap();
+        debugfs_w(&a, cmds);
+        std::fs::copy(&a, &b).unwrap();
+        assert_eq!(e2fsck(&a, "-fp"), want, "{name}: e2fsck -p");
+        let (code, v) = fsck(&b, "-p");
+        assert_eq!(code, want, "{name}: fsck -p {v:#}");
+    }
+}
+
+/// One definition of stale data for `read --check-stale` and `fsck --data`: any block of a
+/// written extent holding the pattern, past i_size too.
+#[test]
+fn stale_data_past_i_size_is_stale_data_for_read_and_fsck() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = mkfs(dir.path(), "s.img", "32M", &["--poison"]);
+    let i = img.to_str().unwrap();
+    assert!(run_e4dax(&["create", i, "/f", "--size", "8K"]).status.success());
+    // Block 1 written without zeroing (the skip-zero bug), then i_size cut to block 0.
+    let out = run_e4dax(&["fault", i, "/f", "--offset", "4K", "--write", "--inject", "skip-zero"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    debugfs_w(&img, &["sif /f size 4096"]);
+    let out = run_e4dax(&["read", i, "/f", "--check-stale", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let logical: Vec<u64> = v["stale"].as_array().unwrap().iter().map(|s| s["logical"].as_u64().unwrap()).collect();
+    assert_eq!(logical, [1]);
+    // Limited to i_size, nothing.
+    assert_eq!(run_e4dax(&["read", i, "/f", "--check-stale", "--len", "4096"]).status.code(), Some(0));
+    let out = run_e4dax(&["fsck", "-fn", "--data", i, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stale: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] == "STALE_DATA")
+        .map(|f| f["logical"].as_u64().unwrap())
+        .collect();
+    assert_eq!(stale, [1]);
 }

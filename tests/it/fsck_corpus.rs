@@ -66,9 +66,10 @@ impl Run {
     }
 }
 
-/// `e4dax fsck IMAGE ARGS..` (within [`FSCK_LIMIT`]).
+/// `e4dax fsck IMAGE -f ARGS..` (within [`FSCK_LIMIT`]): forced, as the `e2fsck -f` it is
+/// compared with (damage that leaves the superblock clean is checked).
 fn fsck(image: &Path, args: &[&str]) -> Run {
-    let mut all: Vec<&std::ffi::OsStr> = vec!["fsck".as_ref(), image.as_os_str()];
+    let mut all: Vec<&std::ffi::OsStr> = vec!["fsck".as_ref(), image.as_os_str(), "-f".as_ref()];
     all.extend(args.iter().map(std::ffi::OsStr::new));
     Run::from(run_e4dax_within(&all, FSCK_LIMIT))
 }

@@ -592,7 +592,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 13 block 0 (1098)", 0x15, Unclean, DOTDOT_NAME),
     (O16, "inode 13 block 0 (1098)", 0xff4, Unclean, "a damaged checksum tail (its fake entry's header) is not rebuilt: e2fsck \
         finds no checksum in the block"),
-    (O136, "group 0", 0x8, NRefused, GDT_BACKUP),
     (O136, "group 0", 0x8, YRefused, GDT_BACKUP),
     (O136, "inode 2", 0x22, YRefused, "the root without EXTENTS_FL: -y's pass 3 fails (\"logical blocks 0..1 are not all a \
         hole\") where e2fsck sets the flag"),

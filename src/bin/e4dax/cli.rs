@@ -15,18 +15,16 @@ persistent-memory (pmem) device, and emulates the DAX page-fault write path step
 Images are real ext4: e2fsprogs (e2fsck, debugfs, dumpe2fs) reads everything e4dax writes."
 )]
 pub struct Cli {
-    /// Print machine-readable JSON instead of tables
+    /// Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Writing commands: leave committed transactions in the journal (no checkpoint), for
-    /// inspection and replay
-    #[arg(long, global = true)]
+    /// Accepted before the command for compatibility; the command's own --no-checkpoint
+    #[arg(long, hide = true)]
     pub no_checkpoint: bool,
 
-    /// Writing commands: use this time (seconds since the epoch) for every timestamp written
-    /// (default: $E4DAX_TIME, else now); with mkfs --uuid, output is reproducible
-    #[arg(long, global = true, value_name = "EPOCH")]
+    /// Accepted before the command for compatibility; the command's own --time
+    #[arg(long, hide = true, value_name = "EPOCH")]
     pub time: Option<u64>,
 
     #[command(subcommand)]
@@ -40,9 +38,9 @@ pub enum Command {
     /// Create a file or directory
     Create(CreateArgs),
     /// Allocate unwritten extents over a range, as fallocate(2)
-    Fallocate(RangeArgs),
+    Fallocate(FallocateArgs),
     /// Punch a hole: free the blocks of a range (size unchanged)
-    Punch(RangeArgs),
+    Punch(PunchArgs),
     /// Remove a file or an empty directory
     Rm(PathArgs),
     /// List a directory (names and inode numbers)
@@ -105,6 +103,8 @@ pub struct MkfsArgs {
     /// Block size; only 4096 is accepted (DAX needs block size = page size)
     #[arg(long, value_name = "BYTES", default_value_t = 4096)]
     pub block_size: u32,
+    #[command(flatten)]
+    pub time: TimeArg,
 }
 
 #[derive(Debug, Args)]
@@ -122,13 +122,35 @@ pub struct CreateArgs {
     /// Give the new file this size (a hole; accepts K, M, G, T suffixes)
     #[arg(long, value_name = "SIZE", conflicts_with = "dir")]
     pub size: Option<String>,
+    #[command(flatten)]
+    pub writing: WriteOpts,
+}
+
+/// `--time` of the commands that write timestamps.
+#[derive(Debug, Args, Default, Clone, Copy)]
+pub struct TimeArg {
+    /// Use this time (seconds since the epoch) for every timestamp written (default:
+    /// $E4DAX_TIME, else now)
+    #[arg(long, value_name = "EPOCH")]
+    pub time: Option<u64>,
+}
+
+/// `--no-checkpoint` and `--time` of the commands that change a file system through its journal.
+#[derive(Debug, Args, Default, Clone, Copy)]
+pub struct WriteOpts {
+    /// Leave committed transactions in the journal (no checkpoint), for `inspect journal`,
+    /// `journal-replay` or e2fsck
+    #[arg(long)]
+    pub no_checkpoint: bool,
+    #[command(flatten)]
+    pub time: TimeArg,
 }
 
 #[derive(Debug, Args)]
 pub struct RangeArgs {
     /// Image file
     pub image: PathBuf,
-    /// Path of a regular file inside the file system
+    /// Path of a regular file inside the file system, or <INO>
     pub path: String,
     /// Byte offset (accepts K, M, G, T suffixes)
     #[arg(long, value_name = "OFF")]
@@ -136,9 +158,23 @@ pub struct RangeArgs {
     /// Length in bytes (accepts K, M, G, T suffixes)
     #[arg(long, value_name = "LEN")]
     pub len: String,
-    /// fallocate only: do not change the file size (unwritten extents may lie past it)
+    #[command(flatten)]
+    pub writing: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct FallocateArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Do not change the file size (unwritten extents may lie past it)
     #[arg(long)]
     pub keep_size: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PunchArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -147,22 +183,27 @@ pub struct PathArgs {
     pub image: PathBuf,
     /// Path inside the file system
     pub path: String,
+    #[command(flatten)]
+    pub writing: WriteOpts,
 }
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Image file (opened read-only)
     pub image: PathBuf,
-    /// Directory to list
+    /// Directory to list (a path or <INO>)
     #[arg(default_value = "/")]
     pub path: String,
+    /// Long listing, as debugfs ls -l: inode, mode, uid, gid, size, modification time, name
+    #[arg(short = 'l', long = "long")]
+    pub long: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// Image file (opened read-only)
     pub image: PathBuf,
-    /// Path of a regular file inside the file system
+    /// Path of a regular file inside the file system, or <INO>
     pub path: String,
     /// Byte offset to start at
     #[arg(long, value_name = "OFF", default_value = "0")]
@@ -177,7 +218,8 @@ pub struct ReadArgs {
     /// Print a hex dump instead of raw bytes
     #[arg(long)]
     pub hexdump: bool,
-    /// Report every stale-data pattern inside written extents; exit 1 if there is any
+    /// Report every block of a written extent that holds the stale-data pattern (past i_size
+    /// too, unless --len limits the range: a truncate up would expose it); exit 1 if any
     #[arg(long)]
     pub check_stale: bool,
 }
@@ -193,25 +235,41 @@ pub struct JournalReplayArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Exit status (a bitmask, as e2fsck's): 0 clean, 1 errors fixed, 4 errors left \
-uncorrected, 8 operational error, 16 usage error.")]
+uncorrected, 8 operational error, 16 usage error. Without -n, -p, -a or -y, on a terminal, each \
+repair is asked for (y: yes, n: no, a: yes to all); without a terminal, nothing is changed (-n).")]
 pub struct FsckArgs {
     /// Image file
     pub image: PathBuf,
-    /// Check only: open read-only and change nothing (the default)
-    #[arg(short = 'n', conflicts_with_all = ["preen", "yes"])]
+    /// Check only: open read-only and change nothing (the default without a terminal)
+    #[arg(short = 'n', conflicts_with_all = ["preen", "yes"], overrides_with = "no")]
     pub no: bool,
-    /// Fix only what is safe without asking; exit 4 when anything else is found
-    #[arg(short = 'p', conflicts_with = "yes")]
+    /// Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)
+    #[arg(short = 'p', visible_short_alias = 'a', conflicts_with = "yes", overrides_with = "preen")]
     pub preen: bool,
     /// Fix everything that can be fixed
-    #[arg(short = 'y')]
+    #[arg(short = 'y', overrides_with = "yes")]
     pub yes: bool,
-    /// Accepted for e2fsck compatibility: checks are always full
-    #[arg(short = 'f')]
+    /// Check even a file system marked clean (without it a clean one is not checked, as e2fsck);
+    /// these flags may be repeated, as e2fsck's
+    #[arg(short = 'f', overrides_with = "force")]
     pub force: bool,
-    /// Also report stale data (the poison pattern) inside written extents
+    /// Print statistics at the end, as e2fsck -v
+    #[arg(short = 'v', overrides_with = "verbose")]
+    pub verbose: bool,
+    /// Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with
+    /// 1 KiB), as e2fsck -b; it replaces the primary when the check writes
+    #[arg(short = 'b', value_name = "SUPERBLOCK")]
+    pub superblock: Option<u64>,
+    /// Progress: 0 draws a bar on the terminal, another FD gets e2fsck's "pass done total
+    /// device" lines
+    #[arg(short = 'C', value_name = "FD")]
+    pub progress_fd: Option<i32>,
+    /// Also run the data pass: report every block of a written extent that holds the stale-data
+    /// pattern (past i_size too), as read --check-stale does (checks a clean file system too)
     #[arg(long)]
     pub data: bool,
+    #[command(flatten)]
+    pub time: TimeArg,
 }
 
 #[derive(Debug, Args)]
@@ -224,21 +282,69 @@ pub struct InspectArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum InspectWhat {
-    /// The superblock and journal superblock (like dumpe2fs -h)
+    /// The superblock and journal superblock, every field dumpe2fs -h prints, in its words
     Super,
-    /// Every block group: flags, bitmaps, inode table, free counts, checksums
-    Groups,
+    /// Every block group: flags, bitmaps, inode table, free counts, checksums (like dumpe2fs)
+    Groups {
+        /// Every group as dumpe2fs prints it: superblock and descriptor copies, bitmaps with
+        /// their checksums, inode table, free block and inode ranges
+        #[arg(long)]
+        full: bool,
+    },
     /// A file's extent tree level by level (like debugfs ex), with node checksum verdicts
     Extents {
-        /// Path inside the file system, or #N for inode N
+        /// Path inside the file system, or <INO>
         path: String,
     },
     /// The journal's log block by block (like debugfs logdump -a), with checksum verdicts
     Journal,
-    /// One inode's fields (like debugfs stat)
+    /// One inode's fields (like debugfs stat): times with nanoseconds, project id, extended
+    /// attributes, extents
     Inode {
-        /// Path inside the file system, or #N for inode N
+        /// Path inside the file system, or <INO>
         path: String,
+    },
+    /// Which inode owns each block (like debugfs icheck)
+    Icheck {
+        /// Block numbers
+        #[arg(required = true, value_name = "BLOCK")]
+        blocks: Vec<u64>,
+    },
+    /// The path names of inodes (like debugfs ncheck)
+    Ncheck {
+        /// Inode numbers (N or <N>)
+        #[arg(required = true, value_name = "INO")]
+        inodes: Vec<String>,
+    },
+    /// The physical block of a file's logical block (like debugfs bmap); 0 for a hole
+    Bmap {
+        /// Path inside the file system, or <INO>
+        path: String,
+        /// Logical block number
+        #[arg(value_name = "LBLK")]
+        logical: u64,
+    },
+    /// Whether blocks are marked in use in the block bitmap (like debugfs testb)
+    Testb {
+        /// First block
+        block: u64,
+        /// Number of blocks
+        #[arg(default_value_t = 1)]
+        count: u64,
+    },
+    /// Whether an inode is marked in use in the inode bitmap (like debugfs testi)
+    Testi {
+        /// Path inside the file system, or <INO>
+        path: String,
+    },
+    /// What holds each block: counts by owner, or a picture with --svg
+    Map {
+        /// Draw the block groups as rows of blocks coloured by owner, with a legend
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Outline the blocks of this file (a path or <INO>)
+        #[arg(long, value_name = "PATH")]
+        file: Option<String>,
     },
 }
 
@@ -343,7 +449,7 @@ end of the command as an unmount: commit and checkpoint (journal) or writeback (
 pub struct FaultArgs {
     /// Image file
     pub image: PathBuf,
-    /// Path of a regular file inside the file system
+    /// Path of a regular file inside the file system, or <INO>
     pub path: String,
     /// Byte offset of the faulting access
     #[arg(long, value_name = "OFF")]
@@ -370,13 +476,15 @@ pub struct FaultArgs {
     /// msync the range after the fault (the process's own fence, then a commit)
     #[arg(long)]
     pub msync: bool,
+    #[command(flatten)]
+    pub writing: WriteOpts,
 }
 
 #[derive(Debug, Args)]
 pub struct WriteArgs {
     /// Image file
     pub image: PathBuf,
-    /// Path of a regular file inside the file system
+    /// Path of a regular file inside the file system, or <INO>
     pub path: String,
     /// Byte offset
     #[arg(long, value_name = "OFF")]
@@ -388,24 +496,28 @@ pub struct WriteArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub path_opts: PathOpts,
+    #[command(flatten)]
+    pub writing: WriteOpts,
 }
 
 #[derive(Debug, Args)]
 pub struct TruncateArgs {
     /// Image file
     pub image: PathBuf,
-    /// Path of a regular file inside the file system
+    /// Path of a regular file inside the file system, or <INO>
     pub path: String,
     /// New size (accepts K, M, G, T suffixes)
     #[arg(long, value_name = "SIZE")]
     pub size: String,
+    #[command(flatten)]
+    pub writing: WriteOpts,
 }
 
 #[derive(Debug, Args)]
 pub struct MsyncArgs {
     /// Image file
     pub image: PathBuf,
-    /// Path of a regular file inside the file system
+    /// Path of a regular file inside the file system, or <INO>
     pub path: String,
     /// Start of the range (with --len)
     #[arg(long, value_name = "OFF", requires = "len")]
@@ -413,6 +525,8 @@ pub struct MsyncArgs {
     /// Length of the range (with --offset)
     #[arg(long, value_name = "LEN", requires = "offset")]
     pub len: Option<String>,
+    #[command(flatten)]
+    pub writing: WriteOpts,
 }
 
 #[derive(Debug, Args)]
@@ -434,6 +548,8 @@ pub struct RunArgs {
     pub workload: PathBuf,
     #[command(flatten)]
     pub path_opts: PathOpts,
+    #[command(flatten)]
+    pub writing: WriteOpts,
 }
 
 /// Persistence granularity of crash states.
@@ -504,6 +620,8 @@ pub struct CrashRunArgs {
     /// Draw the trace as a timeline (one band per context, points coloured by outcome)
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub time: TimeArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -543,4 +661,36 @@ pub struct DemoArgs {
     /// Per crash point: every state when there are at most N, else a seeded sample of N
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_states: u64,
+    #[command(flatten)]
+    pub time: TimeArg,
+}
+
+impl Command {
+    /// The command's `--time` (`None` when it writes no timestamps).
+    pub fn time(&self) -> Option<Option<u64>> {
+        Some(match self {
+            Command::Mkfs(a) => a.time.time,
+            Command::Fsck(a) => a.time.time,
+            Command::Crash(a) => a.run.time.time,
+            Command::Demo(a) => a.time.time,
+            other => return other.write_opts().map(|w| w.time.time),
+        })
+    }
+
+    /// The command's `--no-checkpoint` and `--time` (`None` when it writes nothing through the
+    /// journal).
+    pub fn write_opts(&self) -> Option<WriteOpts> {
+        Some(match self {
+            Command::Create(a) => a.writing,
+            Command::Fallocate(a) => a.range.writing,
+            Command::Punch(a) => a.range.writing,
+            Command::Rm(a) => a.writing,
+            Command::Truncate(a) => a.writing,
+            Command::Fault(a) => a.writing,
+            Command::Write(a) => a.writing,
+            Command::Msync(a) => a.writing,
+            Command::Run(a) => a.writing,
+            _ => return None,
+        })
+    }
 }

@@ -106,15 +106,14 @@ pub fn print_report(r: &Report, json_out: bool) -> anyhow::Result<()> {
         return output::print_json(r);
     }
     let inj = if r.injected.is_empty() { "none".to_string() } else { r.injected.join(", ") };
-    let mut t = output::table();
-    t.set_header(vec!["crash exploration", ""]);
-    t.add_row(vec!["workload".to_string(), r.workload.clone()]);
-    t.add_row(vec!["policy / injected".to_string(), format!("{} / {inj}", r.policy)]);
-    t.add_row(vec!["persistence model".to_string(), r.model.clone()]);
+    let mut t = output::FitTable::new(&[("crash exploration", 0), ("", 0)]).wrap("");
+    t.row(vec!["workload".to_string(), r.workload.clone()]);
+    t.row(vec!["policy / injected".to_string(), format!("{} / {inj}", r.policy)]);
+    t.row(vec!["persistence model".to_string(), r.model.clone()]);
     if let Some([k, n]) = r.shard {
-        t.add_row(vec!["shard".to_string(), format!("{k}/{n}")]);
+        t.row(vec!["shard".to_string(), format!("{k}/{n}")]);
     }
-    t.add_row(vec![
+    t.row(vec![
         "crash points".to_string(),
         format!(
             "{} checked of {} (trace of {} events){}; {} sampled (over {} states)",
@@ -126,38 +125,37 @@ pub fn print_report(r: &Report, json_out: bool) -> anyhow::Result<()> {
             r.max_states
         ),
     ]);
-    t.add_row(vec!["states (exhaustive model)".to_string(), r.states_total.to_string()]);
+    t.row(vec!["states (exhaustive model)".to_string(), r.states_total.to_string()]);
     if let Some(red) = r.states_reduced {
-        t.add_row(vec!["states (--reduce)".to_string(), red.to_string()]);
+        t.row(vec!["states (--reduce)".to_string(), red.to_string()]);
     }
-    t.add_row(vec![
+    t.row(vec![
         "states checked".to_string(),
         format!(
             "{} ({} distinct images); {} checks run, {} memoised",
             r.states_checked, r.states_distinct, r.checks_run, r.checks_memoised
         ),
     ]);
-    t.add_row(vec![
+    t.row(vec![
         "replay interrupted".to_string(),
         format!("{} distinct journals, cut at {} places and replayed again", r.replays_interrupted, r.replay_cuts),
     ]);
-    t.add_row(vec![
+    t.row(vec![
         "speed".to_string(),
         format!("{:.0} states/s ({} jobs, {:.2} s)", r.states_per_second, r.jobs, r.elapsed_seconds),
     ]);
-    t.add_row(vec!["violations".to_string(), r.violations.to_string()]);
-    output::emit(&t.to_string());
-    let mut by = output::table();
+    t.row(vec!["violations".to_string(), r.violations.to_string()]);
+    t.print();
     let classes: Vec<&str> = crash::Class::ALL.iter().map(|c| c.name()).collect();
-    let mut header = vec!["step"];
-    header.extend(&classes);
-    by.set_header(header);
+    let mut header = vec![("step", 0)];
+    header.extend(classes.iter().map(|c| (*c, 0)));
+    let mut by = output::FitTable::new(&header);
     for (step, m) in &r.by_step {
         let mut row = vec![step.clone()];
         row.extend(classes.iter().map(|c| m.get(*c).map_or(String::new(), |v| v.to_string())));
-        by.add_row(row);
+        by.row(row);
     }
-    output::emit(&by.to_string());
+    by.print();
     for b in &r.invariant_breaks {
         output::emit(&format!("invariant broken: {}: {}", b.invariant, b.detail));
     }

@@ -94,10 +94,21 @@ fn print_outcome(o: &Outcome, json_out: bool) -> anyhow::Result<()> {
     }
     let mut text = String::new();
     if !o.rows.is_empty() {
-        let mut t = output::table();
-        t.set_header(vec!["step", "ctx", "locks", "alloc", "zero", "conv", "extent after", "tid", "st/fl/fe", "note"]);
+        let mut t = output::FitTable::new(&[
+            ("step", 0),
+            ("ctx", 3),
+            ("locks", 2),
+            ("alloc", 4),
+            ("zero", 4),
+            ("conv", 4),
+            ("extent after", 1),
+            ("tid", 5),
+            ("st/fl/fe", 6),
+            ("note", 0),
+        ])
+        .wrap("note");
         for r in &o.rows {
-            t.add_row(vec![
+            t.row(vec![
                 r.step.to_string(),
                 r.context.to_string(),
                 r.locks.join(","),
@@ -110,7 +121,7 @@ fn print_outcome(o: &Outcome, json_out: bool) -> anyhow::Result<()> {
                 r.note.clone(),
             ]);
         }
-        text.push_str(&t.to_string());
+        text.push_str(&t.render(output::width()));
         text.push('\n');
     }
     if let Some(s) = &o.stop {
@@ -134,17 +145,24 @@ fn print_outcome(o: &Outcome, json_out: bool) -> anyhow::Result<()> {
             s.credits
         ));
         if let Some(ino) = s.inode {
-            let mut t = output::table();
-            t.set_header(vec!["logical", "physical", "length", "state (running transaction)"]);
+            let mut t = output::FitTable::new(&[
+                ("logical", 0),
+                ("physical", 0),
+                ("length", 0),
+                ("state (running transaction)", 0),
+            ]);
             for e in &s.extents {
-                t.add_row(vec![
+                t.row(vec![
                     format!("{}-{}", e.logical, e.logical_end() - 1),
                     format!("{}-{}", e.physical, e.physical + u64::from(e.len) - 1),
                     e.len.to_string(),
                     if e.unwritten { "unwritten".into() } else { "written".to_string() },
                 ]);
             }
-            text.push_str(&format!("inode {ino} extents as the running transaction sees them:\n{t}\n"));
+            text.push_str(&format!(
+                "inode {ino} extents as the running transaction sees them:\n{}\n",
+                t.render(output::width())
+            ));
         }
     }
     if let Some((blk, seen)) = o.block_on_image {
@@ -181,7 +199,7 @@ fn print_outcome(o: &Outcome, json_out: bool) -> anyhow::Result<()> {
         s.blocks_converted,
         if s.enospc_retries > 0 { format!(", {} ENOSPC retr(ies)", s.enospc_retries) } else { String::new() }
     ));
-    output::emit(&text);
+    output::emit_text(&text);
     Ok(())
 }
 

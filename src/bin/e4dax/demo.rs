@@ -36,19 +36,18 @@ pub fn run(a: &DemoArgs, clock: Clock, json_out: bool) -> anyhow::Result<ExitCod
     if json_out {
         output::print_json(&serde_json::json!({ "dir": dir.display().to_string(), "rows": rows }))?;
     } else {
-        let mut t = output::table();
-        t.set_header(vec![
-            "policy",
-            "injected",
-            "expected",
-            "crash states (all / --reduce)",
-            "checked",
-            "violations",
-            "first violating step",
-            "as DESIGN says",
+        let mut t = output::FitTable::new(&[
+            ("policy", 0),
+            ("injected", 0),
+            ("expected", 3),
+            ("crash states (all / --reduce)", 2),
+            ("checked", 4),
+            ("violations", 0),
+            ("first violating step", 1),
+            ("as DESIGN says", 0),
         ]);
         for r in &rows {
-            t.add_row(vec![
+            t.row(vec![
                 r.policy.clone(),
                 r.injected.clone(),
                 r.expected.to_string(),
@@ -64,7 +63,7 @@ pub fn run(a: &DemoArgs, clock: Clock, json_out: bool) -> anyhow::Result<ExitCod
              every crash state of each policy and known bug explored (jbd2-protected stores reduced).",
             demo::IMAGE_BYTES >> 20
         ));
-        output::emit(&t.to_string());
+        t.print();
         output::emit(&format!(
             "Image, workload, reproducers (crash.img + state.json per violation) and timelines (*.svg) are in {}",
             dir.display()

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use e4dax::clock::Clock;
 use e4dax::units::parse_size;
 use serde_json::json;
@@ -27,23 +27,25 @@ pub fn create(a: &CreateArgs, clock: Clock, json_out: bool, no_checkpoint: bool)
     Ok(ExitCode::SUCCESS)
 }
 
+/// `fallocate` (`keep_size` given) or `punch` (`None`).
 pub fn range(
     a: &RangeArgs,
-    punch: bool,
+    keep_size: Option<bool>,
     clock: Clock,
     json_out: bool,
     no_checkpoint: bool,
 ) -> anyhow::Result<ExitCode> {
-    let verb = if punch { "punch" } else { "fallocate" };
+    let verb = if keep_size.is_none() { "punch" } else { "fallocate" };
     let ctx = || format!("{verb} {} {}", a.image.display(), a.path);
     let off = parse_size(&a.offset).with_context(ctx)?;
     let len = parse_size(&a.len).with_context(ctx)?;
-    if punch && a.keep_size {
-        bail!("{}: --keep-size is implied by punch", ctx());
-    }
     let mut fs = open::writable(&a.image, no_checkpoint, clock).with_context(ctx)?;
     let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
-    let r = if punch { fs.punch(ino, off, len) } else { fs.fallocate(ino, off, len, a.keep_size) }.with_context(ctx)?;
+    let r = match keep_size {
+        None => fs.punch(ino, off, len),
+        Some(k) => fs.fallocate(ino, off, len, k),
+    }
+    .with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;
     if json_out {
         output::print_json(&r)?;
@@ -74,17 +76,65 @@ pub fn ls(a: &LsArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let fs = open::read_only(&a.image).with_context(ctx)?;
     let ino = fs.resolve(&a.path).with_context(ctx)?;
     let entries = fs.dir_entries(ino).with_context(ctx)?;
-    if json_out {
+    if a.long {
+        let mut rows = Vec::new();
+        for e in &entries {
+            let n = fs.inode(e.inode).with_context(ctx)?;
+            rows.push((e, n));
+        }
+        if json_out {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(e, n)| {
+                    json!({
+                        "inode": e.inode,
+                        "name": e.name,
+                        "file_type": e.file_type,
+                        "mode": n.f.i_mode,
+                        "uid": n.uid(),
+                        "gid": n.gid(),
+                        "size": n.size(),
+                        "mtime": mtime(n),
+                    })
+                })
+                .collect();
+            output::print_json(&v)?;
+        } else {
+            // debugfs ls -l, column for column.
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|(e, n)| {
+                    let size = if n.is_dir() { u64::from(n.f.i_size_lo) } else { n.size() };
+                    format!(
+                        " {:6}  {:6o} ({})  {:5}  {:5}   {size:5} {} {}",
+                        e.inode,
+                        n.f.i_mode,
+                        e.file_type,
+                        n.uid(),
+                        n.gid(),
+                        e4dax::units::ls_time(mtime(n)),
+                        e.name
+                    )
+                })
+                .collect();
+            output::emit(&lines.join("\n"));
+        }
+    } else if json_out {
         output::print_json(&entries)?;
     } else {
-        let mut t = output::table();
-        t.set_header(vec!["inode", "type", "name"]);
+        let mut t = output::FitTable::new(&[("inode", 0), ("type", 0), ("name", 0)]);
         for e in &entries {
-            t.add_row(vec![e.inode.to_string(), type_name(e.file_type).to_string(), e.name.clone()]);
+            t.row(vec![e.inode.to_string(), type_name(e.file_type).to_string(), e.name.clone()]);
         }
-        output::emit(&t.to_string());
+        t.print();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An inode's modification time in seconds (with the epoch bits of `i_mtime_extra`).
+fn mtime(n: &e4dax::ondisk::inode::Inode) -> i64 {
+    let extra = if n.f.i_extra_isize >= 12 { n.f.i_mtime_extra & 3 } else { 0 };
+    i64::from(n.f.i_mtime as i32) + (i64::from(extra) << 32)
 }
 
 fn type_name(ft: u8) -> &'static str {
@@ -110,23 +160,30 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         None => node.size().saturating_sub(off),
     };
     if a.check_stale {
+        // One definition of stale data (DESIGN §5, as fsck --data): any block of a written
+        // extent holding the pattern, past i_size too unless a length was given.
+        let len = if a.len.is_some() { len } else { u64::MAX - off };
         let found = fs.find_stale(ino, off, len).with_context(ctx)?;
         if json_out {
             output::print_json(&json!({ "path": a.path, "inode": ino, "stale": found }))?;
         } else if found.is_empty() {
             output::emit(&format!("{}: no stale data in written extents", a.path));
         } else {
-            let mut t = output::table();
-            t.set_header(vec!["logical block", "physical block", "offset in block", "pattern of block"]);
+            let mut t = output::FitTable::new(&[
+                ("logical block", 0),
+                ("physical block", 0),
+                ("offset in block", 1),
+                ("pattern of block", 2),
+            ]);
             for s in &found {
-                t.add_row(vec![
+                t.row(vec![
                     s.logical.to_string(),
                     s.physical.to_string(),
                     s.offset.to_string(),
                     s.pattern_block.map_or("?".into(), |b| b.to_string()),
                 ]);
             }
-            output::emit(&t.to_string());
+            t.print();
             eprintln!("e4dax: read {}: stale data in {} block(s)", a.path, found.len());
         }
         return Ok(if found.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
@@ -134,14 +191,33 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     if let Some(out) = &a.out {
         let f = std::fs::File::create(out).with_context(|| format!("{}: creating {}", ctx(), out.display()))?;
         let regular = f.metadata().is_ok_and(|m| m.file_type().is_file());
-        if regular {
+        let n = if regular {
             // Holes (and unwritten extents) stay holes of the output.
-            fs.read_file_sparse(ino, off, len, &f).with_context(ctx)?;
+            fs.read_file_sparse(ino, off, len, &f).with_context(ctx)?
         } else {
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            fs.read_file_to(ino, off, len, &mut w).with_context(ctx)?;
+            let n = fs.read_file_to(ino, off, len, &mut w).with_context(ctx)?;
             std::io::Write::flush(&mut w).with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
+            n
+        };
+        if json_out {
+            output::print_json(&json!({
+                "path": a.path, "inode": ino, "offset": off, "length": n, "out": out.display().to_string(),
+            }))?;
         }
+    } else if json_out {
+        if len > READ_JSON_MAX {
+            anyhow::bail!(
+                "{}: {len} bytes are too many for --json (at most {READ_JSON_MAX}); use --out FILE --json",
+                ctx()
+            );
+        }
+        let mut buf = Vec::new();
+        fs.read_file(ino, off, len, &mut buf).with_context(ctx)?;
+        let hex: String = buf.iter().map(|b| format!("{b:02x}")).collect();
+        output::print_json(&json!({
+            "path": a.path, "inode": ino, "offset": off, "length": buf.len(), "size": node.size(), "data_hex": hex,
+        }))?;
     } else if a.hexdump {
         let mut buf = Vec::new();
         fs.read_file(ino, off, len, &mut buf).with_context(ctx)?;
@@ -161,6 +237,9 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The most bytes `read --json` puts into its JSON (as hex); larger reads go to `--out`.
+const READ_JSON_MAX: u64 = 16 << 20;
 
 /// `hexdump -C`-style dump; runs of identical lines are folded into `*`.
 fn hexdump(buf: &[u8], base: u64) -> anyhow::Result<()> {

@@ -14,7 +14,12 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
     let ctx = || format!("journal-replay {}", a.image.display());
     let mut dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
     dev.set_map_budget(Some(crate::open::MAP_BUDGET));
-    let (_fs, report) = replay_journal(dev, a.dry_run).with_context(ctx)?;
+    // A big log takes a while: a spinner on a terminal (nothing on a pipe).
+    let pb = output::spinner();
+    pb.set_message(if a.dry_run { "reading the journal" } else { "replaying the journal" });
+    let replayed = replay_journal(dev, a.dry_run);
+    pb.finish_and_clear();
+    let (_fs, report) = replayed.with_context(ctx)?;
     let (rec, log_start, wrote) = match report {
         ReplayReport::NoJournal => anyhow::bail!("{}: the file system has no journal", ctx()),
         ReplayReport::Reset { error, sequence } => {
@@ -59,6 +64,7 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
             "failed_commit": r.failed_commit,
             "error": r.fatal,
             "next_sequence": r.next_sequence(),
+            "incomplete": r.incomplete(),
         }),
     };
     if json_out {
@@ -67,10 +73,16 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
         match &rec {
             None => output::emit(&format!("{}: {}", a.image.display(), v["message"].as_str().unwrap_or(""))),
             Some(r) => {
-                let mut t = output::table();
-                t.set_header(vec!["sequence", "start block", "descriptors", "logged blocks", "revokes", "committed"]);
+                let mut t = output::FitTable::new(&[
+                    ("sequence", 0),
+                    ("start block", 2),
+                    ("descriptors", 3),
+                    ("logged blocks", 0),
+                    ("revokes", 1),
+                    ("committed", 0),
+                ]);
                 for x in &r.transactions {
-                    t.add_row(vec![
+                    t.row(vec![
                         x.sequence.to_string(),
                         x.start.to_string(),
                         x.descriptor_blocks.to_string(),
@@ -79,7 +91,7 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
                         if x.committed { "yes".into() } else { "no (not replayed)".to_string() },
                     ]);
                 }
-                output::emit(&t.to_string());
+                t.print();
                 if let Some(f) = &r.fatal {
                     eprintln!(
                         "e4dax: {}: {f}; nothing replayed (the log is cleared, as e2fsck does)",
@@ -96,6 +108,12 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
                         r.bad_checksum_blocks.len()
                     );
                 }
+                if r.incomplete() && !a.dry_run {
+                    eprintln!(
+                        "e4dax: {}: the replay was incomplete: the file system is marked as having errors (run fsck)",
+                        a.image.display()
+                    );
+                }
                 output::emit(&format!(
                     "{} {} block(s), {} revoked, {} skipped (bad checksum); scan ended: {}",
                     if a.dry_run { "would replay" } else { "replayed" },
@@ -107,5 +125,12 @@ pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode>
             }
         }
     }
+    // As e2fsck: a replay that skipped blocks or gave up is not a success.
+    if rec.as_ref().is_some_and(|r| r.incomplete()) {
+        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Exit status when the replay skipped blocks or abandoned the log.
+const EXIT_INCOMPLETE: u8 = 1;

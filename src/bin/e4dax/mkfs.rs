@@ -37,7 +37,12 @@ pub fn run(a: &MkfsArgs, clock: Clock, json: bool) -> anyhow::Result<ExitCode> {
     let layout = Layout::compute(&params).with_context(ctx)?;
     let opts = MkfsOptions { params, uuid, label: a.label.clone(), time, poison: a.poison };
     let mut dev = MappedImage::create(&a.image, size, a.force).with_context(ctx)?;
-    let pb = output::progress(if a.poison { layout.free_blocks() } else { 0 }, "poisoning free blocks");
+    // Only poisoning writes every free block: without it there is nothing to show progress of.
+    let pb = if a.poison {
+        output::progress(layout.free_blocks(), "poisoning free blocks")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let report = mkfs(&mut dev, &opts, &mut |done, _| pb.set_position(done)).with_context(ctx)?;
     pb.finish_and_clear();
     dev.sync().with_context(ctx)?;
@@ -48,9 +53,17 @@ pub fn run(a: &MkfsArgs, clock: Clock, json: bool) -> anyhow::Result<ExitCode> {
         v["block_size"] = serde_json::json!(BLOCK_SIZE);
         output::print_json(&v)?;
     } else {
-        let mut t = output::table();
-        t.set_header(vec!["image", "size", "blocks", "groups", "inodes", "journal", "free blocks", "uuid"]);
-        t.add_row(vec![
+        let mut t = output::FitTable::new(&[
+            ("image", 0),
+            ("size", 0),
+            ("blocks", 2),
+            ("groups", 3),
+            ("inodes", 4),
+            ("journal", 5),
+            ("free blocks", 1),
+            ("uuid", 0),
+        ]);
+        t.row(vec![
             a.image.display().to_string(),
             format_size(report.blocks_count * u64::from(BLOCK_SIZE)),
             report.blocks_count.to_string(),
@@ -64,7 +77,7 @@ pub fn run(a: &MkfsArgs, clock: Clock, json: bool) -> anyhow::Result<ExitCode> {
             report.free_blocks.to_string(),
             format_uuid(&uuid),
         ]);
-        output::emit(&t.to_string());
+        t.print();
         if a.poison {
             output::emit(&format!("poisoned {} free blocks with the stale-data pattern", report.poisoned_blocks));
         }

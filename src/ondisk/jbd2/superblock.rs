@@ -147,6 +147,14 @@ impl JournalSuperblock {
     pub fn csum_seed(&self) -> u32 {
         crc32c_raw(!0, &self.uuid)
     }
+    /// The first of the journal's users (`s_users[0]`, a file-system UUID; zero for an
+    /// internal journal).
+    pub fn first_user(&self) -> [u8; 16] {
+        let mut u = [0u8; 16];
+        u.copy_from_slice(&self.raw[0x100..0x110]);
+        u
+    }
+
     pub fn feature_names(&self) -> Vec<String> {
         feat::names(self.feature_compat, self.feature_incompat, self.feature_ro_compat)
     }
