@@ -8,8 +8,14 @@ ratios (e4dax / debugfs; the target is <= 0.5, i.e. read at least 2x faster than
 Both outputs are checked once to be byte-identical to the source.
 Usage: bench/read.py [RUNS] [DIR] [OUTDIR]  (builds with cargo build --release first).
 OUTDIR (default DIR) holds the outputs: on a disk-backed DIR, dirty-page writeback of the
-1 GiB outputs makes the timings noisy; a tmpfs OUTDIR (/dev/shm) measures the tools alone."""
+1 GiB outputs makes the timings noisy; a tmpfs OUTDIR (/dev/shm) measures the tools alone.
+Then one more run of each under bench/rss.py: user and system time, peak RSS and its split
+into RssAnon and RssFile. With E4DAX_BASELINE=/path/to/another/e4dax, that binary reads in
+every round too (before/after figures from the same alternating runs)."""
 import filecmp, os, statistics, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rss  # noqa: E402
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 DIR = sys.argv[2] if len(sys.argv) > 2 else "/tmp"
@@ -64,7 +70,9 @@ def main():
             if not filecmp.cmp(src, out, shallow=False):
                 sys.exit(f"{out} differs from the source")
         print("verified: both outputs are byte-identical to the source")
-        ours, theirs, ratios = [], [], []
+        base_bin = os.environ.get("E4DAX_BASELINE")
+        c_cmd = [base_bin] + a_cmd[1:] if base_bin else None
+        ours, theirs, ratios, base, base_ratios = [], [], [], [], []
         for _ in range(RUNS):
             a = timed(a_cmd, out_a)
             os.remove(out_a)
@@ -73,12 +81,28 @@ def main():
             ours.append(a)
             theirs.append(b)
             ratios.append(a / b)
-        print(f"image in {DIR}, outputs in {OUTDIR}")
+            if c_cmd:
+                c = timed(c_cmd, out_a)
+                os.remove(out_a)
+                base.append(c)
+                base_ratios.append(c / b)
+        print(f"image in {DIR}, outputs in {OUTDIR}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"{'file':>6} {'e4dax ms':>10} {'debugfs ms':>11} {'ratio':>7}  ({RUNS} alternating runs, medians)")
         print(f"{'1G':>6} {statistics.median(ours)*1e3:10.1f} {statistics.median(theirs)*1e3:11.1f} "
               f"{statistics.median(ratios):7.2f}x")
         r = statistics.median(ratios)
         print(f"e4dax read is {1 / r:.2f}x as fast as debugfs dump (target: >= 2x)")
+        if c_cmd:
+            print(f"  baseline {base_bin}: median {statistics.median(base)*1e3:.1f} ms, "
+                  f"ratio {statistics.median(base_ratios):.2f}x; ms: " + " ".join(f"{x*1e3:.0f}" for x in base))
+        print(f"{'tool':>8} {rss.HEADER}")
+        for name, cmd, out in [("e4dax", a_cmd, out_a), ("debugfs", b_cmd, out_b)] + (
+                [("baseline", c_cmd, out_a)] if c_cmd else []):
+            m = rss.measure(cmd)
+            if m["returncode"] != 0:
+                sys.exit(f"{' '.join(cmd)}: exit {m['returncode']}\n{m['stderr'][-2000:]}")
+            print(f"{name:>8} {rss.line(m)}")
+            os.remove(out)
     finally:
         for p in (img, src, out_a, out_b):
             if os.path.exists(p):

@@ -107,7 +107,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;read'= {
             cand --offset 'Byte offset to start at'
             cand --len 'Bytes to read (default: to the end of the file)'
-            cand --out 'Write the bytes to FILE instead of standard output'
+            cand --out 'Write the bytes to FILE instead of standard output (a regular FILE is written sparse: holes and unwritten extents stay holes)'
             cand --hexdump 'Print a hex dump instead of raw bytes'
             cand --check-stale 'Report every block of a written extent that holds the stale-data pattern (past i_size too, unless --len limits the range: a truncate up would expose it); exit 1 if any'
             cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'

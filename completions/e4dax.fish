@@ -89,7 +89,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -l json -d 'Print machin
 complete -c e4dax -n "__fish_e4dax_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l offset -d 'Byte offset to start at' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l len -d 'Bytes to read (default: to the end of the file)' -r
-complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l out -d 'Write the bytes to FILE instead of standard output' -r -F
+complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l out -d 'Write the bytes to FILE instead of standard output (a regular FILE is written sparse: holes and unwritten extents stay holes)' -r -F
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l hexdump -d 'Print a hex dump instead of raw bytes'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l check-stale -d 'Report every block of a written extent that holds the stale-data pattern (past i_size too, unless --len limits the range: a truncate up would expose it); exit 1 if any'
 complete -c e4dax -n "__fish_e4dax_using_subcommand read" -l json -d 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'

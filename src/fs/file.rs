@@ -322,19 +322,61 @@ impl<D: Device> Fs<D> {
         self.read_file_to(ino, off, len, out).map(|_| ())
     }
 
-    /// Stream `len` bytes at `off` of inode `ino` to `w` straight from the mapped image (no
-    /// intermediate buffer); holes and unwritten extents are written as zeros. Stops at i_size.
-    /// Returns the bytes written.
+    /// Stream `len` bytes at `off` of inode `ino` to `w`, through one bounded buffer (a mapped
+    /// image is read with `pread`, not faulted in); holes and unwritten extents are written as
+    /// zeros. Stops at i_size. Returns the bytes written.
     pub fn read_file_to(&self, ino: u32, off: u64, len: u64, w: &mut dyn std::io::Write) -> Result<u64> {
-        static ZEROS: [u8; 65536] = [0u8; 65536];
-        let write_zeros = |w: &mut dyn std::io::Write, mut n: u64| -> Result<()> {
-            while n > 0 {
-                let k = n.min(ZEROS.len() as u64) as usize;
-                w.write_all(&ZEROS[..k]).map_err(Error::Output)?;
-                n -= k as u64;
+        let mut buf = Vec::new();
+        self.read_pieces(ino, off, len, &mut |piece| match piece {
+            Piece::Data { dev_off, len, .. } => {
+                self.copy_device_bytes(dev_off, len, &mut buf, &mut |_, b| w.write_all(b).map_err(Error::Output))
             }
-            Ok(())
-        };
+            Piece::Zeros { len, .. } => write_zeros(w, len),
+        })
+    }
+
+    /// Copy `len` bytes at `off` of inode `ino` into the regular file `out` as a sparse file:
+    /// byte `off + i` of the inode goes to byte `i` of `out`; written extents are copied
+    /// (through one bounded buffer), holes and unwritten extents are not written at all, and
+    /// `out` is set to the length read, so they stay holes of `out` (a 15 TiB sparse file reads
+    /// out as a 15 TiB sparse file). Stops at i_size. Returns the length of `out`.
+    pub fn read_file_sparse(&self, ino: u32, off: u64, len: u64, out: &std::fs::File) -> Result<u64> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = Vec::new();
+        let total = self.read_pieces(ino, off, len, &mut |piece| match piece {
+            Piece::Data { at, dev_off, len } => self.copy_device_bytes(dev_off, len, &mut buf, &mut |done, b| {
+                out.write_all_at(b, at + done).map_err(Error::Output)
+            }),
+            Piece::Zeros { .. } => Ok(()),
+        })?;
+        out.set_len(total).map_err(Error::Output)?;
+        Ok(total)
+    }
+
+    /// Read `len` device bytes at `dev_off` through `buf` (at most [`READ_PIECE`] bytes), handing
+    /// each piece to `sink` with its offset from `dev_off`.
+    fn copy_device_bytes(
+        &self,
+        dev_off: u64,
+        len: u64,
+        buf: &mut Vec<u8>,
+        sink: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut done = 0u64;
+        while done < len {
+            let k = (len - done).min(READ_PIECE);
+            buf.resize(k as usize, 0);
+            self.dev.read_at(dev_off + done, buf)?;
+            sink(done, buf)?;
+            done += k;
+        }
+        Ok(())
+    }
+
+    /// Walk `len` bytes at `off` of inode `ino` (stopping at i_size) as pieces in file order:
+    /// bytes on the device (written extents) and zeros (holes, unwritten extents), each piece
+    /// with its offset from `off`. Returns the bytes walked.
+    fn read_pieces(&self, ino: u32, off: u64, len: u64, each: &mut dyn FnMut(Piece) -> Result<()>) -> Result<u64> {
         let node = self.inode(ino)?;
         let end = off.saturating_add(len).min(node.size());
         if off >= end {
@@ -349,34 +391,49 @@ impl<D: Device> Fs<D> {
                 Some(e) if u64::from(e.logical) * bs <= pos => {
                     let ext_end = (e.logical_end() * bs).min(end);
                     if e.unwritten {
-                        write_zeros(w, ext_end - pos)?;
+                        each(Piece::Zeros { len: ext_end - pos })?;
                     } else {
                         self.check_block(e.physical + u64::from(e.len) - 1)?;
-                        let phys = e.physical * bs + (pos - u64::from(e.logical) * bs);
-                        // Bounded pieces keep each view (and each write) modest.
-                        let mut at = 0u64;
-                        while at < ext_end - pos {
-                            let k = (ext_end - pos - at).min(8 << 20);
-                            w.write_all(&self.dev.view(phys + at, k as usize)?).map_err(Error::Output)?;
-                            at += k;
-                        }
+                        let dev_off = e.physical * bs + (pos - u64::from(e.logical) * bs);
+                        each(Piece::Data { at: pos - off, dev_off, len: ext_end - pos })?;
                     }
                     pos = ext_end;
                     i += 1;
                 }
                 Some(e) => {
                     let hole_end = (u64::from(e.logical) * bs).min(end);
-                    write_zeros(w, hole_end - pos)?;
+                    each(Piece::Zeros { len: hole_end - pos })?;
                     pos = hole_end;
                 }
                 None => {
-                    write_zeros(w, end - pos)?;
+                    each(Piece::Zeros { len: end - pos })?;
                     pos = end;
                 }
             }
         }
         Ok(end - off)
     }
+}
+
+/// The most bytes `read_file_to` and `read_file_sparse` read from the device at once.
+const READ_PIECE: u64 = 1 << 20;
+
+/// A piece of a file being read: `len` bytes at `at` (from the start of the read) that lie on
+/// the device at `dev_off`, or that read as zeros.
+enum Piece {
+    Data { at: u64, dev_off: u64, len: u64 },
+    Zeros { len: u64 },
+}
+
+/// Write `n` zero bytes to `w`.
+fn write_zeros(w: &mut dyn std::io::Write, mut n: u64) -> Result<()> {
+    static ZEROS: [u8; 65536] = [0u8; 65536];
+    while n > 0 {
+        let k = n.min(ZEROS.len() as u64) as usize;
+        w.write_all(&ZEROS[..k]).map_err(Error::Output)?;
+        n -= k as u64;
+    }
+    Ok(())
 }
 
 /// Read-only tree access (for listing and reading).

@@ -8,6 +8,7 @@ use super::cache::{BlockMap, BufferCache, Credits};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::journal::recovery::LoggedCopy;
 use crate::journal::Journal;
 use crate::ondisk::checksum::crc32c_raw;
 use crate::ondisk::features::incompat;
@@ -28,8 +29,10 @@ pub struct Fs<D: Device> {
     pub(crate) cache: BufferCache,
     dirty_groups: BTreeSet<usize>,
     sb_dirty: bool,
-    /// Replayed journal blocks laid over the image by a read-only mount.
-    pub(crate) overlay: HashMap<u64, Box<[u8]>>,
+    /// Replayed journal blocks laid over the image by a read-only mount: where each home
+    /// block's newest copy lies in the log (read from there when asked for, so a long log is
+    /// not held in memory).
+    pub(crate) overlay: HashMap<u64, LoggedCopy>,
     /// Blocks freed by the running transaction: not reusable until it commits.
     pending_free: BTreeMap<u64, u64>,
     /// Extent-tree node blocks whose current contents this `Fs` wrote through the tree code,
@@ -205,11 +208,29 @@ impl<D: Device> Fs<D> {
         if let Some(b) = self.committed(blk) {
             return Ok(Cow::Borrowed(b));
         }
-        if let Some(b) = self.overlay.get(&blk) {
-            return Ok(Cow::Borrowed(b));
+        if let Some(b) = self.overlay_block(blk)? {
+            return Ok(b);
         }
         let bs = u64::from(self.block_size());
         Ok(self.dev.view(blk * bs, bs as usize)?)
+    }
+
+    /// Block `blk` as a read-only mount's replayed journal has it, when it has it: its copy in
+    /// the log (with its first four bytes restored when they were escaped).
+    fn overlay_block(&self, blk: u64) -> Result<Option<Cow<'_, [u8]>>> {
+        let Some(copy) = self.overlay.get(&blk) else { return Ok(None) };
+        let bs = self.block_size() as usize;
+        let at = copy
+            .device_block
+            .checked_mul(bs as u64)
+            .ok_or_else(|| Error::corrupt("journal", "a logged block lies past the end of addressable space"))?;
+        let view = self.dev.view(at, bs)?;
+        if !copy.escaped {
+            return Ok(Some(view));
+        }
+        let mut b = view.into_owned();
+        copy.unescape(&mut b);
+        Ok(Some(Cow::Owned(b)))
     }
 
     /// A committed block still waiting for its checkpoint (its home copy is older).
@@ -455,10 +476,15 @@ impl<D: Device> Fs<D> {
         let bs = u64::from(self.block_size());
         let dev = &self.dev;
         let committed = self.journal.as_ref().and_then(|j| j.checkpoint.get(&blk));
-        let overlay = self.overlay.get(&blk);
-        self.cache.get_mut_or_load(blk, || match committed.or(overlay) {
-            Some(b) => Ok(b.clone()),
-            None => Ok(dev.view(blk * bs, bs as usize)?.into_owned().into_boxed_slice()),
+        let overlay = self.overlay.get(&blk).copied();
+        self.cache.get_mut_or_load(blk, || match (committed, overlay) {
+            (Some(b), _) => Ok(b.clone()),
+            (None, Some(copy)) => {
+                let mut b = vec![0u8; bs as usize].into_boxed_slice();
+                copy.read_into(dev, &mut b)?;
+                Ok(b)
+            }
+            (None, None) => Ok(dev.view(blk * bs, bs as usize)?.into_owned().into_boxed_slice()),
         })
     }
 
@@ -521,8 +547,13 @@ impl<D: Device> Fs<D> {
         if let Some(b) = self.cache.get(off / bs) {
             return Ok(Cow::Borrowed(&b[at..at + isz]));
         }
-        if let Some(b) = self.committed(off / bs).or_else(|| self.overlay.get(&(off / bs)).map(|b| &b[..])) {
+        if let Some(b) = self.committed(off / bs) {
             return Ok(Cow::Borrowed(&b[at..at + isz]));
+        }
+        match self.overlay_block(off / bs)? {
+            Some(Cow::Borrowed(b)) => return Ok(Cow::Borrowed(&b[at..at + isz])),
+            Some(Cow::Owned(b)) => return Ok(Cow::Owned(b[at..at + isz].to_vec())),
+            None => {}
         }
         Ok(self.dev.view(off, isz)?)
     }

@@ -74,31 +74,46 @@ impl<D: Device> Fs<D> {
         let r = (|| {
             let bs = u64::from(self.block_size());
             let mut buf = vec![0u8; bs as usize];
-            // Fault the home blocks in by runs rather than a page per store.
-            let mut run: Option<(u64, u64)> = None;
-            for &blk in rec.blocks.keys() {
-                run = match run {
-                    Some((s, n)) if s + n == blk => Some((s, n + 1)),
-                    Some((s, n)) => {
-                        self.dev.prefetch(s * bs, n * bs, true);
-                        Some((blk, 1))
+            // In home-block order, each block stored and flushed (one fence at the end). Runs of
+            // unescaped copies lying in order both in the log and at home are copied as one
+            // (`Device::copy_within`: still a store and a flush per block where that is traced,
+            // a copy inside the kernel on a mapped image); escaped copies get their magic back.
+            let mut run: Option<(u64, u64, u64)> = None; // (home, log, blocks)
+            for (&blk, copy) in &rec.blocks {
+                if let Some((home, log, n)) = run {
+                    if !copy.escaped && home + n == blk && log.checked_add(n) == Some(copy.device_block) {
+                        run = Some((home, log, n + 1));
+                        continue;
                     }
-                    None => Some((blk, 1)),
-                };
+                    self.copy_run(home, log, n)?;
+                    run = None;
+                }
+                if copy.escaped {
+                    copy.read_into(&self.dev, &mut buf)?;
+                    self.dev.store(blk * bs, &buf)?;
+                    self.dev.flush(blk * bs, bs)?;
+                } else {
+                    run = Some((blk, copy.device_block, 1));
+                }
             }
-            if let Some((s, n)) = run {
-                self.dev.prefetch(s * bs, n * bs, true);
-            }
-            for (blk, copy) in &rec.blocks {
-                copy.read_into(&self.dev, &mut buf)?;
-                self.dev.store(blk * bs, &buf)?;
-                self.dev.flush(blk * bs, bs)?;
+            if let Some((home, log, n)) = run {
+                self.copy_run(home, log, n)?;
             }
             self.dev.fence()?;
             self.write_empty_log(geo, jsb, Some(rec.next_sequence()), rec.incomplete())
         })();
         self.dev.set_tag(prev);
         r
+    }
+
+    /// Copy `n` logged blocks from device block `log` on to home blocks `home..home + n`.
+    fn copy_run(&mut self, home: u64, log: u64, n: u64) -> Result<()> {
+        let bs = u64::from(self.block_size());
+        let too_far = || Error::corrupt("journal", "a logged block lies past the end of addressable space");
+        let at = |b: u64| b.checked_mul(bs).ok_or_else(too_far);
+        let len = n.checked_mul(bs).ok_or_else(too_far)?;
+        self.dev.copy_within(at(log)?, at(home)?, len, bs as usize)?;
+        Ok(())
     }
 
     /// Mark the log empty (`s_start` 0, `s_sequence` past what it held) and clear
@@ -176,14 +191,7 @@ impl<D: Device> Fs<D> {
     /// Lay a recovery's blocks over the image (read-only mounts): the superblock and group
     /// descriptors are read again through them.
     fn lay_over(&mut self, rec: &Recovery) -> Result<()> {
-        let bs = self.block_size() as usize;
-        let mut overlay = std::collections::HashMap::with_capacity(rec.blocks.len());
-        for (&blk, copy) in &rec.blocks {
-            let mut buf = vec![0u8; bs].into_boxed_slice();
-            copy.read_into(&self.dev, &mut buf)?;
-            overlay.insert(blk, buf);
-        }
-        self.overlay = overlay;
+        self.overlay = rec.blocks.iter().map(|(&blk, &copy)| (blk, copy)).collect();
         let bs = u64::from(self.block_size());
         let blk = superblock::OFFSET / bs;
         let at = (superblock::OFFSET % bs) as usize;
@@ -193,5 +201,105 @@ impl<D: Device> Fs<D> {
         sb.f.s_feature_incompat &= !incompat::RECOVER;
         self.sb = sb;
         self.read_groups()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::layout::Params;
+    use crate::fs::mkfs::{mkfs, MkfsOptions};
+    use crate::fs::open::{replay_journal, ReplayReport};
+    use crate::ondisk::jbd2::MAGIC;
+    use crate::pmem::{EventKind, MappedImage, MemDevice, RecordingDevice};
+
+    const SIZE: usize = 16 << 20;
+    const BS: usize = 4096;
+
+    /// Home blocks and contents of the committed transaction: a run of three, a block on its
+    /// own, and two blocks starting with the jbd2 magic (logged escaped), one inside the run.
+    fn logged() -> Vec<(u64, Vec<u8>)> {
+        let block = |seed: u8, magic: bool| {
+            let mut b: Vec<u8> = (0..BS).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect();
+            if magic {
+                b[..4].copy_from_slice(&MAGIC.to_be_bytes());
+            }
+            b
+        };
+        vec![
+            (3000, block(1, false)),
+            (3001, block(2, true)),
+            (3002, block(3, false)),
+            (3003, block(4, false)),
+            (3010, block(5, false)),
+            (3020, block(6, true)),
+        ]
+    }
+
+    /// A fresh image whose log holds one committed transaction of `logged()`, needing recovery.
+    fn image_needing_recovery() -> Vec<u8> {
+        let mut dev = MemDevice::new(vec![0; SIZE]);
+        let params = Params { size_bytes: SIZE as u64, journal_bytes: None, inodes: None, journal: true };
+        let opts = MkfsOptions { params, uuid: [9; 16], label: String::new(), time: 1_700_000_000, poison: false };
+        mkfs(&mut dev, &opts, &mut |_, _| {}).unwrap();
+        let (mut fs, _) = Fs::mount(dev, true).unwrap();
+        let mut j = fs.journal.take().unwrap();
+        fs.set_recover_on_disk(true).unwrap();
+        j.go_live(&mut fs.dev).unwrap();
+        let blocks = logged();
+        let refs: Vec<(u64, &[u8])> = blocks.iter().map(|(b, d)| (*b, &d[..])).collect();
+        j.commit(&mut fs.dev, &refs, 1_700_000_001).unwrap();
+        fs.dev.view(0, SIZE).unwrap().into_owned()
+    }
+
+    fn home(img: &[u8], blk: u64) -> &[u8] {
+        &img[blk as usize * BS..(blk as usize + 1) * BS]
+    }
+
+    /// Replay writes every logged block home with its magic restored where it was escaped; a
+    /// recording device sees one store and one flush per block in home-block order then a fence
+    /// (as before runs were copied as one); a mapped image (copied inside the kernel) ends up
+    /// byte for byte as the in-memory replay; a read-only mount reads the replayed blocks from
+    /// the log, escaped ones included, without writing.
+    #[test]
+    fn replay_copies_runs_and_restores_escaped_blocks_on_every_device() {
+        let img = image_needing_recovery();
+        let blocks = logged();
+        assert!(blocks.iter().all(|(b, d)| home(&img, *b) != &d[..]), "home blocks already hold the log");
+
+        let (fs, report) = replay_journal(RecordingDevice::new(img.clone()), false).unwrap();
+        let ReplayReport::Recovered { recovery, written: true } = report else { panic!("not replayed") };
+        assert_eq!(recovery.replayed_blocks, blocks.len() as u64);
+        assert_eq!(recovery.blocks.values().filter(|c| c.escaped).count(), 2);
+        let replayed = fs.dev.view(0, SIZE).unwrap().into_owned();
+        for (b, d) in &blocks {
+            assert!(home(&replayed, *b) == &d[..], "home block {b}");
+        }
+        let events: Vec<_> =
+            fs.dev.trace().events_tagged("replay").take(2 * blocks.len() + 1).map(|e| (e.kind, e.off, e.len)).collect();
+        let mut want = Vec::new();
+        for (b, _) in &blocks {
+            want.push((EventKind::Store, b * BS as u64, BS as u64));
+            want.push((EventKind::Flush, b * BS as u64, BS as u64));
+        }
+        want.push((EventKind::Fence, 0, 0));
+        assert_eq!(events, want);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replay.img");
+        std::fs::write(&path, &img).unwrap();
+        let (mut fs, _) = replay_journal(MappedImage::open(&path, true).unwrap(), false).unwrap();
+        fs.dev.sync().unwrap();
+        drop(fs);
+        assert!(std::fs::read(&path).unwrap() == replayed, "mapped replay differs from the in-memory one");
+
+        std::fs::write(&path, &img).unwrap();
+        let (fs, state) = Fs::mount(MappedImage::open(&path, false).unwrap(), false).unwrap();
+        assert!(matches!(state, JournalState::Replayed(_)));
+        for (b, d) in &blocks {
+            assert!(fs.block(*b).unwrap().as_ref() == &d[..], "read-only view of block {b}");
+        }
+        drop(fs);
+        assert!(std::fs::read(&path).unwrap() == img, "a read-only mount wrote");
     }
 }

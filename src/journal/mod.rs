@@ -76,14 +76,6 @@ impl LogGeometry {
         }
     }
 
-    /// Hint the device to fault the whole log in (recovery reads all of it).
-    pub fn prefetch(&self, dev: &dyn crate::pmem::Device) {
-        let bs = u64::from(self.block_size);
-        for e in &self.extents {
-            dev.prefetch(e.physical * bs, u64::from(e.len) * bs, false);
-        }
-    }
-
     /// The log position after `jblk`, wrapping from the end back to `first`.
     pub fn next(&self, jblk: u32) -> u32 {
         if jblk + 1 >= self.maxlen {

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::LogGeometry;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ondisk::jbd2::block::{
     self as jb, Header, Tag, FLAG_ESCAPE, FLAG_LAST_TAG, FLAG_SAME_UUID, HEADER_SIZE, TAIL_SIZE, UUID_SIZE,
 };
@@ -77,19 +77,36 @@ pub struct LoggedCopy {
 impl LoggedCopy {
     /// Read the copy into `buf` (a block), undoing the escape.
     pub fn read_into(&self, dev: &dyn Device, buf: &mut [u8]) -> Result<()> {
-        dev.read_at(self.device_block * buf.len() as u64, buf)?;
-        if self.escaped {
-            buf[..4].copy_from_slice(&MAGIC.to_be_bytes());
-        }
+        let at = self
+            .device_block
+            .checked_mul(buf.len() as u64)
+            .ok_or_else(|| Error::corrupt("journal", "a logged block lies past the end of addressable space"))?;
+        dev.read_at(at, buf)?;
+        self.unescape(buf);
         Ok(())
+    }
+
+    /// Undo the escape of a copy read into `buf` (a block): its first four bytes were the
+    /// jbd2 magic, zeroed in the log.
+    pub fn unescape(&self, buf: &mut [u8]) {
+        if self.escaped {
+            if let Some(head) = buf.get_mut(..4) {
+                head.copy_from_slice(&MAGIC.to_be_bytes());
+            }
+        }
     }
 }
 
-fn read_log<'a>(dev: &'a dyn Device, geo: &LogGeometry, jblk: u32) -> Result<std::borrow::Cow<'a, [u8]>> {
+/// Read log block `jblk` into `buf` (one block). Reads copy (`pread` on a mapped image), so a
+/// long log is never faulted into the process as a whole.
+fn read_log(dev: &dyn Device, geo: &LogGeometry, jblk: u32, buf: &mut [u8]) -> Result<()> {
     let phys = geo.map(jblk)?;
-    let bs = u64::from(geo.block_size);
-    Ok(dev.view(phys * bs, bs as usize)?)
+    dev.read_at(phys * u64::from(geo.block_size), buf)?;
+    Ok(())
 }
+
+/// The most bytes of logged blocks read at once while their checksums are verified.
+const VERIFY_BATCH_BYTES: usize = 1 << 20;
 
 /// The tags of a descriptor block (bounded by the block).
 fn parse_tags(geo: &LogGeometry, b: &[u8]) -> Vec<Tag> {
@@ -137,16 +154,16 @@ pub fn recover(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock, blo
         rec.end_reason = "nothing replayed".into();
         return Ok(rec);
     }
-    geo.prefetch(dev);
     scan(dev, geo, &mut rec)?;
     if rec.fatal.is_some() {
         return Ok(rec);
     }
     // A revoke block claiming more bytes than it has fails the whole recovery (EINVAL).
     let tail = if geo.fmt.has_csum() { TAIL_SIZE } else { 0 };
+    let mut b = vec![0u8; geo.block_size as usize];
     for t in rec.transactions.iter().filter(|t| t.committed) {
         for &pos in &t.revoke_positions {
-            let b = read_log(dev, geo, pos)?;
+            read_log(dev, geo, pos, &mut b)?;
             if jb::revoke_count(&b) as usize > b.len() - tail {
                 rec.fatal = Some(format!("invalid argument: revoke block {pos} claims {} bytes", jb::revoke_count(&b)));
                 return Ok(rec);
@@ -163,33 +180,88 @@ pub fn recover(dev: &dyn Device, geo: &LogGeometry, jsb: &JournalSuperblock, blo
             }
         }
     }
-    // Pass 3: replay.
-    for t in rec.transactions.iter().filter(|t| t.committed) {
-        for (tag, pos) in &t.tags {
-            if revoked.get(&tag.blocknr).is_some_and(|&r| !seq_after(t.sequence, r)) {
-                rec.revoked_blocks += 1;
-                continue;
+    // Pass 3: replay. Every logged block not revoked is judged in log order; the data of
+    // blocks lying next to each other on the device is read (and checksummed) in one go.
+    let bs = geo.block_size as usize;
+    let per_batch = (VERIFY_BATCH_BYTES / bs).max(1);
+    let mut batch = Batch { items: Vec::with_capacity(per_batch), buf: Vec::new() };
+    let mut judged = std::mem::take(&mut rec.transactions);
+    let r = (|| {
+        for t in judged.iter().filter(|t| t.committed) {
+            for (tag, pos) in &t.tags {
+                if revoked.get(&tag.blocknr).is_some_and(|&r| !seq_after(t.sequence, r)) {
+                    rec.revoked_blocks += 1;
+                    continue;
+                }
+                let device_block = match geo.map(*pos) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        // Blocks before this one are judged first (their read error comes first).
+                        batch.judge(dev, geo, blocks_count, &mut rec)?;
+                        return Err(e);
+                    }
+                };
+                let item = Pending { tag: *tag, sequence: t.sequence, device_block };
+                let next = batch.items.last().is_none_or(|p| p.device_block.checked_add(1) == Some(device_block));
+                if !next || batch.items.len() >= per_batch {
+                    batch.judge(dev, geo, blocks_count, &mut rec)?;
+                }
+                batch.items.push(item);
             }
-            let data = read_log(dev, geo, *pos)?;
+        }
+        batch.judge(dev, geo, blocks_count, &mut rec)
+    })();
+    std::mem::swap(&mut rec.transactions, &mut judged);
+    r?;
+    Ok(rec)
+}
+
+/// A logged block waiting for its checksum to be verified.
+struct Pending {
+    tag: Tag,
+    sequence: u32,
+    device_block: u64,
+}
+
+/// Logged blocks at consecutive device blocks, in log order, and the buffer they are read into.
+struct Batch {
+    items: Vec<Pending>,
+    buf: Vec<u8>,
+}
+
+impl Batch {
+    /// Read the batch's blocks and judge each in order: a bad tag checksum or a home block past
+    /// the end of the file system skips it; otherwise it becomes its home block's newest copy.
+    fn judge(&mut self, dev: &dyn Device, geo: &LogGeometry, blocks_count: u64, rec: &mut Recovery) -> Result<()> {
+        let Some(first) = self.items.first() else { return Ok(()) };
+        let bs = geo.block_size as usize;
+        self.buf.resize(bs * self.items.len(), 0);
+        if dev.read_at(first.device_block * bs as u64, &mut self.buf).is_err() {
+            // Read block by block, so that the error is the one of the first block that fails.
+            for (p, b) in self.items.iter().zip(self.buf.chunks_exact_mut(bs)) {
+                dev.read_at(p.device_block * bs as u64, b)?;
+            }
+        }
+        for (p, data) in self.items.drain(..).zip(self.buf.chunks_exact(bs)) {
+            let tag = p.tag;
             if let Some(seed) = geo.seed {
-                let c = jb::tag_checksum(seed, t.sequence, &data);
+                let c = jb::tag_checksum(seed, p.sequence, data);
                 let ok = if geo.fmt.csum_v3 { c == tag.checksum } else { c & 0xFFFF == tag.checksum };
                 if !ok {
-                    rec.bad_checksum_blocks.push((tag.blocknr, t.sequence));
+                    rec.bad_checksum_blocks.push((tag.blocknr, p.sequence));
                     continue;
                 }
             }
             if tag.blocknr >= blocks_count {
-                rec.bad_checksum_blocks.push((tag.blocknr, t.sequence));
+                rec.bad_checksum_blocks.push((tag.blocknr, p.sequence));
                 continue;
             }
-            drop(data);
-            let copy = LoggedCopy { device_block: geo.map(*pos)?, escaped: tag.flags & FLAG_ESCAPE != 0 };
+            let copy = LoggedCopy { device_block: p.device_block, escaped: tag.flags & FLAG_ESCAPE != 0 };
             rec.blocks.insert(tag.blocknr, copy);
             rec.replayed_blocks += 1;
         }
+        Ok(())
     }
-    Ok(rec)
 }
 
 /// Whether sequence `a` comes after `b` (wrapping, as jbd2's `tid_gt`).
@@ -208,9 +280,10 @@ fn scan(dev: &dyn Device, geo: &LogGeometry, rec: &mut Recovery) -> Result<()> {
     let mut cur: Option<TxnInfo> = None;
     let mut need_check_commit_time = false;
     let mut last_commit_time = 0u64;
+    let mut b = vec![0u8; geo.block_size as usize];
     // Every block of the ring at most once: a bound on the walk.
     for _ in 0..=geo.capacity() {
-        let b = read_log(dev, geo, pos)?;
+        read_log(dev, geo, pos, &mut b)?;
         let Some(h) = Header::parse(&b) else {
             rec.end_reason = format!("log block {pos} is not a journal block");
             break;

@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions, TryLockError};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
 
@@ -25,6 +27,13 @@ pub struct MappedImage {
     map: Map,
     len: u64,
     tag: &'static str,
+    /// See [`MappedImage::set_map_budget`].
+    map_budget: Option<u64>,
+    /// Bytes viewed (each view weighing [`VIEW_WEIGHT`] more, or [`FAULT_WINDOW`] more outside
+    /// the window of the one before) since the budget was last checked.
+    viewed: AtomicU64,
+    /// The [`FAULT_WINDOW`] of the last view.
+    last_window: AtomicU64,
     /// Holds the lock; dropped (unlocked) after the mapping.
     _file: File,
 }
@@ -102,7 +111,70 @@ impl MappedImage {
             }
         }
         .map_err(|e| io_error(path, e))?;
-        Ok(MappedImage { path: path.to_path_buf(), map, len, tag: DEFAULT_TAG, _file: file })
+        Ok(MappedImage {
+            path: path.to_path_buf(),
+            map,
+            len,
+            tag: DEFAULT_TAG,
+            map_budget: None,
+            viewed: AtomicU64::new(0),
+            last_window: AtomicU64::new(u64::MAX),
+            _file: file,
+        })
+    }
+
+    /// Keep the pages of mapped files in this process (`RssFile` + `RssShmem`, which counts the
+    /// program's own text too) near `bytes`: every 2 MiB viewed (`BUDGET_CHECK_BYTES`; a view
+    /// weighs 256 bytes more than its length, or 64 KiB more, what a fault can map, when it lies
+    /// outside the 64 KiB window of the view before), when they exceed it, the whole mapping is
+    /// let go (`MADV_DONTNEED`). On a shared file mapping
+    /// that only unmaps pages: their contents stay in the page cache (dirty ones still dirty, so
+    /// [`Device::sync`] still writes them) and are faulted back on the next access, so views
+    /// already handed out read the same bytes. `None` (the default) never lets go: a caller that
+    /// faults an image in on purpose ([`Device::prefetch`]) wants it to stay.
+    pub fn set_map_budget(&mut self, bytes: Option<u64>) {
+        self.map_budget = bytes;
+    }
+
+    /// Count a view of `len` bytes against the budget; let the mapping go when over it.
+    #[inline]
+    fn note_view(&self, off: u64, len: usize) {
+        let Some(budget) = self.map_budget else { return };
+        // A view outside the last one's window can fault a whole window in (the kernel maps
+        // the cached pages around a faulting one): it weighs a window more than its length.
+        let window = off / FAULT_WINDOW;
+        let weight = if self.last_window.load(Ordering::Relaxed) == window {
+            len_u64(len) + VIEW_WEIGHT
+        } else {
+            self.last_window.store(window, Ordering::Relaxed);
+            len_u64(len) + FAULT_WINDOW
+        };
+        // Plain loads and stores, not locked adds: this is a hint, and a count lost to a race
+        // between threads only delays the next check.
+        let seen = self.viewed.load(Ordering::Relaxed).saturating_add(weight);
+        if seen < BUDGET_CHECK_BYTES {
+            self.viewed.store(seen, Ordering::Relaxed);
+            return;
+        }
+        self.viewed.store(0, Ordering::Relaxed);
+        if mapped_file_bytes().is_some_and(|b| b > budget) {
+            self.release();
+        }
+    }
+
+    /// Unmap every page of the mapping (contents kept: see [`MappedImage::set_map_budget`]).
+    fn release(&self) {
+        use memmap2::UncheckedAdvice::DontNeed;
+        // SAFETY: the mapping is a shared mapping of a regular file (never private or
+        // anonymous), for which MADV_DONTNEED only removes page-table entries: the pages stay
+        // in the page cache with their contents (a dirty entry marks its page dirty first), and
+        // the next access maps the same page again. No byte seen through the mapping changes.
+        let _ = unsafe {
+            match &self.map {
+                Map::ReadOnly(m) => m.unchecked_advise(DontNeed),
+                Map::Writable(m) => m.unchecked_advise(DontNeed),
+            }
+        };
     }
 
     /// The image file's path.
@@ -129,15 +201,96 @@ impl MappedImage {
     }
 
     /// Copy `bytes` to `off` (shared by `store` and `store_nt`: the mapping has no cache model).
+    /// Large stores go through the file (`pwrite`), which shares its page cache with the
+    /// mapping: they are seen through it at once, and are not faulted into this process.
     fn write(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
         let range = check_range(off, len_u64(bytes.len()), self.len)?;
         match &mut self.map {
             Map::ReadOnly(_) => Err(Error::ReadOnly),
+            Map::Writable(_) if bytes.len() >= FILE_IO_MIN_WRITE => {
+                self._file.write_all_at(bytes, off).map_err(|e| io_error(&self.path, e))
+            }
             Map::Writable(map) => {
                 map[range].copy_from_slice(bytes);
                 Ok(())
             }
         }
+    }
+
+    /// `copy_within` for ranges that do not overlap: `copy_file_range` inside the file, or
+    /// `pread`/`pwrite` through a bounded buffer where the host refuses it.
+    fn copy_in_file(&mut self, src: u64, dst: u64, len: u64) -> Result<(), Error> {
+        let io = |e| io_error(&self.path, e);
+        let mut done = 0u64;
+        let mut kernel_copy = true;
+        let mut buf = Vec::new();
+        while done < len {
+            let rest = len - done;
+            if kernel_copy {
+                match copy_file_range(&self._file, src + done, dst + done, rest) {
+                    Ok(0) => kernel_copy = false,
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // Not supported here (old kernel, file system, or same-file copies refused).
+                    Err(e)
+                        if matches!(
+                            e.raw_os_error(),
+                            Some(libc::ENOSYS | libc::EXDEV | libc::EINVAL | libc::EOPNOTSUPP)
+                        ) =>
+                    {
+                        kernel_copy = false
+                    }
+                    Err(e) => return Err(io(e)),
+                }
+                continue;
+            }
+            let n = rest.min(super::COPY_PIECE_MAX);
+            buf.resize(n as usize, 0);
+            self._file.read_exact_at(&mut buf, src + done).map_err(io)?;
+            self._file.write_all_at(&buf, dst + done).map_err(io)?;
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// How often (in bytes viewed) [`MappedImage::set_map_budget`]'s budget is checked.
+const BUDGET_CHECK_BYTES: u64 = 2 << 20;
+/// What a view weighs besides its length (many small views touch pages too).
+const VIEW_WEIGHT: u64 = 256;
+/// What a fault can map in: the kernel maps up to 16 cached pages around a faulting one
+/// (`fault_around_bytes`, 64 KiB by default).
+const FAULT_WINDOW: u64 = 64 << 10;
+
+/// Bytes of file pages mapped in this process (`RssFile` + `RssShmem`: the third field of
+/// `/proc/self/statm`, in pages), when the system says.
+fn mapped_file_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(2)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
+    pages.checked_mul(page)
+}
+
+/// Stores at least this long go through the file instead of the mapping.
+const FILE_IO_MIN_WRITE: usize = 64 << 10;
+/// Reads at least this long go through the file (`pread`) instead of the mapping.
+const FILE_IO_MIN_READ: usize = 4096;
+
+/// One `copy_file_range` call within `file` (at most 1 GiB): bytes copied.
+fn copy_file_range(file: &File, src: u64, dst: u64, len: u64) -> std::io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    let (Ok(mut s), Ok(mut d)) = (libc::loff_t::try_from(src), libc::loff_t::try_from(dst)) else {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    let n = usize::try_from(len.min(1 << 30)).unwrap_or(1 << 30);
+    let fd = file.as_raw_fd();
+    // SAFETY: plain system call on a file descriptor we own, with pointers to two locals.
+    let r = unsafe { libc::copy_file_range(fd, &mut s, fd, &mut d, n, 0) };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(u64::try_from(r).unwrap_or(0))
     }
 }
 
@@ -148,7 +301,33 @@ impl Device for MappedImage {
 
     fn view(&self, off: u64, len: usize) -> Result<Cow<'_, [u8]>, Error> {
         let range = check_range(off, len_u64(len), self.len)?;
+        self.note_view(off, len);
         Ok(Cow::Borrowed(&self.as_slice()[range]))
+    }
+
+    /// Block-sized and larger reads use `pread` (the page cache the mapping shares), so that
+    /// streaming through an image does not fault it into this process.
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), Error> {
+        let range = check_range(off, len_u64(buf.len()), self.len)?;
+        if buf.len() < FILE_IO_MIN_READ {
+            self.note_view(off, buf.len());
+            buf.copy_from_slice(&self.as_slice()[range]);
+            return Ok(());
+        }
+        self._file.read_exact_at(buf, off).map_err(|e| io_error(&self.path, e))
+    }
+
+    fn copy_within(&mut self, src: u64, dst: u64, len: u64, piece: usize) -> Result<(), Error> {
+        check_range(src, len, self.len)?;
+        check_range(dst, len, self.len)?;
+        if !self.is_writable() {
+            return Err(Error::ReadOnly);
+        }
+        // In range, so neither end overflows.
+        if src < dst + len && dst < src + len {
+            return super::copy_by_pieces(self, src, dst, len, piece);
+        }
+        self.copy_in_file(src, dst, len)
     }
 
     fn store(&mut self, off: u64, bytes: &[u8]) -> Result<(), Error> {
@@ -423,6 +602,96 @@ mod tests {
         image.store(size, &[]).unwrap();
         image.flush(0, size).unwrap();
         assert!(image.as_slice().iter().all(|&b| b == 0), "a refused store wrote something");
+    }
+
+    /// Large stores (`pwrite`), large reads (`pread`) and `copy_within` (`copy_file_range`, or
+    /// piece by piece where the ranges overlap) agree with the mapping byte for byte.
+    #[test]
+    fn file_io_paths_agree_with_the_mapping() {
+        let (_dir, path) = scratch();
+        let size = 1u64 << 20;
+        let mut image = MappedImage::create(&path, size, false).unwrap();
+        let mut model = vec![0u8; size as usize];
+        let pattern: Vec<u8> = (0..256 << 10).map(|i: u32| (i * 7 % 251) as u8).collect();
+        // A large store goes through the file and is seen through the mapping.
+        image.store(4096, &pattern).unwrap();
+        model[4096..4096 + pattern.len()].copy_from_slice(&pattern);
+        assert!(image.as_slice() == &model[..]);
+        // A small store goes to the mapping and is seen by a large read (`pread`).
+        image.store(8192 + 5, b"mapped").unwrap();
+        model[8197..8203].copy_from_slice(b"mapped");
+        let mut buf = vec![0u8; 64 << 10];
+        image.read_at(4096, &mut buf).unwrap();
+        assert_eq!(buf, model[4096..4096 + (64 << 10)]);
+        // Copies: disjoint ranges (in the kernel), overlapping both ways (piece by piece).
+        for (src, dst, len) in [(4096u64, 600 << 10, 200 << 10), (4096, 4096 + 3 * 4096, 40960), (50000, 41000, 30000)]
+        {
+            image.copy_within(src, dst, len, 4096).unwrap();
+            let (s, d, n) = (src as usize, dst as usize, len as usize);
+            // The pieces are copied in order, each read after the previous one was stored.
+            let mut done = 0;
+            while done < n {
+                let k = (n - done).min(4096);
+                let piece = model[s + done..s + done + k].to_vec();
+                model[d + done..d + done + k].copy_from_slice(&piece);
+                done += k;
+            }
+            assert!(image.as_slice() == &model[..], "copy {src} -> {dst} ({len} bytes)");
+        }
+        image.copy_within(0, size, 0, 4096).unwrap();
+        assert_out_of_range(image.copy_within(0, size - 4095, 4096, 4096), "copy past the end");
+        assert_out_of_range(image.copy_within(u64::MAX, 0, 2, 4096), "copy from past the end");
+        image.sync().unwrap();
+        drop(image);
+        assert!(std::fs::read(&path).unwrap() == model);
+        let mut image = MappedImage::open(&path, false).unwrap();
+        assert!(matches!(image.copy_within(0, 8192, 4096, 4096), Err(Error::ReadOnly)));
+        assert!(matches!(image.store(0, &pattern), Err(Error::ReadOnly)));
+        assert_out_of_range(image.read_at(size - 4096, &mut buf), "large read past the end");
+    }
+
+    /// A budget of 0 lets the mapping go at every check: views, reads and stores still see the
+    /// image's bytes, earlier views included, and stores made through the mapping before a
+    /// release still reach the file at sync.
+    #[test]
+    fn a_mapping_let_go_keeps_its_contents() {
+        let (_dir, path) = scratch();
+        let size = 8u64 << 20;
+        let mut image = MappedImage::create(&path, size, false).unwrap();
+        image.set_map_budget(Some(0));
+        let mut model = vec![0u8; size as usize];
+        for i in 0..(size / 4096) {
+            let b = [(i % 251) as u8 + 1; 100];
+            image.store(i * 4096 + 7, &b).unwrap();
+            model[(i * 4096 + 7) as usize..(i * 4096 + 107) as usize].copy_from_slice(&b);
+        }
+        let first = image.view(4096, 200).unwrap().into_owned();
+        assert_eq!(first, model[4096..4296]);
+        for round in 0..3 {
+            for i in 0..(size / 4096) {
+                let at = i * 4096;
+                assert_eq!(
+                    image.view(at, 4096).unwrap().as_ref(),
+                    &model[at as usize..(at + 4096) as usize],
+                    "{round}"
+                );
+                let mut small = [0u8; 16];
+                image.read_at(at + 100, &mut small).unwrap();
+                assert_eq!(small, model[(at + 100) as usize..(at + 116) as usize]);
+            }
+        }
+        image.store(size - 3, b"end").unwrap();
+        model[(size - 3) as usize..].copy_from_slice(b"end");
+        image.sync().unwrap();
+        drop(image);
+        assert!(std::fs::read(&path).unwrap() == model);
+        let mut image = MappedImage::open(&path, false).unwrap();
+        image.set_map_budget(Some(0));
+        let held = image.view(0, 8192).unwrap();
+        for i in 0..(size / 4096) {
+            let _ = image.view(i * 4096, 4096).unwrap();
+        }
+        assert_eq!(held.as_ref(), &model[..8192], "a view handed out before the release");
     }
 
     #[test]

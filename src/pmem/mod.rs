@@ -227,6 +227,45 @@ pub trait Device {
     /// A hint that `[off, off + len)` is about to be read (or written): a mapped image faults
     /// the range in at once instead of a page at a time. No effect on contents or the trace.
     fn prefetch(&self, _off: u64, _len: u64, _for_write: bool) {}
+
+    /// Copy `len` bytes at `src` to `dst`, piece by piece in order: each piece of at most `piece`
+    /// bytes (and of at most [`COPY_PIECE_MAX`]) is read, [stored](Device::store) at its
+    /// destination and [flushed](Device::flush)
+    /// (what journal replay does with each logged block). The default does exactly that, so a
+    /// recording device traces one store and one flush per piece; a mapped image whose ranges do
+    /// not overlap copies inside the kernel instead, without faulting either range into the
+    /// mapping (flushes cost it nothing anyway). Both ranges are bounds-checked before anything
+    /// is written; a `piece` of 0 is taken as 1.
+    fn copy_within(&mut self, src: u64, dst: u64, len: u64, piece: usize) -> Result<(), Error> {
+        copy_by_pieces(self, src, dst, len, piece)
+    }
+}
+
+/// The largest piece [`Device::copy_within`] stores at once (its buffer).
+pub const COPY_PIECE_MAX: u64 = 1 << 20;
+
+/// The default [`Device::copy_within`]: read, store and flush each piece in order.
+pub(crate) fn copy_by_pieces<D: Device + ?Sized>(
+    dev: &mut D,
+    src: u64,
+    dst: u64,
+    len: u64,
+    piece: usize,
+) -> Result<(), Error> {
+    check_range(src, len, dev.len())?;
+    check_range(dst, len, dev.len())?;
+    let piece = len_u64(piece.max(1)).min(COPY_PIECE_MAX).min(len);
+    let mut buf = vec![0u8; usize::try_from(piece).map_err(|_| Error::TooLarge { len_bytes: piece })?];
+    let mut done = 0u64;
+    while done < len {
+        let n = piece.min(len - done);
+        let b = &mut buf[..n as usize];
+        dev.read_at(src + done, b)?;
+        dev.store(dst + done, b)?;
+        dev.flush(dst + done, n)?;
+        done += n;
+    }
+    Ok(())
 }
 
 /// Forward every method of [`Device`] through a pointer type.
@@ -262,6 +301,9 @@ macro_rules! forward_device {
             }
             fn prefetch(&self, off: u64, len: u64, for_write: bool) {
                 (**self).prefetch(off, len, for_write)
+            }
+            fn copy_within(&mut self, src: u64, dst: u64, len: u64, piece: usize) -> Result<(), Error> {
+                (**self).copy_within(src, dst, len, piece)
             }
             fn set_context(&mut self, ctx: Context) -> Context {
                 (**self).set_context(ctx)
@@ -326,6 +368,27 @@ mod tests {
         boxed.store(7, &[9]).unwrap();
         assert_eq!(boxed.view(7, 1).unwrap()[0], 9);
         assert_eq!(dev.view(0, 3).unwrap().as_ref(), &[1, 2, 3]);
+    }
+
+    /// The default `copy_within` is a read, a store and a flush per piece, in order: what a
+    /// recording device traces.
+    #[test]
+    fn copy_within_traces_a_store_and_a_flush_per_piece() {
+        let image: Vec<u8> = (0..64u32 * 1024).map(|i| (i % 253) as u8).collect();
+        let mut dev = RecordingDevice::new(image.clone());
+        dev.copy_within(0, 40960, 3 * 4096 + 100, 4096).unwrap();
+        let kinds: Vec<_> = dev.trace().events().iter().map(|e| (e.kind, e.off, e.len)).collect();
+        let mut want = Vec::new();
+        for (at, n) in [(0u64, 4096u64), (4096, 4096), (8192, 4096), (12288, 100)] {
+            want.push((EventKind::Store, 40960 + at, n));
+            want.push((EventKind::Flush, 40960 + at, n));
+        }
+        assert_eq!(kinds, want);
+        let mut expect = image.clone();
+        expect.copy_within(0..3 * 4096 + 100, 40960);
+        assert_eq!(dev.view(0, expect.len()).unwrap().as_ref(), &expect[..]);
+        assert!(matches!(dev.copy_within(0, 64 * 1024 - 10, 11, 4096), Err(Error::OutOfRange { .. })));
+        assert_eq!(dev.trace().events().len(), want.len(), "a refused copy recorded something");
     }
 
     #[test]

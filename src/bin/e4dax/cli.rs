@@ -211,7 +211,8 @@ pub struct ReadArgs {
     /// Bytes to read (default: to the end of the file)
     #[arg(long, value_name = "LEN")]
     pub len: Option<String>,
-    /// Write the bytes to FILE instead of standard output
+    /// Write the bytes to FILE instead of standard output (a regular FILE is written sparse:
+    /// holes and unwritten extents stay holes)
     #[arg(long, value_name = "FILE", conflicts_with = "hexdump")]
     pub out: Option<PathBuf>,
     /// Print a hex dump instead of raw bytes

@@ -190,9 +190,16 @@ pub fn read(a: &ReadArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     }
     if let Some(out) = &a.out {
         let f = std::fs::File::create(out).with_context(|| format!("{}: creating {}", ctx(), out.display()))?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        let n = fs.read_file_to(ino, off, len, &mut w).with_context(ctx)?;
-        std::io::Write::flush(&mut w).with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
+        let regular = f.metadata().is_ok_and(|m| m.file_type().is_file());
+        let n = if regular {
+            // Holes (and unwritten extents) stay holes of the output.
+            fs.read_file_sparse(ino, off, len, &f).with_context(ctx)?
+        } else {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            let n = fs.read_file_to(ino, off, len, &mut w).with_context(ctx)?;
+            std::io::Write::flush(&mut w).with_context(|| format!("{}: writing {}", ctx(), out.display()))?;
+            n
+        };
         if json_out {
             output::print_json(&json!({
                 "path": a.path, "inode": ino, "offset": off, "length": n, "out": out.display().to_string(),

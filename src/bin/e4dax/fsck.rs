@@ -103,7 +103,8 @@ const PASS_PERCENT: [f64; 6] = [0.0, 70.0, 90.0, 92.0, 95.0, 100.0];
 fn check_image(a: &FsckArgs, clock: Clock, json_out: bool) -> anyhow::Result<i32> {
     let mode = mode_of(a);
     let writable = mode != Mode::No;
-    let dev = MappedImage::open(&a.image, writable)?;
+    let mut dev = MappedImage::open(&a.image, writable)?;
+    dev.set_map_budget(Some(crate::open::MAP_BUDGET));
     let Opened { mut fs, notes, .. } = open::open_for_check_with(dev, writable, a.superblock)?;
     fs.clock = clock;
     let name = a.image.display().to_string();

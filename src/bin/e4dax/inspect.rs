@@ -17,7 +17,8 @@ use crate::output;
 
 pub fn run(a: &InspectArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("inspect {}", a.image.display());
-    let dev = MappedImage::open(&a.image, false).with_context(ctx)?;
+    let mut dev = MappedImage::open(&a.image, false).with_context(ctx)?;
+    dev.set_map_budget(Some(crate::open::MAP_BUDGET));
     let fs = Fs::open(dev).with_context(ctx)?;
     let print = |v: &Value, human: &dyn Fn(&Value)| -> anyhow::Result<()> {
         if json_out {

@@ -12,7 +12,8 @@ use crate::output;
 
 pub fn replay(a: &JournalReplayArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let ctx = || format!("journal-replay {}", a.image.display());
-    let dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
+    let mut dev = MappedImage::open(&a.image, !a.dry_run).with_context(ctx)?;
+    dev.set_map_budget(Some(crate::open::MAP_BUDGET));
     // A big log takes a while: a spinner on a terminal (nothing on a pipe).
     let pb = output::spinner();
     pb.set_message(if a.dry_run { "reading the journal" } else { "replaying the journal" });

@@ -31,9 +31,14 @@ fn say(path: &Path, state: &JournalState, writable: bool) {
     }
 }
 
+/// Pages of the image a command keeps mapped before letting them go (fsck, read-only commands;
+/// `MappedImage::set_map_budget`): the page cache keeps them, the process does not.
+pub const MAP_BUDGET: u64 = 32 << 20;
+
 /// Open for reading (a journal needing recovery is replayed in memory only).
 pub fn read_only(path: &Path) -> anyhow::Result<Fs<MappedImage>> {
-    let dev = MappedImage::open(path, false)?;
+    let mut dev = MappedImage::open(path, false)?;
+    dev.set_map_budget(Some(MAP_BUDGET));
     let (fs, state) = Fs::mount(dev, false)?;
     say(path, &state, false);
     Ok(fs)
