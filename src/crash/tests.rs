@@ -70,35 +70,6 @@ fn canonical_fault_into_a_hole() {
     }
 }
 
-#[test]
-#[ignore]
-fn debug_variable_units() {
-    let base = poisoned_image();
-    let wl = workload::parse(HOLE).unwrap();
-    let rec =
-        super::record::record(&base, &wl, Policy::Zeroed, Inject::default(), crate::clock::Clock::fixed(0)).unwrap();
-    let prot = super::reduce::protected_events(&rec);
-    let mut sweep = super::sweep::Sweep::new(&rec.trace, &base, 64, prot.clone());
-    for k in 0..=rec.trace.len() {
-        sweep.advance_to(k);
-        let unprot: Vec<_> = sweep.variable().filter(|(_, x)| !x.protected).map(|(u, _)| u).collect();
-        if unprot.len() > 3 {
-            let e = &rec.trace.events()[k - 1];
-            eprintln!(
-                "point {k} after {:?} {} {:?}: {} unprotected, first {:?}",
-                e.kind,
-                e.tag,
-                e.ctx,
-                unprot.len(),
-                &unprot[..4]
-            );
-        }
-    }
-    for (i, e) in rec.trace.events().iter().enumerate() {
-        eprintln!("{i}: {:?} {} {:?} off {} len {} prot {}", e.kind, e.tag, e.ctx, e.off, e.len, prot[i]);
-    }
-}
-
 /// The naive explorer: copy the image, apply the durable pieces and the chosen prefix of each
 /// line's pending pieces (from `pmem::durable::split`, not the sweep), replay, fsck, oracle.
 fn naive_verdict(rec: &super::record::Recording, base: &[u8], k: usize, persisted: &[(u64, u16)]) -> (Class, u128) {
