@@ -32,6 +32,8 @@ mod fsck_answers;
 mod fsck_cli;
 #[path = "it/fsck_corpus.rs"]
 mod fsck_corpus;
+#[path = "it/fsck_e2fs_corpus.rs"]
+mod fsck_e2fs_corpus;
 #[path = "it/fsck_sweep.rs"]
 mod fsck_sweep;
 // The fuzz target's image and harness (fuzz/ is its own crate; this is the same source file).

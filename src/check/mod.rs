@@ -7,12 +7,15 @@
 //! are not patched one by one but recomputed in pass 5 from what passes 1–4 found.
 
 pub mod bits;
+mod fields;
 mod pass0;
 mod pass1;
 mod pass2;
 mod pass34;
 mod pass5;
 pub mod problem;
+pub mod special;
+mod xattr;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -151,6 +154,8 @@ pub struct Checker<'f, D: Device> {
     /// For each directory: what its `..` says (pass 2).
     pub(crate) dotdot: InodeMap<u32>,
     pub(crate) stats: Stats,
+    /// Attribute blocks seen in pass 1, with their reference counts.
+    pub(crate) ea_blocks: xattr::EaBlocks,
     asker: Option<Asker<'f>>,
     yes_to_all: bool,
     progress: Option<Progress<'f>>,
@@ -204,6 +209,7 @@ impl<'f, D: Device> Checker<'f, D> {
             entry_parent: InodeMap::default(),
             dotdot: InodeMap::default(),
             stats: Stats::default(),
+            ea_blocks: xattr::EaBlocks::new(),
             asker: None,
             yes_to_all: false,
             progress: None,

@@ -2,7 +2,7 @@
 //! (superblocks, descriptor tables, reserved GDT blocks, bitmaps, inode tables), marked in use
 //! before any file claims a block.
 
-use super::{problem, Checker};
+use super::{problem, special, Checker};
 use crate::error::Result;
 use crate::pmem::Device;
 
@@ -24,7 +24,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             h.group_mut(g).itable_unused = 0;
         }
     }
+    special::check_quota_super(c)?;
     mark_metadata(c);
+    special::check_mmp(c)?;
     Ok(())
 }
 

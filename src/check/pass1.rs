@@ -3,7 +3,7 @@
 //! Collects the blocks and inodes in use and the directories for the later passes. Also the
 //! data pass: the poison pattern inside written extents.
 
-use super::{problem, Checker};
+use super::{fields, problem, special, xattr, Checker};
 use crate::error::Result;
 use crate::extent::{self, NodeEntries, Root};
 use crate::fs::file::{HandleTree, ReadTree};
@@ -35,6 +35,16 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             let ino = g as u32 * ipg + i + 1;
             if ino < first_ino {
                 c.inode_used.set(u64::from(ino));
+                if ino == ino::BAD_BLOCKS_INO {
+                    special::bad_blocks_inode(c)?;
+                    continue;
+                }
+                if matches!(ino, special::USR_QUOTA_INO | special::GRP_QUOTA_INO) {
+                    if special::reserved_quota_inode(c, ino)? {
+                        check_inode(c, ino)?;
+                    }
+                    continue;
+                }
                 if !reserved_in_use(&sb, ino) {
                     continue;
                 }
@@ -43,6 +53,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         }
     }
     c.tick(1, groups, groups);
+    xattr::check_refcounts(c)?;
     // The root must exist as a directory.
     let root = c.fs.inode(ino::ROOT_INO)?;
     if !root.is_dir() {
@@ -62,6 +73,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     let slot = c.fs.inode_slot(n)?;
     let mut node = Inode::parse(&slot);
     let csum_ok = !c.fs.sb.has_metadata_csum() || ino::checksum_ok(&slot, c.fs.sb.csum_seed(), n);
+    let view = fields::SlotView::of(&slot, &node);
     drop(slot);
     let reserved = n < c.fs.sb.f.s_first_ino;
     if !reserved && node.f.i_links_count == 0 {
@@ -75,11 +87,32 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         return Ok(());
     }
     let mut dirty = false;
+    let slot_fix = fields::check(c, n, &view, &mut node, &mut dirty);
     if !valid_mode(node.file_type()) {
         if c.fix(problem::INODE_BAD_MODE, format!("inode {n}: mode {:#o}", node.f.i_mode), Some(n), None) {
             clear_inode(c, n)?;
         }
         return Ok(());
+    }
+    if node.f.i_dtime != 0 && n == ino::ROOT_INO {
+        // Root: as e2fsck, the orphan-list reading first, then its own question.
+        let sb = &c.fs.sb.f;
+        if node.f.i_dtime < sb.s_inodes_count
+            && c.fix(problem::INODE_LOW_DTIME, format!("inode {n}: dtime {}", node.f.i_dtime), Some(n), None)
+        {
+            node.f.i_dtime = 0;
+            dirty = true;
+        }
+        if node.f.i_dtime != 0 && c.fix(problem::ROOT_DTIME, format!("dtime {}", node.f.i_dtime), Some(n), None) {
+            node.f.i_dtime = 0;
+            dirty = true;
+        }
+        if node.f.i_dtime != 0
+            && c.fix(problem::INODE_DTIME_SET, format!("inode {n}: dtime {}", node.f.i_dtime), Some(n), None)
+        {
+            node.f.i_dtime = 0;
+            dirty = true;
+        }
     }
     if node.f.i_dtime != 0 && !reserved {
         // As e2fsck: a dtime below the inode count reads as a link of the orphan list (not
@@ -198,13 +231,9 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
             c.stats.tind += u64::from(ptr(14));
         }
     }
-    if node.file_acl() != 0 {
-        let b = node.file_acl();
-        if b < c.fs.sb.blocks_count() {
-            c.block_found.set(b);
-            counted_blocks += 1;
-        }
-    }
+    let (ea_blocks, acl_cleared) = xattr::check_block(c, n, &mut node)?;
+    counted_blocks += ea_blocks;
+    dirty |= acl_cleared;
     // i_size against the blocks found.
     let size = node.size();
     let bsz = u64::from(bs);
@@ -246,6 +275,11 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     if dirty && c.writable() {
         let mut h = c.fs.handle(4)?;
         h.write_inode(n, &node)?;
+    }
+    if slot_fix.any() && c.writable() {
+        let extra = node.f.i_extra_isize;
+        let mut h = c.fs.handle(4)?;
+        h.edit_inode_slot(n, |slot| slot_fix.apply(slot, extra))?;
     }
     Ok(())
 }

@@ -51,7 +51,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let first_ino = c.fs.sb.f.s_first_ino;
     let used: Vec<u32> = (1..c.inode_used.len() as u32).filter(|&i| c.inode_used.get(u64::from(i))).collect();
     for n in used {
-        if n < first_ino && n != ROOT_INO {
+        if (n < first_ino && n != ROOT_INO) || super::special::hidden(&c.fs.sb, n) {
             continue;
         }
         let node = c.fs.inode(n)?;

@@ -56,6 +56,10 @@ problems! {
         GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK | NO_OK, "group descriptor checksum is invalid";
     GD_BAD_LOCATION = 0x00_0003, Report, FATAL, "group descriptor points outside the file system";
     GD_BAD_UNUSED = 0x00_0004, Fix, 0, "group descriptor has an invalid unused inodes count";
+    QUOTA_INODE_INVALID = 0x00_0005, Fix, 0, "invalid quota inode in the superblock";
+    MMP_INVALID_BLOCK = 0x00_0006, Clear, PREEN_OK, "superblock has an invalid MMP block";
+    MMP_BAD_MAGIC = 0x00_0007, Fix, PREEN_OK, "superblock has invalid MMP magic";
+    MMP_CHECKSUM = 0x00_0008, Fix, PREEN_OK, "MMP block checksum does not match";
     // Pass 1: inodes and extent trees.
     INODE_CHECKSUM = 0x01_0001, Recompute, PREEN_OK, "inode passes checks, but its checksum does not match";
     INODE_DTIME_SET = 0x01_0002, Fix, PREEN_OK, "inode is in use, but has dtime set";
@@ -70,6 +74,22 @@ problems! {
     ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
     ZERO_DTIME = 0x01_000C, Fix, PREEN_OK, "deleted inode has zero dtime";
     INODE_LOW_DTIME = 0x01_000D, Fix, 0, "inode was part of the orphaned inode list";
+    EA_BLOCK_BAD = 0x01_000E, Clear, 0, "inode has a bad extended attribute block";
+    EA_ALLOC_COLLISION = 0x01_000F, Clear, 0, "extended attribute block is corrupt (allocation collision)";
+    EA_VALUE_INODE = 0x01_0010, Clear, 0, "extended attribute has an illegal value inode";
+    EA_BAD_HASH = 0x01_0011, Clear, 0, "extended attribute has an invalid hash";
+    EA_BLOCK_CHECKSUM = 0x01_0012, Fix, 0, "extended attribute block passes checks, but its checksum does not match";
+    EA_REFCOUNT = 0x01_0013, Fix, 0, "extended attribute block has a wrong reference count";
+    FILE_ACL_INVALID = 0x01_0014, Clear, 0, "extended attribute block of the inode is invalid";
+    INODE_EA_BAD = 0x01_0015, Clear, 0, "in-inode extended attributes are corrupt";
+    FADDR_NONZERO = 0x01_0016, Clear, 0, "i_faddr is set, should be zero";
+    EXTRA_ISIZE_INVALID = 0x01_0017, Fix, PREEN_OK, "inode has an invalid extra size";
+    IMAGIC_SET = 0x01_0018, Clear, 0, "inode has the imagic flag set";
+    ROOT_DTIME = 0x01_0019, Fix, PREEN_OK, "root inode has dtime set";
+    BAD_BLOCKS_INODE_INVALID = 0x01_001A, Clear, 0, "the bad block inode looks invalid";
+    BAD_BLOCKS_ILLEGAL = 0x01_001B, Clear, 0, "bad block inode has an illegal block";
+    QUOTA_BAD_MODE = 0x01_001C, Fix, PREEN_OK, "quota inode is not a regular file";
+    QUOTA_INODE_NOT_CLEAR = 0x01_001D, Clear, PREEN_OK, "quota inode is not in use, but contains data";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

@@ -650,6 +650,25 @@ impl<D: Device> Handle<'_, D> {
         Ok(())
     }
 
+    /// Change inode `ino`'s slot bytes directly (fields outside [`Inode`], the in-inode
+    /// attribute area); the checksum is refreshed with the generation the slot holds after.
+    pub fn edit_inode_slot(&mut self, ino: u32, edit: impl FnOnce(&mut [u8])) -> Result<()> {
+        let off = self.fs.inode_offset(ino)?;
+        let bs = u64::from(self.fs.block_size());
+        let isz = usize::from(self.fs.sb.inode_size());
+        let csum = self.fs.sb.has_metadata_csum();
+        let fs_seed = self.fs.csum_seed();
+        let blk = off / bs;
+        let at = (off % bs) as usize;
+        let buf = self.get_write(blk)?;
+        let slot = &mut buf[at..at + isz];
+        edit(slot);
+        if csum {
+            inode::set_checksum(slot, fs_seed, ino);
+        }
+        Ok(())
+    }
+
     /// Blocks dirtied so far, and the reservation.
     pub fn credits(&self) -> (u32, u32) {
         (self.credits.used(), self.credits.reserved)

@@ -145,7 +145,12 @@ pub const INCOMPAT_READ: u32 = incompat::FILETYPE
     | incompat::BIT64
     | incompat::FLEX_BG
     | incompat::CSUM_SEED
-    | incompat::LARGEDIR;
+    | incompat::LARGEDIR
+    | incompat::MMP;
+
+/// Incompatible features e4dax reads and checks but does not write with, apart from fsck's
+/// repairs: `mmp` (e4dax does not run the multi-mount protection protocol).
+pub const INCOMPAT_NO_WRITE: u32 = incompat::MMP;
 
 /// Read-only-compatible features e4dax must refuse even for reading, because they change
 /// how block numbers are interpreted.
@@ -186,6 +191,10 @@ pub fn check_readable(incompat: u32, ro_compat: u32) -> Result<()> {
 /// Refuse to modify a file system with features e4dax would not keep consistent.
 pub fn check_writable(incompat: u32, ro_compat: u32) -> Result<()> {
     check_readable(incompat, ro_compat)?;
+    let bad = incompat & INCOMPAT_NO_WRITE;
+    if bad != 0 {
+        return refuse(Kind::Incompat, bad, "e4dax does not run the multi-mount protection protocol");
+    }
     let bad = ro_compat & !RO_COMPAT_WRITE;
     if bad != 0 {
         return refuse(Kind::RoCompat, bad, "e4dax cannot write with it");

@@ -31,6 +31,10 @@ pub const S_IFIFO: u16 = 0x1000;
 
 /// `i_flags` bits.
 pub const FL_INDEX: u32 = 0x1000;
+/// AFS directory flag (`EXT2_IMAGIC_FL`): only with the `imagic_inodes` feature.
+pub const FL_IMAGIC: u32 = 0x2000;
+/// Offset of the obsolete fragment address `i_faddr`.
+pub const I_FADDR: usize = 0x70;
 pub const FL_HUGE_FILE: u32 = 0x40000;
 pub const FL_EXTENTS: u32 = 0x80000;
 pub const FL_EA_INODE: u32 = 0x200000;
@@ -164,6 +168,10 @@ impl Inode {
     }
     pub fn file_acl(&self) -> u64 {
         lohi(self.f.i_file_acl_lo, u32::from(self.f.i_file_acl_high))
+    }
+    pub fn set_file_acl(&mut self, blk: u64) {
+        self.f.i_file_acl_lo = blk as u32;
+        self.f.i_file_acl_high = (blk >> 32) as u16;
     }
     pub fn uid(&self) -> u32 {
         u32::from(self.f.i_uid) | (u32::from(self.f.i_uid_high) << 16)

@@ -112,7 +112,7 @@ le_fields! {
         s_mkfs_time_hi: u8 = 0x276,
         s_lastcheck_hi: u8 = 0x277,
         s_prj_quota_inum: u32 = 0x26C,
-        s_orphan_file_inum: u32 = 0x290,
+        s_orphan_file_inum: u32 = 0x280,
         s_checksum: u32 = 0x3FC,
     }
 }

@@ -6,9 +6,14 @@ use super::le;
 /// Magic of an in-inode attribute area and of an attribute block.
 pub const MAGIC: u32 = 0xEA02_0000;
 /// Size of an attribute block's header.
-const BLOCK_HEADER: usize = 32;
+pub const BLOCK_HEADER: usize = 32;
 /// Size of an entry before its name.
-const ENTRY_HEADER: usize = 16;
+pub const ENTRY_HEADER: usize = 16;
+/// Offsets in an attribute block's header: references, blocks, hash, checksum.
+pub const H_REFCOUNT: usize = 4;
+pub const H_BLOCKS: usize = 8;
+pub const H_HASH: usize = 12;
+pub const H_CHECKSUM: usize = 16;
 
 /// One extended attribute.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -88,6 +93,95 @@ pub fn in_block(block: &[u8]) -> Vec<Xattr> {
         return Vec::new();
     }
     entries(block, BLOCK_HEADER, 0, "block")
+}
+
+/// One entry of an attribute table as stored (what a checker looks at).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawEntry {
+    /// Offset of the entry in its area.
+    pub at: usize,
+    pub name_len: u8,
+    pub name_index: u8,
+    pub value_offs: u16,
+    pub value_inum: u32,
+    pub value_size: u32,
+    pub hash: u32,
+}
+
+impl RawEntry {
+    /// Bytes the entry takes in the table (header and name, padded to 4).
+    pub fn table_len(&self) -> usize {
+        (ENTRY_HEADER + usize::from(self.name_len)).next_multiple_of(4)
+    }
+}
+
+/// Why an attribute table could not be walked to its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableError {
+    /// An entry (or its name) runs past the area, or the table has no terminating zero word.
+    EntryPastEnd { at: usize },
+}
+
+/// The entries of a table starting at `start` in `area`, up to the terminating zero word.
+/// Bounded by the area: every entry takes at least 16 bytes.
+pub fn raw_entries(area: &[u8], start: usize) -> std::result::Result<Vec<RawEntry>, TableError> {
+    let mut out = Vec::new();
+    let mut off = start;
+    loop {
+        if off + 4 > area.len() {
+            return Err(TableError::EntryPastEnd { at: off });
+        }
+        if le::u32(area, off) == 0 {
+            return Ok(out);
+        }
+        if off + ENTRY_HEADER > area.len() {
+            return Err(TableError::EntryPastEnd { at: off });
+        }
+        let e = RawEntry {
+            at: off,
+            name_len: area[off],
+            name_index: area[off + 1],
+            value_offs: le::u16(area, off + 2),
+            value_inum: le::u32(area, off + 4),
+            value_size: le::u32(area, off + 8),
+            hash: le::u32(area, off + 12),
+        };
+        if off + ENTRY_HEADER + usize::from(e.name_len) > area.len() {
+            return Err(TableError::EntryPastEnd { at: off });
+        }
+        off += e.table_len();
+        out.push(e);
+    }
+}
+
+/// The hash of an entry (`ext4_xattr_hash_entry`): its name, then its value in 32-bit
+/// little-endian words (padded with zeros to 4 bytes) unless the value lives in an inode.
+/// `signed` hashes the name's bytes as signed chars, as some older kernels and e2fsprogs did
+/// (both hashes are accepted by e2fsck).
+pub fn entry_hash(name: &[u8], value: Option<&[u8]>, signed: bool) -> u32 {
+    let mut h: u32 = 0;
+    for &c in name {
+        let c = if signed { c as i8 as i32 as u32 } else { u32::from(c) };
+        h = (h << 5) ^ (h >> 27) ^ c;
+    }
+    if let Some(v) = value {
+        for chunk in v.chunks(4) {
+            let mut w = [0u8; 4];
+            w[..chunk.len()].copy_from_slice(chunk);
+            h = (h << 16) ^ (h >> 16) ^ u32::from_le_bytes(w);
+        }
+    }
+    h
+}
+
+/// The checksum of attribute block `blk` (`metadata_csum`): crc32c from the file system's seed
+/// over the block number (64-bit little-endian), then the block with `h_checksum` taken as 0.
+pub fn block_checksum(block: &[u8], fs_seed: u32, blk: u64) -> u32 {
+    use super::checksum::crc32c_raw;
+    let s = crc32c_raw(fs_seed, &blk.to_le_bytes());
+    let s = crc32c_raw(s, &block[..H_CHECKSUM]);
+    let s = crc32c_raw(s, &[0u8; 4]);
+    crc32c_raw(s, &block[H_CHECKSUM + 4..])
 }
 
 #[cfg(test)]

@@ -568,23 +568,17 @@ fn sweep(image: &Path, targets: &[Target], work_dir: &Path) -> Vec<Outcome> {
 /// byte is not swept.
 #[rustfmt::skip]
 const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
-    (O16, "inode 2", 0x17, Unclean, "pass 1 leaves i_dtime of reserved inodes alone: e2fsck clears the root's"),
     (O16, "inode 2", 0x28, YRefused, ROOT_TREE),
     (O16, "inode 2", 0x39, YRefused, ROOT_TREE),
     (O16, "inode 8", 0x5, Unclean, "the journal inode's i_size is not checked against its extents (e2fsck: invalid journal)"),
     (O16, "inode 8", 0x38, Unclean, "the journal inode's extent is not checked against the blocks of other inodes: \
         it now covers /d's block, which -y's journal handling overwrites (e2fsck: /d is a zero-length directory)"),
     (O16, "inode 11", 0x37, Unclean, DIR_LBLK),
-    (O16, "inode 11", 0x6a, Unclean, FILE_ACL),
     (O16, "inode 12", 0x36, Unclean, DIR_LBLK),
-    (O16, "inode 12", 0x69, Unclean, FILE_ACL),
     (O16, "inode 13", 0x35, Unclean, DIR_LBLK),
-    (O16, "inode 13", 0x68, Unclean, FILE_ACL),
     (O16, "inode 14", 0x23, Unclean, FLAGS),
     (O16, "inode 15", 0x22, Unclean, "an inode in extent format without EXTENTS_FL is not found (e2fsck sets the flag)"),
-    (O16, "inode 15", 0x77, Unclean, FILE_ACL),
     (O16, "inode 16", 0x21, Unclean, FLAGS),
-    (O16, "inode 16", 0x76, Unclean, FILE_ACL),
     (O16, "inode 17", 0x75, Unclean, "i_blocks_hi is not checked (without huge_file it must be 0)"),
     (O16, "inode 2 block 0 (68)", 0xf, Unclean, "the root's '..' naming an inode past the last is left (e2fsck sets it to 2)"),
     (O16, "inode 12 block 0 (1097)", 0x14, Unclean, DOTDOT_NAME),
@@ -595,7 +589,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O136, "group 0", 0x8, YRefused, GDT_BACKUP),
     (O136, "inode 2", 0x22, YRefused, "the root without EXTENTS_FL: -y's pass 3 fails (\"logical blocks 0..1 are not all a \
         hole\") where e2fsck sets the flag"),
-    (O136, "inode 13", 0x80, Unclean, "i_extra_isize is not checked (e2fsck: invalid extra size)"),
     (O136, "inode 13 block 0 (4652)", 0x12, Unclean, DOTDOT_NAME),
 ];
 const O16: &str = "ours 16M";
@@ -605,7 +598,6 @@ const ROOT_TREE: &str =
     not a directory\"), an error where e2fsck rebuilds the root";
 const DIR_LBLK: &str =
     "a directory extent's logical block past i_size is not found (e2fsck: \"block N should be at block 0\")";
-const FILE_ACL: &str = "i_file_acl is not checked (e4dax writes no extended attributes; e2fsck clears a bad one)";
 const FLAGS: &str = "inode flags e4dax never sets (casefold, imagic) are not checked";
 const DOTDOT_NAME: &str = "the second entry's name is not checked to be '..' (e2fsck renames it)";
 const GDT_BACKUP: &str =

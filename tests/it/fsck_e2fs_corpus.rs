@@ -1,0 +1,315 @@
+//! `fsck` on the images e2fsprogs itself makes (issue 10): `mke2fs` with other block sizes and
+//! feature sets, populated with `-d` and given extended attributes with `debugfs ea_set`, then
+//! damaged with `debugfs -w` (`sif`, `ssv`, `zap_block`) where e2fsck has a numbered problem for
+//! it: attribute blocks and in-inode attributes, the bad-block inode, quota inode numbers, the
+//! root's dtime, `i_faddr`, `i_extra_isize`, the imagic flag, the MMP block.
+//!
+//! Rules, per base image: `e2fsck -fn` finds it clean (a precondition) and so does `fsck -n`
+//! (exit 0, no finding: no false alarm), and `fsck -y` changes nothing. Per damage kind:
+//! `e2fsck -fn` finds the damage (a precondition: a kind that damages nothing cannot pass);
+//! `fsck -n` exits non-zero exactly when e2fsck does, and writes nothing; `fsck -y` exits 1;
+//! after it, `e2fsck -fn` and `fsck -n` both exit 0. Every kind that breaks a rule is listed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+const UUID: &str = "6c1e5c4a-7d2b-4f43-9a1e-2b3c4d5e6f70";
+
+/// A base image: mke2fs arguments, size, whether it is populated from the source tree.
+struct Base {
+    name: &'static str,
+    args: &'static [&'static str],
+    size: &'static str,
+    populate: bool,
+}
+
+const BASES: &[Base] = &[
+    Base { name: "ext4-4k", args: &["-t", "ext4", "-b", "4096"], size: "32M", populate: true },
+    Base { name: "ext4-1k", args: &["-t", "ext4", "-b", "1024"], size: "32M", populate: true },
+    Base { name: "ext4-2k", args: &["-t", "ext4", "-b", "2048"], size: "32M", populate: true },
+    Base { name: "ext4-16k", args: &["-t", "ext4", "-b", "16384"], size: "64M", populate: true },
+    Base { name: "ext4-64k", args: &["-t", "ext4", "-b", "65536"], size: "64M", populate: true },
+    Base { name: "no-csum", args: &["-t", "ext4", "-b", "4096", "-O", "^metadata_csum"], size: "32M", populate: true },
+    Base {
+        name: "uninit-bg",
+        args: &["-t", "ext4", "-b", "4096", "-O", "^metadata_csum,uninit_bg"],
+        size: "32M",
+        populate: true,
+    },
+    Base { name: "inode-128", args: &["-t", "ext4", "-b", "4096", "-I", "128"], size: "32M", populate: true },
+    Base { name: "no-flex-bg", args: &["-t", "ext4", "-b", "4096", "-O", "^flex_bg"], size: "32M", populate: true },
+    Base { name: "no-64bit", args: &["-t", "ext4", "-b", "4096", "-O", "^64bit"], size: "32M", populate: true },
+    Base { name: "large-dir", args: &["-t", "ext4", "-b", "4096", "-O", "large_dir"], size: "32M", populate: true },
+    Base { name: "huge-file", args: &["-t", "ext4", "-b", "4096", "-O", "huge_file"], size: "32M", populate: true },
+    Base {
+        name: "sparse-super2",
+        args: &["-t", "ext4", "-b", "4096", "-O", "sparse_super2"],
+        size: "32M",
+        populate: true,
+    },
+    Base {
+        name: "stable-inodes",
+        args: &["-t", "ext4", "-b", "4096", "-O", "stable_inodes"],
+        size: "32M",
+        populate: true,
+    },
+    Base { name: "verity", args: &["-t", "ext4", "-b", "4096", "-O", "verity"], size: "32M", populate: true },
+    Base { name: "orphan-file", args: &["-t", "ext4", "-b", "4096", "-O", "orphan_file"], size: "32M", populate: true },
+    Base { name: "mmp", args: &["-t", "ext4", "-b", "4096", "-O", "mmp"], size: "32M", populate: true },
+    // Not populated: mke2fs -d does not account the files it copies in the quota files, which
+    // e2fsck reports (fsck does not check quota usage; see docs/fsck.md).
+    Base { name: "quota", args: &["-t", "ext4", "-b", "4096", "-O", "quota"], size: "32M", populate: false },
+    Base {
+        name: "quota-project",
+        args: &["-t", "ext4", "-b", "4096", "-O", "quota,project", "-I", "256"],
+        size: "32M",
+        populate: false,
+    },
+];
+
+/// A damage kind: its base and the `debugfs -w` commands. In commands, `{ACL}` is the attribute
+/// block of /d1/f2, `{IBLK}`/`{IOFF:+N}` the block holding /d1/f1's inode and its offset plus
+/// N, `{MMP}` the MMP block.
+struct Kind {
+    name: &'static str,
+    base: &'static str,
+    cmds: &'static [&'static str],
+}
+
+const fn k(name: &'static str, base: &'static str, cmds: &'static [&'static str]) -> Kind {
+    Kind { name, base, cmds }
+}
+
+const KINDS: &[Kind] = &[
+    // Attribute blocks (4 KiB and 1 KiB blocks).
+    k("ea-checksum", "ext4-4k", &["zap_block -o 16 -l 4 -p 0x55 {ACL}"]),
+    k("ea-value-inode", "ext4-4k", &["zap_block -o 36 -l 4 -p 0x55 {ACL}"]),
+    k("ea-hash", "ext4-4k", &["zap_block -o 44 -l 1 -p 0x55 {ACL}"]),
+    k("ea-value-bytes", "ext4-4k", &["zap_block -o 4000 -l 8 -p 0x55 {ACL}"]),
+    k("ea-magic", "ext4-4k", &["zap_block -o 0 -l 1 -p 0x55 {ACL}"]),
+    k("ea-refcount", "no-csum", &["zap_block -o 4 -l 1 -p 0x05 {ACL}"]),
+    k("ea-h-blocks", "no-csum", &["zap_block -o 8 -l 1 -p 0x02 {ACL}"]),
+    k("ea-value-past-end", "ext4-4k", &["zap_block -o 40 -l 2 -p 0x7f {ACL}"]),
+    k("ea-name-index", "no-csum", &["zap_block -o 33 -l 1 -p 0 {ACL}"]),
+    k("ea-checksum-1k", "ext4-1k", &["zap_block -o 16 -l 4 -p 0x55 {ACL}"]),
+    k("ea-magic-1k", "ext4-1k", &["zap_block -o 0 -l 1 -p 0x55 {ACL}"]),
+    k("ea-hash-1k", "ext4-1k", &["zap_block -o 44 -l 1 -p 0x55 {ACL}"]),
+    k("file-acl-out-of-range", "ext4-4k", &["sif /d1/f1 file_acl 99999999"]),
+    k("file-acl-out-of-range-1k", "ext4-1k", &["sif /d1/f3 file_acl 12345678"]),
+    // In-inode attributes: /d1/f1's entry's value offset (inode + 128 + 32 + 4 + 2).
+    k("in-inode-ea-value-offset", "no-csum", &["zap_block -o {IOFF:+166} -l 2 -p 0xff {IBLK}"]),
+    k("in-inode-ea-name-index", "no-csum", &["zap_block -o {IOFF:+164} -l 1 -p 0xf0 {IBLK}"]),
+    // The bad-block inode.
+    k("bad-blocks-illegal-block", "ext4-4k", &["sif <1> block[0] 12345678"]),
+    k("bad-blocks-mode", "ext4-4k", &["sif <1> mode 0100644"]),
+    k("bad-blocks-uid", "ext4-4k", &["sif <1> uid 5"]),
+    k("bad-blocks-links", "ext4-1k", &["sif <1> links_count 1"]),
+    // Quota inode numbers.
+    k("quota-user-inode-9", "quota", &["ssv usr_quota_inum 9"]),
+    k("quota-user-inode-past-count", "quota", &["ssv usr_quota_inum 99999"]),
+    k("quota-group-inode-1", "quota", &["ssv grp_quota_inum 1"]),
+    k("quota-project-inode-7", "quota", &["ssv prj_quota_inum 7"]),
+    // The root's dtime, other inode fields.
+    k("root-dtime-low", "ext4-4k", &["sif <2> dtime 5"]),
+    k("root-dtime", "ext4-4k", &["sif <2> dtime 1700000000"]),
+    k("root-dtime-1k", "ext4-1k", &["sif <2> dtime 7"]),
+    k("faddr", "ext4-4k", &["sif /d1/f1 faddr 5"]),
+    k("faddr-1k", "ext4-1k", &["sif /d1/f4 faddr 77"]),
+    k("extra-isize-3", "ext4-4k", &["sif /d1/f1 extra_isize 3"]),
+    k("extra-isize-200", "ext4-4k", &["sif /d1/f5 extra_isize 200"]),
+    k("extra-isize-6", "ext4-2k", &["sif /d1/f6 extra_isize 6"]),
+    k("imagic", "ext4-4k", &["sif /d1/f1 flags 0x82000"]),
+    k("imagic-dir", "ext4-16k", &["sif /d1 flags 0x82000"]),
+    // The MMP block.
+    k("mmp-magic", "mmp", &["zap_block -o 0 -l 4 -p 0x11 {MMP}"]),
+    k("mmp-checksum", "mmp", &["zap_block -o 1020 -l 4 -p 0x11 {MMP}"]),
+    k("mmp-block-out-of-range", "mmp", &["ssv mmp_block 99999999"]),
+];
+
+fn run(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.env("TZ", "UTC").env("LC_ALL", "C").output().expect("cannot run a tool");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn e2fsck_n(img: &Path) -> (i32, String) {
+    run(Command::new(tool("e2fsck")).arg("-fn").arg(img))
+}
+
+fn fsck(img: &Path, mode: &str) -> (i32, String) {
+    let out = run_e4dax(&["fsck".as_ref(), "-f".as_ref(), mode.as_ref(), img.as_os_str()]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// `debugfs -w -R CMD`, which must succeed: debugfs exits 0 on most errors, so anything on
+/// stderr but its banner is a failure too.
+fn debugfs_w(img: &Path, cmd: &str) {
+    let out = Command::new(tool("debugfs")).arg("-w").arg("-R").arg(cmd).arg(img).output().expect("debugfs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    // (Closing an image whose MMP block was just damaged complains about the damage.)
+    let complaints: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.starts_with("debugfs ") && !l.starts_with("ext2fs_close: MMP") && !l.trim().is_empty())
+        .collect();
+    assert!(out.status.success() && complaints.is_empty(), "debugfs -w -R {cmd:?} {}: {err}", img.display());
+}
+
+/// The source tree every populated base is made from: small files, a 300 KB one, a nested
+/// directory, symlinks.
+fn source_tree(dir: &Path) -> PathBuf {
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("d1/d2")).unwrap();
+    for i in 1..=40 {
+        std::fs::write(src.join(format!("d1/f{i}")), format!("file {i}\n")).unwrap();
+    }
+    std::fs::write(src.join("big"), pseudo_random(300_000, 7)).unwrap();
+    std::fs::write(src.join("d1/d2/mid"), pseudo_random(5000, 8)).unwrap();
+    std::os::unix::fs::symlink("d1/f1", src.join("sym")).unwrap();
+    std::os::unix::fs::symlink("x".repeat(100), src.join("longsym")).unwrap();
+    src
+}
+
+fn make_base(dir: &Path, src: &Path, b: &Base) -> PathBuf {
+    let img = dir.join(format!("{}.img", b.name));
+    let seed = format!("hash_seed={UUID}");
+    let mut cmd = Command::new(tool("mke2fs"));
+    cmd.args(["-q", "-F", "-U", UUID, "-E", &seed]).args(b.args).env("E2FSPROGS_FAKE_TIME", TIME);
+    if b.populate {
+        cmd.arg("-d").arg(src);
+    }
+    cmd.arg(&img).arg(b.size);
+    let (rc, text) = run(&mut cmd);
+    assert_eq!(rc, 0, "mke2fs {:?}: {text}", b.args);
+    if b.populate {
+        // An attribute in the inode (/d1/f1), and attribute blocks (/d1/f2, /d1/f3).
+        debugfs_w(&img, "ea_set /d1/f1 user.small hello");
+        let big = "v".repeat(if b.args.contains(&"1024") { 700 } else { 1500 });
+        debugfs_w(&img, &format!("ea_set /d1/f2 user.big {big}"));
+        debugfs_w(&img, &format!("ea_set /d1/f3 trusted.other {big}"));
+    }
+    img
+}
+
+/// Fill a kind's placeholders from the image.
+fn commands(img: &Path, cmds: &[&str]) -> Vec<String> {
+    cmds.iter()
+        .map(|c| {
+            let mut c = c.to_string();
+            if c.contains("{ACL}") {
+                let stat = debugfs(img, "stat /d1/f2");
+                let acl = stat.lines().find_map(|l| l.trim().strip_prefix("File ACL: ")).expect("File ACL line");
+                c = c.replace("{ACL}", acl.split_whitespace().next().unwrap());
+            }
+            if c.contains("{IBLK}") {
+                let imap = debugfs(img, "imap /d1/f1");
+                let line = imap.lines().find(|l| l.contains("located at block")).expect("imap line");
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let blk = words[3].trim_end_matches(',');
+                let off = u64::from_str_radix(words[5].trim_start_matches("0x"), 16).unwrap();
+                c = c.replace("{IBLK}", blk);
+                if let Some(at) = c.find("{IOFF:+") {
+                    let end = c[at..].find('}').unwrap() + at;
+                    let plus: u64 = c[at + 7..end].parse().unwrap();
+                    c.replace_range(at..=end, &(off + plus).to_string());
+                }
+            }
+            if c.contains("{MMP}") {
+                let h = dumpe2fs_h(img);
+                c = c.replace("{MMP}", field(&h, "MMP block number"));
+            }
+            c
+        })
+        .collect()
+}
+
+#[test]
+fn images_e2fsprogs_makes_check_as_e2fsck_checks_them() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let src = source_tree(dir.path());
+    let mut broken: Vec<String> = Vec::new();
+    let mut table = String::new();
+    for b in BASES {
+        let img = make_base(dir.path(), &src, b);
+        let (e2, e2_text) = e2fsck_n(&img);
+        assert_eq!(e2, 0, "base {}: e2fsck -fn is not clean (the corpus is wrong):\n{e2_text}", b.name);
+        let before = read_bytes(&img);
+        let (n, n_text) = fsck(&img, "-n");
+        if n != 0 {
+            broken.push(format!("clean base {}: fsck -n exit {n} (false alarm):\n{n_text}", b.name));
+        }
+        let (y, y_text) = fsck(&img, "-y");
+        if y != 0 || read_bytes(&img) != before {
+            broken.push(format!("clean base {}: fsck -y exit {y} or changed the image:\n{y_text}", b.name));
+        }
+        table.push_str(&format!("{:<28} clean         e2fsck -n {e2:<2} fsck -n {n}  fsck -y {y}\n", b.name));
+    }
+    // The kinds are independent: a few at a time (the checkers mostly wait on their images).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<(usize, String, Vec<String>)>> = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(kind) = KINDS.get(i) else { break };
+                let (row, bad) = check_kind(dir.path(), kind);
+                results.lock().unwrap().push((i, row, bad));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|r| r.0);
+    for (_, row, bad) in results {
+        table.push_str(&row);
+        broken.extend(bad);
+    }
+    eprintln!("{table}");
+    assert!(
+        broken.is_empty(),
+        "{} of {} cases broke a rule:\n{}",
+        broken.len(),
+        BASES.len() + KINDS.len(),
+        broken.join("\n")
+    );
+}
+
+/// Damage a copy of the kind's base and hold both checkers to the rules: the table row and
+/// every rule broken.
+fn check_kind(dir: &Path, kind: &Kind) -> (String, Vec<String>) {
+    let mut broken = Vec::new();
+    let base = dir.join(format!("{}.img", kind.base));
+    let img = dir.join(format!("k-{}.img", kind.name));
+    copy_image(&base, &img);
+    for c in commands(&img, kind.cmds) {
+        debugfs_w(&img, &c);
+    }
+    let (e2, e2_text) = e2fsck_n(&img);
+    assert_ne!(e2, 0, "kind {}: e2fsck -fn finds nothing: the damage is not made\n{e2_text}", kind.name);
+    let before = read_bytes(&img);
+    let (n, n_text) = fsck(&img, "-n");
+    if (n != 0) != (e2 != 0) || !(0..8).contains(&n) {
+        broken.push(format!("{}: fsck -n exit {n}, e2fsck -fn exit {e2}\n{n_text}\n{e2_text}", kind.name));
+    }
+    if read_bytes(&img) != before {
+        broken.push(format!("{}: fsck -n wrote to the image", kind.name));
+    }
+    let (y, y_text) = fsck(&img, "-y");
+    let (after_e2, after_e2_text) = e2fsck_n(&img);
+    let (after_n, after_n_text) = fsck(&img, "-n");
+    if y != 1 || after_e2 != 0 || after_n != 0 {
+        broken.push(format!(
+            "{}: fsck -y exit {y}, then e2fsck -fn exit {after_e2}, fsck -n exit {after_n}\n{y_text}\n{after_e2_text}\n{after_n_text}",
+            kind.name
+        ));
+    }
+    let row = format!(
+        "{:<28} {:<13} e2fsck -n {e2:<2} fsck -n {n}  fsck -y {y}  then e2fsck -n {after_e2}, fsck -n {after_n}\n",
+        kind.name, kind.base
+    );
+    (row, broken)
+}
