@@ -33,7 +33,6 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
 /// Mark every block of the file system's own metadata in `block_found`.
 pub(crate) fn mark_metadata<D: Device>(c: &mut Checker<'_, D>) {
     let sb = &c.fs.sb;
-    let gdt = sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks);
     let itb = sb.inode_table_blocks();
     let first_data = u64::from(sb.f.s_first_data_block);
     if first_data > 0 {
@@ -41,8 +40,8 @@ pub(crate) fn mark_metadata<D: Device>(c: &mut Checker<'_, D>) {
     }
     for (g, d) in c.fs.groups().iter().enumerate() {
         let g = g as u64;
-        if sb.group_has_super(g) {
-            c.block_found.set_range(sb.group_first_block(g), 1 + gdt);
+        for (b, n) in sb.group_sb_gdt_runs(g) {
+            c.block_found.set_range(b, n);
         }
         c.block_found.set(d.block_bitmap);
         c.block_found.set(d.inode_bitmap);

@@ -18,7 +18,6 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let ipg = sb.f.s_inodes_per_group;
     let csum = sb.has_metadata_csum() || sb.has_ro_compat(ro_compat::GDT_CSUM);
     let seed = sb.csum_seed();
-    let gdt = sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks);
     let itb = sb.inode_table_blocks();
     let mut total_free_blocks = 0u64;
     let mut total_free_inodes = 0u64;
@@ -49,8 +48,8 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                     }
                 }
             };
-            if sb.group_has_super(g as u64) {
-                mark(first, 1 + gdt);
+            for (b, n) in sb.group_sb_gdt_runs(g as u64) {
+                mark(b, n);
             }
             mark(d.block_bitmap, 1);
             mark(d.inode_bitmap, 1);

@@ -66,8 +66,10 @@ impl<D: Device> Handle<'_, D> {
         let first = sb.group_first_block(g as u64);
         let count = sb.group_block_count(g as u64);
         let mut marks: Vec<(u64, u64)> = Vec::new();
-        if sb.group_has_super(g as u64) {
-            marks.push((first, 1 + sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks)));
+        for (b, n) in sb.group_sb_gdt_runs(g as u64) {
+            if n > 0 {
+                marks.push((b, n));
+            }
         }
         let itb = sb.inode_table_blocks();
         for (b, n) in [(d.block_bitmap, 1), (d.inode_bitmap, 1), (d.inode_table, itb)] {

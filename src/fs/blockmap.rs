@@ -184,15 +184,15 @@ impl<D: Device> Fs<D> {
             }
         };
         let sb = &self.sb;
-        let gdt = sb.gdt_blocks();
         let itb = sb.inode_table_blocks();
         for (g, d) in self.groups().iter().enumerate() {
             let g = g as u64;
-            if sb.group_has_super(g) {
-                let first = sb.group_first_block(g);
-                set(first, 1, Owner::Superblock);
-                set(first + 1, gdt + u64::from(sb.f.s_reserved_gdt_blocks), Owner::Descriptors);
+            let [(sup, n), (meta, m)] = sb.group_sb_gdt_runs(g);
+            if n > 0 {
+                set(sup, 1, Owner::Superblock);
+                set(sup + 1, n - 1, Owner::Descriptors);
             }
+            set(meta, m, Owner::Descriptors);
             set(d.block_bitmap, 1, Owner::BlockBitmap);
             set(d.inode_bitmap, 1, Owner::InodeBitmap);
             set(d.inode_table, itb, Owner::InodeTable);

@@ -120,15 +120,14 @@ impl<D: Device> Fs<D> {
         let sb = &self.sb;
         let count = sb.group_count();
         let ds = usize::from(sb.desc_size());
-        let gdt_start = u64::from(sb.f.s_first_data_block) + 1;
-        if gdt_start + sb.gdt_blocks() > sb.blocks_count() {
+        if (0..sb.gdt_blocks()).any(|i| sb.desc_block(i) >= sb.blocks_count()) {
             return Err(Error::corrupt("group descriptors", "the table runs past the end of the file system"));
         }
         let table_len =
             usize::try_from(count * ds as u64).map_err(|_| Error::corrupt("group descriptors", "too many groups"))?;
         let mut table = Vec::with_capacity(table_len);
         for i in 0..sb.gdt_blocks() {
-            table.extend_from_slice(&self.block(gdt_start + i)?);
+            table.extend_from_slice(&self.block(self.sb.desc_block(i))?);
         }
         let mut groups = Vec::with_capacity(count as usize);
         let mut ok = Vec::with_capacity(count as usize);
@@ -494,7 +493,6 @@ impl<D: Device> Fs<D> {
         let bs = self.block_size() as usize;
         let seed = self.csum_seed();
         let csum_on = self.sb.has_metadata_csum();
-        let gdt_start = u64::from(self.sb.f.s_first_data_block) + 1;
         for g in dirty {
             let mut d = self.groups[g].clone();
             if csum_on {
@@ -513,7 +511,7 @@ impl<D: Device> Fs<D> {
             }
             self.groups[g] = d.clone();
             let off = g * ds;
-            let blk = gdt_start + (off / bs) as u64;
+            let blk = self.sb.desc_block((off / bs) as u64);
             let csum = self.csum;
             let buf = self.cache_block_mut(blk)?;
             group_desc::encode_checksummed(&d, g as u32, csum, &mut buf[off % bs..off % bs + ds]);
@@ -619,7 +617,7 @@ impl<D: Device> Handle<'_, D> {
     pub fn group_mut(&mut self, g: usize) -> &mut GroupDesc {
         let ds = u64::from(self.fs.sb.desc_size());
         let bs = u64::from(self.fs.block_size());
-        let blk = u64::from(self.fs.sb.f.s_first_data_block) + 1 + (g as u64 * ds) / bs;
+        let blk = self.fs.sb.desc_block((g as u64 * ds) / bs);
         self.charge(blk);
         self.fs.group_mut(g)
     }

@@ -78,8 +78,8 @@ impl<D: Device> Fs<D> {
                 }
             }
         };
-        if sb.group_has_super(g as u64) {
-            mark(first, 1 + sb.gdt_blocks() + u64::from(sb.f.s_reserved_gdt_blocks));
+        for (b, n) in sb.group_sb_gdt_runs(g as u64) {
+            mark(b, n);
         }
         mark(d.block_bitmap, 1);
         mark(d.inode_bitmap, 1);

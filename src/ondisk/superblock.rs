@@ -349,12 +349,55 @@ impl Superblock {
     pub fn needs_recovery(&self) -> bool {
         self.has_incompat(incompat::RECOVER)
     }
-    /// Whether group `g` holds a superblock backup (`sparse_super`: 0, 1 and powers of 3, 5, 7).
+    /// Whether group `g` holds a superblock backup (`sparse_super`: 0, 1 and powers of 3, 5, 7;
+    /// `sparse_super2`: 0 and the two groups `s_backup_bgs` names).
     pub fn group_has_super(&self, g: u64) -> bool {
+        if g == 0 {
+            return true;
+        }
+        if self.has_compat(compat::SPARSE_SUPER2) {
+            return self.f.s_backup_bgs.iter().any(|&b| b != 0 && u64::from(b) == g);
+        }
         if !self.has_ro_compat(ro_compat::SPARSE_SUPER) || g <= 1 {
             return true;
         }
         sparse_group_has_super(g)
+    }
+
+    /// Descriptor blocks kept right after each superblock copy: the whole table and its
+    /// reserved growth blocks, or with `meta_bg` only the first `s_first_meta_bg` blocks.
+    pub fn old_desc_blocks(&self) -> u64 {
+        if self.has_incompat(incompat::META_BG) {
+            u64::from(self.f.s_first_meta_bg).min(self.gdt_blocks())
+        } else {
+            self.gdt_blocks() + u64::from(self.f.s_reserved_gdt_blocks)
+        }
+    }
+
+    /// Where block `i` of the group descriptor table lives (the primary copy): after the
+    /// primary superblock, or with `meta_bg` from `s_first_meta_bg` on, in the first group of
+    /// its meta group (after that group's superblock backup, if any).
+    pub fn desc_block(&self, i: u64) -> u64 {
+        let first = u64::from(self.f.s_first_data_block);
+        if !self.has_incompat(incompat::META_BG) || i < u64::from(self.f.s_first_meta_bg) {
+            return first + 1 + i;
+        }
+        let g = i.saturating_mul(self.descs_per_block());
+        self.group_first_block(g).saturating_add(u64::from(self.group_has_super(g)))
+    }
+
+    /// The runs of blocks at the start of group `g` taken by copies of the superblock and the
+    /// descriptor table (a run of length 0 is none).
+    pub fn group_sb_gdt_runs(&self, g: u64) -> [(u64, u64); 2] {
+        let first = self.group_first_block(g);
+        let sup = self.group_has_super(g);
+        let classic = if sup { (first, 1 + self.old_desc_blocks()) } else { (first, 0) };
+        let per = self.descs_per_block().max(1);
+        let meta = self.has_incompat(incompat::META_BG)
+            && g / per >= u64::from(self.f.s_first_meta_bg)
+            && matches!(g % per, x if x == 0 || x == 1 || x == per - 1);
+        let meta_run = if meta { (first + u64::from(sup), 1) } else { (first, 0) };
+        [classic, meta_run]
     }
     /// Seed of every metadata checksum.
     pub fn csum_seed(&self) -> u32 {

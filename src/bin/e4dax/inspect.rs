@@ -817,7 +817,6 @@ fn journal_lines(j: &e4dax::ondisk::jbd2::superblock::JournalSuperblock, l: &mut
 fn groups_json(fs: &Fs<MappedImage>) -> anyhow::Result<Value> {
     let sb = &fs.sb;
     let itb = sb.inode_table_blocks();
-    let gdt = sb.gdt_blocks();
     let ipg = u64::from(sb.f.s_inodes_per_group);
     let mut v = Vec::new();
     for (g, d) in fs.groups().iter().enumerate() {
@@ -835,6 +834,19 @@ fn groups_json(fs: &Fs<MappedImage>) -> anyhow::Result<Value> {
             Err(e) => json!({ "error": e.to_string() }),
         };
         let reserved = u64::from(sb.f.s_reserved_gdt_blocks);
+        // Descriptor blocks after the superblock copy (with meta_bg only the first
+        // s_first_meta_bg), or the one block of a meta group's copy.
+        let [(_, classic), (meta, m)] = sb.group_sb_gdt_runs(g as u64);
+        let old = classic
+            .saturating_sub(1 + if sb.has_incompat(e4dax::ondisk::features::incompat::META_BG) { 0 } else { reserved });
+        let descriptors = if old > 0 {
+            Some([first + 1, first + old])
+        } else if m > 0 {
+            Some([meta, meta])
+        } else {
+            None
+        };
+        let reserved = if sb.has_incompat(e4dax::ondisk::features::incompat::META_BG) { 0 } else { reserved };
         v.push(json!({
             "group": g,
             "first_block": first,
@@ -842,8 +854,8 @@ fn groups_json(fs: &Fs<MappedImage>) -> anyhow::Result<Value> {
             "flags": d.flag_names(),
             "superblock_backup": has_super,
             "superblock": if has_super { Some(first) } else { None },
-            "descriptors": if has_super { Some([first + 1, first + gdt]) } else { None },
-            "reserved_gdt": if has_super && reserved > 0 { Some([first + 1 + gdt, first + gdt + reserved]) } else { None },
+            "descriptors": descriptors,
+            "reserved_gdt": if has_super && reserved > 0 { Some([first + 1 + old, first + old + reserved]) } else { None },
             "block_bitmap": d.block_bitmap,
             "inode_bitmap": d.inode_bitmap,
             "inode_table": d.inode_table,
