@@ -14,6 +14,8 @@ pub(crate) struct SlotFix {
     pub faddr: bool,
     /// Zero the in-inode attribute area.
     pub in_inode_ea: bool,
+    /// Blocks the in-inode attributes' value inodes charge to the inode (not a repair).
+    pub charged: u64,
 }
 
 impl SlotFix {
@@ -88,8 +90,10 @@ pub(crate) fn check<D: Device>(
     }
     let extra_ok = isz > ino::GOOD_OLD_SIZE && usize::from(node.f.i_extra_isize) + ino::GOOD_OLD_SIZE <= isz;
     let slot = view.ea_slot.as_deref();
-    if extra_ok && slot.is_some_and(|s| xattr::check_in_inode(c, n, s, node)) {
-        out.in_inode_ea = true;
+    if let (true, Some(s)) = (extra_ok, slot) {
+        let (clear, charged) = xattr::check_in_inode(c, n, s, node);
+        out.in_inode_ea = clear;
+        out.charged = charged;
     }
     out
 }

@@ -156,6 +156,8 @@ pub struct Checker<'f, D: Device> {
     pub(crate) stats: Stats,
     /// Attribute blocks seen in pass 1, with their reference counts.
     pub(crate) ea_blocks: xattr::EaBlocks,
+    /// For each attribute value inode (`ea_inode`): the attributes naming it (pass 1).
+    pub(crate) ea_inode_refs: InodeMap<u64>,
     asker: Option<Asker<'f>>,
     yes_to_all: bool,
     progress: Option<Progress<'f>>,
@@ -210,6 +212,7 @@ impl<'f, D: Device> Checker<'f, D> {
             dotdot: InodeMap::default(),
             stats: Stats::default(),
             ea_blocks: xattr::EaBlocks::new(),
+            ea_inode_refs: InodeMap::default(),
             asker: None,
             yes_to_all: false,
             progress: None,

@@ -232,7 +232,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         }
     }
     let (ea_blocks, acl_cleared) = xattr::check_block(c, n, &mut node)?;
-    counted_blocks += ea_blocks;
+    counted_blocks += ea_blocks + slot_fix.charged;
     dirty |= acl_cleared;
     // i_size against the blocks found.
     let size = node.size();

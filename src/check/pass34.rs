@@ -5,7 +5,7 @@
 use super::{pass1, problem, Checker};
 use crate::error::Result;
 use crate::ondisk::dirent::{self, file_type_of_mode, FT_DIR};
-use crate::ondisk::inode::{LOST_FOUND_INO, ROOT_INO};
+use crate::ondisk::inode::{Inode, LOST_FOUND_INO, ROOT_INO};
 use crate::pmem::Device;
 
 /// Credits of a reconnection (lost+found entry, inode, parent).
@@ -55,6 +55,12 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             continue;
         }
         let node = c.fs.inode(n)?;
+        if node.has_flag(crate::ondisk::inode::FL_EA_INODE) {
+            if let Some(&refs) = c.ea_inode_refs.get(&n) {
+                ea_inode_counts(c, n, node, refs)?;
+                continue;
+            }
+        }
         let counted = c.refs.get(&n).copied().unwrap_or(0);
         let is_dir = c.dir_bits.get(u64::from(n));
         if counted == 0 && !is_dir {
@@ -90,6 +96,31 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         if c.writable() {
             mark_blocks(c, l)?;
         }
+    }
+    Ok(())
+}
+
+/// An attribute value inode named by `refs` attributes: its reference count (`i_ctime` high,
+/// `i_version` low) and its one link.
+fn ea_inode_counts<D: Device>(c: &mut Checker<'_, D>, n: u32, node: Inode, refs: u64) -> Result<()> {
+    let stored = (u64::from(node.f.i_ctime) << 32) | u64::from(node.f.i_version);
+    let mut fixed = node;
+    let mut dirty = false;
+    if stored != refs
+        && c.fix(problem::EA_INODE_REFCOUNT, format!("inode {n}: {stored}, should be {refs}"), Some(n), None)
+    {
+        fixed.f.i_ctime = (refs >> 32) as u32;
+        fixed.f.i_version = refs as u32;
+        dirty = true;
+    }
+    let links = fixed.f.i_links_count;
+    if links != 1 && c.fix(problem::LINK_COUNT, format!("inode {n}: links {links}, counted 1"), Some(n), None) {
+        fixed.f.i_links_count = 1;
+        dirty = true;
+    }
+    if dirty {
+        let mut h = c.fs.handle(2)?;
+        h.write_inode(n, &fixed)?;
     }
     Ok(())
 }

@@ -110,6 +110,7 @@ problems! {
     UNATTACHED_INODE = 0x04_0001, Connect, 0, "unattached inode";
     UNATTACHED_EMPTY = 0x04_0002, Clear, PREEN_OK, "unattached zero-length inode";
     LINK_COUNT = 0x04_0003, Fix, PREEN_OK, "inode link count is wrong";
+    EA_INODE_REFCOUNT = 0x04_0004, Fix, PREEN_OK, "extended attribute value inode has a wrong reference count";
     // Pass 5: bitmaps and counts.
     BLOCK_BITMAP = 0x05_0001, Fix, PREEN_OK, "block bitmap differences";
     INODE_BITMAP = 0x05_0002, Fix, PREEN_OK, "inode bitmap differences";

@@ -24,6 +24,8 @@ pub(crate) struct EaBlock {
     pub on_disk: u32,
     /// Inodes naming it.
     pub seen: u32,
+    /// Blocks its value inodes charge to each inode naming it.
+    pub charged: u64,
 }
 
 /// Attribute blocks by number (ordered, so that findings come out in block order).
@@ -90,6 +92,48 @@ fn hash_ok(area: &[u8], e: &RawEntry, value_base: usize) -> bool {
     e.hash == xattr::entry_hash(name, value, false) || e.hash == xattr::entry_hash(name, value, true)
 }
 
+/// What an entry whose value lives in inode `e.value_inum` needs of that inode: in range, a
+/// value inode (`EA_INODE_FL`), and the entry's hash made from the value inode's hash (kept in
+/// its `i_atime`). None when sound.
+fn check_value_inode<D: Device>(c: &Checker<'_, D>, area: &[u8], e: &RawEntry) -> Option<Bad> {
+    let v = e.value_inum;
+    if v < c.fs.sb.f.s_first_ino || v > c.fs.sb.f.s_inodes_count {
+        return Some(Bad::ValueInode(v));
+    }
+    let Ok(node) = c.fs.inode(v) else { return Some(Bad::ValueInode(v)) };
+    if !node.has_flag(ino::FL_EA_INODE) || node.f.i_links_count == 0 {
+        return Some(Bad::ValueInode(v));
+    }
+    let name_at = e.at + xattr::ENTRY_HEADER;
+    let name = &area[name_at..name_at + usize::from(e.name_len)];
+    let value_hash = node.f.i_atime.to_le_bytes();
+    let ok = e.hash == 0
+        || e.hash == xattr::entry_hash(name, Some(&value_hash), false)
+        || e.hash == xattr::entry_hash(name, Some(&value_hash), true);
+    (!ok).then_some(Bad::Hash { at: e.at, stored: e.hash })
+}
+
+/// Entries of a table (already validated) whose values live in inodes: check each value
+/// inode; on success count the references, and return the blocks the values charge to the
+/// inode naming them (as the kernel charges quota: the value's size in blocks, added to the
+/// owner's `i_blocks`).
+fn value_inodes<D: Device>(c: &mut Checker<'_, D>, area: &[u8], start: usize) -> Result<u64, Bad> {
+    let Ok(entries) = xattr::raw_entries(area, start) else { return Ok(0) };
+    let with_inode: Vec<RawEntry> = entries.into_iter().filter(|e| e.value_inum != 0).collect();
+    for e in &with_inode {
+        if let Some(bad) = check_value_inode(c, area, e) {
+            return Err(bad);
+        }
+    }
+    let bs = u64::from(c.fs.block_size());
+    let mut charged = 0u64;
+    for e in &with_inode {
+        *c.ea_inode_refs.entry(e.value_inum).or_insert(0) += 1;
+        charged += u64::from(e.value_size).div_ceil(bs);
+    }
+    Ok(charged)
+}
+
 /// Validate an attribute block's contents (not its checksum): the first problem found.
 fn validate_block(block: &[u8], ea_inode: bool) -> Option<Bad> {
     if le::u32(block, 0) != xattr::MAGIC {
@@ -154,14 +198,22 @@ pub(crate) fn check_block<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut 
     }
     if let Some(b) = c.ea_blocks.get_mut(&blk) {
         b.seen = b.seen.saturating_add(1);
-        return Ok((1, false));
+        return Ok((1 + b.charged, false));
     }
     let ea_inode = c.fs.sb.has_incompat(incompat::EA_INODE);
-    let (bad, on_disk, csum_ok) = {
-        let block = c.fs.block(blk)?;
+    let (bad, on_disk, csum_ok, charged) = {
+        let block = c.fs.block(blk)?.into_owned();
         let csum_ok = !c.fs.sb.has_metadata_csum()
             || le::u32(&block, xattr::H_CHECKSUM) == xattr::block_checksum(&block, c.fs.csum_seed(), blk);
-        (validate_block(&block, ea_inode), le::u32(&block, xattr::H_REFCOUNT), csum_ok)
+        let mut bad = validate_block(&block, ea_inode);
+        let mut charged = 0;
+        if bad.is_none() && ea_inode {
+            match value_inodes(c, &block, xattr::BLOCK_HEADER) {
+                Ok(n) => charged = n,
+                Err(b) => bad = Some(b),
+            }
+        }
+        (bad, le::u32(&block, xattr::H_REFCOUNT), csum_ok, charged)
     };
     if let Some(bad) = bad {
         if c.fix(bad.code(), format!("inode {n}: block {blk}: {}", bad.detail()), Some(n), Some(blk)) {
@@ -172,9 +224,9 @@ pub(crate) fn check_block<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut 
     } else if !csum_ok && c.fix(problem::EA_BLOCK_CHECKSUM, format!("inode {n}: block {blk}"), Some(n), Some(blk)) {
         rewrite(c, blk, None)?;
     }
-    c.ea_blocks.insert(blk, EaBlock { on_disk, seen: 1 });
+    c.ea_blocks.insert(blk, EaBlock { on_disk, seen: 1, charged });
     c.block_found.set(blk);
-    Ok((1, false))
+    Ok((1 + charged, false))
 }
 
 /// Rewrite attribute block `blk` with a fresh checksum (and `h_refcount` when given).
@@ -211,11 +263,12 @@ pub(crate) fn check_refcounts<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
 }
 
 /// Check the attributes stored in inode `n`'s slot after its extra fields. Returns whether the
-/// slot's attribute area must be cleared (the caller owns the write).
-pub(crate) fn check_in_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, slot: &[u8], node: &Inode) -> bool {
+/// slot's attribute area must be cleared (the caller owns the write) and the blocks its value
+/// inodes charge to the inode.
+pub(crate) fn check_in_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, slot: &[u8], node: &Inode) -> (bool, u64) {
     let start = ino::GOOD_OLD_SIZE + usize::from(node.f.i_extra_isize);
     if slot.len() < start + 4 || le::u32(slot, start) != xattr::MAGIC {
-        return false;
+        return (false, 0);
     }
     let area = &slot[start + 4..];
     let ea_inode = c.fs.sb.has_incompat(incompat::EA_INODE);
@@ -250,9 +303,20 @@ pub(crate) fn check_in_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, slot: &[
             found
         }
     };
+    let mut charged = 0;
+    let bad = match bad {
+        None if ea_inode => match value_inodes(c, area, 0) {
+            Ok(x) => {
+                charged = x;
+                None
+            }
+            Err(b) => Some(b),
+        },
+        other => other,
+    };
     match bad {
-        Some(b) => c.fix(problem::INODE_EA_BAD, format!("inode {n}: {}", b.detail()), Some(n), None),
-        None => false,
+        Some(b) => (c.fix(problem::INODE_EA_BAD, format!("inode {n}: {}", b.detail()), Some(n), None), 0),
+        None => (false, charged),
     }
 }
 

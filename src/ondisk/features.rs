@@ -147,6 +147,7 @@ pub const INCOMPAT_READ: u32 = incompat::FILETYPE
     | incompat::CSUM_SEED
     | incompat::LARGEDIR
     | incompat::META_BG
+    | incompat::EA_INODE
     | incompat::MMP;
 
 /// Incompatible features e4dax reads and checks but does not write with, apart from fsck's

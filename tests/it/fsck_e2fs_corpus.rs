@@ -64,6 +64,9 @@ const BASES: &[Base] = &[
         size: "300M",
         populate: true,
     },
+    // Attribute values in their own inodes (the i_blocks charge debugfs leaves out is made
+    // by e2fsck -fy on the base).
+    Base { name: "ea-inode", args: &["-t", "ext4", "-b", "4096", "-O", "ea_inode"], size: "32M", populate: true },
     Base { name: "mmp", args: &["-t", "ext4", "-b", "4096", "-O", "mmp"], size: "32M", populate: true },
     // Not populated: mke2fs -d does not account the files it copies in the quota files, which
     // e2fsck reports (fsck does not check quota usage; see docs/fsck.md).
@@ -133,6 +136,12 @@ const KINDS: &[Kind] = &[
     k("meta-bg-descriptor-checksum", "meta-bg-1k", &["set_bg 35 checksum 7"]),
     k("meta-bg-free-blocks", "meta-bg-1k", &["set_bg 34 free_blocks_count 5"]),
     k("meta-bg-block-bitmap-bit", "meta-bg-1k", &["freeb 10"]),
+    // Attribute value inodes (/d1/f2's value, {EAI}).
+    k("ea-inode-refcount", "ea-inode", &["sif <{EAI}> version 5"]),
+    k("ea-inode-flag", "ea-inode", &["sif <{EAI}> flags 0x80000"]),
+    k("ea-inode-hash", "ea-inode", &["sif <{EAI}> atime 12345"]),
+    k("ea-inode-links", "ea-inode", &["sif <{EAI}> links_count 2"]),
+    k("ea-inode-owner-blocks", "ea-inode", &["sif /d1/f2 blocks 8"]),
     // The MMP block.
     k("mmp-magic", "mmp", &["zap_block -o 0 -l 4 -p 0x11 {MMP}"]),
     k("mmp-checksum", "mmp", &["zap_block -o 1020 -l 4 -p 0x11 {MMP}"]),
@@ -206,6 +215,14 @@ fn make_base(dir: &Path, src: &Path, b: &Base) -> PathBuf {
         debugfs_w(&img, &format!("ea_set /d1/f2 user.big {big}"));
         debugfs_w(&img, &format!("ea_set /d1/f3 trusted.other {big}"));
     }
+    if b.args.iter().any(|a| a.contains("ea_inode")) {
+        // Values bigger than a block go to value inodes; debugfs does not charge their blocks
+        // to the owner's i_blocks as the kernel does: e2fsck -fy does.
+        debugfs_w(&img, &format!("ea_set /d1/f2 user.huge {}", "w".repeat(6000)));
+        debugfs_w(&img, &format!("ea_set /d1/f4 user.huge {}", "q".repeat(9000)));
+        let (rc, text) = run(Command::new(tool("e2fsck")).arg("-fy").arg(&img));
+        assert!(rc <= 1, "e2fsck -fy on base {}: {text}", b.name);
+    }
     img
 }
 
@@ -231,6 +248,21 @@ fn commands(img: &Path, cmds: &[&str]) -> Vec<String> {
                     let plus: u64 = c[at + 7..end].parse().unwrap();
                     c.replace_range(at..=end, &(off + plus).to_string());
                 }
+            }
+            if c.contains("{EAI}") {
+                let out = run_e4dax(&[
+                    "inspect".as_ref(),
+                    img.as_os_str(),
+                    "inode".as_ref(),
+                    "/d1/f2".as_ref(),
+                    "--json".as_ref(),
+                ]);
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("inspect inode --json");
+                let eai = v["xattrs"]
+                    .as_array()
+                    .and_then(|x| x.iter().find_map(|a| a["value_inode"].as_u64().filter(|&i| i != 0)))
+                    .expect("/d1/f2 has an attribute in a value inode");
+                c = c.replace("{EAI}", &eai.to_string());
             }
             if c.contains("{MMP}") {
                 let h = dumpe2fs_h(img);
