@@ -8,6 +8,17 @@ use crate::pmem::Device;
 
 pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let groups = c.fs.groups().len();
+    if let Some(why) = c.fs.desc_from_backup.clone() {
+        // Opening read group 1's copy; a repair writes it over the primary.
+        if c.fix(problem::GD_USE_BACKUP, why, None, None) {
+            let mut h = c.fs.handle(c.fs.sb.gdt_blocks().min(u64::from(u32::MAX / 2)) as u32 + 1)?;
+            for g in 0..groups {
+                h.group_mut(g);
+            }
+            drop(h);
+            c.fs.desc_from_backup = None;
+        }
+    }
     for g in 0..groups {
         if !c.fs.group_checksum_ok(g) && c.fix(problem::GD_CHECKSUM, format!("group {g}"), None, None) {
             // Marking the descriptor dirty rewrites it with a fresh checksum at commit.

@@ -54,11 +54,6 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     }
     c.tick(1, groups, groups);
     xattr::check_refcounts(c)?;
-    // The root must exist as a directory.
-    let root = c.fs.inode(ino::ROOT_INO)?;
-    if !root.is_dir() {
-        c.fix(problem::ROOT_NOT_DIR, String::new(), Some(ino::ROOT_INO), None);
-    }
     Ok(())
 }
 
@@ -92,6 +87,15 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         if c.fix(problem::INODE_BAD_MODE, format!("inode {n}: mode {:#o}", node.f.i_mode), Some(n), None) {
             clear_inode(c, n)?;
         }
+        return Ok(());
+    }
+    // The root must be a directory (pass 3 makes a new one when it is gone): cleared before
+    // any of its blocks is marked.
+    if n == ino::ROOT_INO
+        && !node.is_dir()
+        && c.fix(problem::ROOT_NOT_DIR, format!("mode {:#o}", node.f.i_mode), Some(n), None)
+    {
+        clear_inode(c, n)?;
         return Ok(());
     }
     if node.f.i_dtime != 0 && n == ino::ROOT_INO {
@@ -140,6 +144,19 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     let mut last_written: Option<u64> = None;
     let mut last_mapped: Option<u64> = None;
     count_kind(c, n, &node);
+    if !node.has_flag(ino::FL_EXTENTS)
+        && !node.has_flag(ino::FL_INLINE_DATA)
+        && c.fs.sb.has_incompat(crate::ondisk::features::incompat::EXTENTS)
+        && uses_blocks(&node)
+        && crate::ondisk::extent::Header::parse(&node.f.i_block, 4).is_ok()
+    {
+        // As e2fsck: i_block holds a sound extent root, only the flag is missing. Read as
+        // the extent tree it is, whether or not the flag is set again.
+        if c.fix(problem::EXTENT_FLAG_MISSING, format!("inode {n}"), Some(n), None) {
+            dirty = true;
+        }
+        node.f.i_flags |= ino::FL_EXTENTS;
+    }
     if node.has_flag(ino::FL_EXTENTS) {
         let Some(walk) = walk_tree(c, n, &mut node)? else { return Ok(()) };
         counted_blocks += walk.tree_blocks;

@@ -12,6 +12,28 @@ use crate::pmem::Device;
 const CONNECT_CREDITS: u32 = 32;
 
 pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    // As e2fsck's pass 3: no root (pass 1 cleared it, or it was never in use) is made anew;
+    // every directory it held is then unconnected and goes to lost+found.
+    let root_ok = c.inode_used.get(u64::from(ROOT_INO)) && c.dir_bits.get(u64::from(ROOT_INO));
+    if !root_ok {
+        if c.fix(problem::NO_ROOT, String::new(), Some(ROOT_INO), None) {
+            c.fs.make_root_dir()?;
+            mark_blocks(c, ROOT_INO)?;
+            // Its '.' and '..' name it; directories whose '..' named the old root keep those
+            // references (pass 2 counted them).
+            c.inode_used.set(u64::from(ROOT_INO));
+            c.dir_bits.set(u64::from(ROOT_INO));
+            if !c.dirs.contains(&ROOT_INO) {
+                c.dirs.push(ROOT_INO);
+            }
+            *c.refs.entry(ROOT_INO).or_insert(0) += 2;
+            c.dotdot.insert(ROOT_INO, ROOT_INO);
+            c.entry_parent.remove(&ROOT_INO);
+        } else {
+            // Nothing below can be connected without a root.
+            return Ok(());
+        }
+    }
     let mut lpf = c.fs.dir_lookup(ROOT_INO, b"lost+found").ok().flatten().map(|(i, _)| i);
     if lpf.is_some_and(|i| !c.dir_bits.get(u64::from(i))) {
         lpf = None;

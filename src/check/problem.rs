@@ -60,6 +60,7 @@ problems! {
     MMP_INVALID_BLOCK = 0x00_0006, Clear, PREEN_OK, "superblock has an invalid MMP block";
     MMP_BAD_MAGIC = 0x00_0007, Fix, PREEN_OK, "superblock has invalid MMP magic";
     MMP_CHECKSUM = 0x00_0008, Fix, PREEN_OK, "MMP block checksum does not match";
+    GD_USE_BACKUP = 0x00_0009, Fix, 0, "group descriptors look bad: using the backup in group 1";
     // Pass 1: inodes and extent trees.
     INODE_CHECKSUM = 0x01_0001, Recompute, PREEN_OK, "inode passes checks, but its checksum does not match";
     INODE_DTIME_SET = 0x01_0002, Fix, PREEN_OK, "inode is in use, but has dtime set";
@@ -71,7 +72,7 @@ problems! {
     DIR_UNWRITTEN_EXTENT = 0x01_0008, Fix, 0, "directory has an unwritten extent";
     BAD_I_SIZE = 0x01_0009, Fix, PREEN_OK, "i_size is wrong";
     BAD_I_BLOCKS = 0x01_000A, Fix, PREEN_OK, "i_blocks is wrong";
-    ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
+    ROOT_NOT_DIR = 0x01_000B, Clear, 0, "root inode is not a directory";
     ZERO_DTIME = 0x01_000C, Fix, PREEN_OK, "deleted inode has zero dtime";
     INODE_LOW_DTIME = 0x01_000D, Fix, 0, "inode was part of the orphaned inode list";
     EA_BLOCK_BAD = 0x01_000E, Clear, 0, "inode has a bad extended attribute block";
@@ -90,6 +91,7 @@ problems! {
     BAD_BLOCKS_ILLEGAL = 0x01_001B, Clear, 0, "bad block inode has an illegal block";
     QUOTA_BAD_MODE = 0x01_001C, Fix, PREEN_OK, "quota inode is not a regular file";
     QUOTA_INODE_NOT_CLEAR = 0x01_001D, Clear, PREEN_OK, "quota inode is not in use, but contains data";
+    EXTENT_FLAG_MISSING = 0x01_001E, Fix, PREEN_OK, "inode is in extent format but EXTENTS_FL is not set";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
@@ -106,6 +108,7 @@ problems! {
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";
     DOTDOT_WRONG = 0x03_0003, Fix, 0, "'..' does not name the parent directory";
+    NO_ROOT = 0x03_0004, Create, 0, "root inode not allocated";
     // Pass 4: reference counts.
     UNATTACHED_INODE = 0x04_0001, Connect, 0, "unattached inode";
     UNATTACHED_EMPTY = 0x04_0002, Clear, PREEN_OK, "unattached zero-length inode";

@@ -55,6 +55,9 @@ pub struct Fs<D: Device> {
     pub clock: Clock,
     /// The last inode checksum seed computed: (inode, generation, seed).
     inode_seed_cache: std::cell::Cell<(u32, u32, u32)>,
+    /// The primary group descriptors were unusable (a location outside the file system, or
+    /// overlapping other metadata): the copy after group 1's superblock was read instead.
+    pub desc_from_backup: Option<String>,
 }
 
 impl<D: Device> Fs<D> {
@@ -111,23 +114,54 @@ impl<D: Device> Fs<D> {
             credit_overruns: 0,
             clock: Clock::from_env().unwrap_or_default(),
             inode_seed_cache: std::cell::Cell::new((0, 0, 0)),
+            desc_from_backup: None,
         };
-        fs.read_groups()?;
+        // As e2fsck: primary descriptors that point outside the file system or overlap other
+        // metadata are replaced by group 1's copy when that one is sound.
+        let primary = fs.read_groups_from(0).and_then(|()| fs.check_descriptors());
+        if let Err(why) = primary {
+            let has_backup = fs.sb.group_count() > 1 && fs.sb.group_has_super(1);
+            if !has_backup || fs.read_groups_from(1).and_then(|()| fs.check_descriptors()).is_err() {
+                return Err(why);
+            }
+            fs.desc_from_backup = Some(why.to_string());
+        }
         Ok(fs)
     }
 
     pub(crate) fn read_groups(&mut self) -> Result<()> {
+        self.read_groups_from(0)
+    }
+
+    /// Where block `i` of the copy of the descriptor table kept in group `copy` lives (0: the
+    /// primary; a backup follows that group's superblock copy, or with `meta_bg` sits in the
+    /// second group of its meta group).
+    fn desc_copy_block(&self, copy: u64, i: u64) -> u64 {
+        let sb = &self.sb;
+        if copy == 0 {
+            return sb.desc_block(i);
+        }
+        let meta = sb.has_incompat(crate::ondisk::features::incompat::META_BG);
+        if !meta || i < u64::from(sb.f.s_first_meta_bg) {
+            return sb.group_first_block(copy) + 1 + i;
+        }
+        let g = i.saturating_mul(sb.descs_per_block()).saturating_add(1);
+        sb.group_first_block(g).saturating_add(u64::from(sb.group_has_super(g)))
+    }
+
+    /// Read the descriptor table from the copy kept in group `copy` (see [`Self::desc_copy_block`]).
+    pub(crate) fn read_groups_from(&mut self, copy: u64) -> Result<()> {
         let sb = &self.sb;
         let count = sb.group_count();
         let ds = usize::from(sb.desc_size());
-        if (0..sb.gdt_blocks()).any(|i| sb.desc_block(i) >= sb.blocks_count()) {
+        if (0..sb.gdt_blocks()).any(|i| self.desc_copy_block(copy, i) >= sb.blocks_count()) {
             return Err(Error::corrupt("group descriptors", "the table runs past the end of the file system"));
         }
         let table_len =
             usize::try_from(count * ds as u64).map_err(|_| Error::corrupt("group descriptors", "too many groups"))?;
         let mut table = Vec::with_capacity(table_len);
         for i in 0..sb.gdt_blocks() {
-            table.extend_from_slice(&self.block(self.sb.desc_block(i))?);
+            table.extend_from_slice(&self.block(self.desc_copy_block(copy, i))?);
         }
         let mut groups = Vec::with_capacity(count as usize);
         let mut ok = Vec::with_capacity(count as usize);

@@ -4,6 +4,7 @@
 pub mod alloc;
 pub mod blockmap;
 pub mod cache;
+pub mod desc_check;
 pub mod dir;
 pub mod file;
 pub mod image;
@@ -12,6 +13,7 @@ pub mod lookup;
 pub mod mkfs;
 pub mod mount;
 pub mod open;
+pub mod root;
 pub mod size;
 pub mod stale;
 

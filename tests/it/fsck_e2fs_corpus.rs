@@ -132,6 +132,13 @@ const KINDS: &[Kind] = &[
     k("extra-isize-6", "ext4-2k", &["sif /d1/f6 extra_isize 6"]),
     k("imagic", "ext4-4k", &["sif /d1/f1 flags 0x82000"]),
     k("imagic-dir", "ext4-16k", &["sif /d1 flags 0x82000"]),
+    // The root gone or not a directory (pass 3 makes a new one), EXTENTS_FL lost.
+    k("root-extent-header", "ext4-4k", &["sif <2> block[0] 0x1234"]),
+    k("root-not-a-directory", "ext4-4k", &["sif <2> mode 0100644"]),
+    k("root-cleared", "ext4-2k", &["clri <2>"]),
+    k("root-extent-flag", "ext4-4k", &["sif <2> flags 0"]),
+    k("file-extent-flag", "ext4-1k", &["sif /big flags 0"]),
+    k("dir-extent-flag", "ext4-4k", &["sif /d1 flags 0"]),
     // Descriptors in the second meta group (meta_bg).
     k("meta-bg-descriptor-checksum", "meta-bg-1k", &["set_bg 35 checksum 7"]),
     k("meta-bg-free-blocks", "meta-bg-1k", &["set_bg 34 free_blocks_count 5"]),

@@ -568,8 +568,6 @@ fn sweep(image: &Path, targets: &[Target], work_dir: &Path) -> Vec<Outcome> {
 /// byte is not swept.
 #[rustfmt::skip]
 const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
-    (O16, "inode 2", 0x28, YRefused, ROOT_TREE),
-    (O16, "inode 2", 0x39, YRefused, ROOT_TREE),
     (O16, "inode 8", 0x5, Unclean, "the journal inode's i_size is not checked against its extents (e2fsck: invalid journal)"),
     (O16, "inode 8", 0x38, Unclean, "the journal inode's extent is not checked against the blocks of other inodes: \
         it now covers /d's block, which -y's journal handling overwrites (e2fsck: /d is a zero-length directory)"),
@@ -577,7 +575,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 12", 0x36, Unclean, DIR_LBLK),
     (O16, "inode 13", 0x35, Unclean, DIR_LBLK),
     (O16, "inode 14", 0x23, Unclean, FLAGS),
-    (O16, "inode 15", 0x22, Unclean, "an inode in extent format without EXTENTS_FL is not found (e2fsck sets the flag)"),
     (O16, "inode 16", 0x21, Unclean, FLAGS),
     (O16, "inode 17", 0x75, Unclean, "i_blocks_hi is not checked (without huge_file it must be 0)"),
     (O16, "inode 2 block 0 (68)", 0xf, Unclean, "the root's '..' naming an inode past the last is left (e2fsck sets it to 2)"),
@@ -586,24 +583,14 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 13 block 0 (1098)", 0x15, Unclean, DOTDOT_NAME),
     (O16, "inode 13 block 0 (1098)", 0xff4, Unclean, "a damaged checksum tail (its fake entry's header) is not rebuilt: e2fsck \
         finds no checksum in the block"),
-    (O136, "group 0", 0x8, YRefused, GDT_BACKUP),
-    (O136, "inode 2", 0x22, YRefused, "the root without EXTENTS_FL: -y's pass 3 fails (\"logical blocks 0..1 are not all a \
-        hole\") where e2fsck sets the flag"),
     (O136, "inode 13 block 0 (4652)", 0x12, Unclean, DOTDOT_NAME),
 ];
 const O16: &str = "ours 16M";
 const O136: &str = "ours 136M (two groups)";
-const ROOT_TREE: &str =
-    "the root's extent tree damaged: -y's pass 3 then fails looking up /lost+found (\"a component is \
-    not a directory\"), an error where e2fsck rebuilds the root";
 const DIR_LBLK: &str =
     "a directory extent's logical block past i_size is not found (e2fsck: \"block N should be at block 0\")";
 const FLAGS: &str = "inode flags e4dax never sets (casefold, imagic) are not checked";
 const DOTDOT_NAME: &str = "the second entry's name is not checked to be '..' (e2fsck renames it)";
-const GDT_BACKUP: &str =
-    "no fallback on group 1's backup descriptors: a descriptor moving the inode table makes opening \
-    fail (the journal inode is read from the wrong place), where e2fsck uses the backup";
-
 /// A shortfall seen: (image, structure label, offset in the structure, shortfall).
 type Seen = (String, String, u64, Shortfall);
 

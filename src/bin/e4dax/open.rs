@@ -53,6 +53,9 @@ pub fn writable(path: &Path, no_checkpoint: bool, clock: Clock) -> anyhow::Resul
     }
     let (mut fs, state) = Fs::mount(dev, true)?;
     say(path, &state, true);
+    if let Some(why) = &fs.desc_from_backup {
+        bail!("the group descriptors are damaged ({why}): run `e4dax fsck` first");
+    }
     if no_checkpoint && fs.journal.is_none() {
         bail!("--no-checkpoint needs a file system with a journal");
     }
