@@ -27,6 +27,7 @@ struct Base {
 
 const BASES: &[Base] = &[
     Base { name: "ext4-4k", args: &["-t", "ext4", "-b", "4096"], size: "32M", populate: true },
+    Base { name: "ext4-4k-2-groups", args: &["-t", "ext4", "-b", "4096"], size: "200M", populate: true },
     Base { name: "ext4-1k", args: &["-t", "ext4", "-b", "1024"], size: "32M", populate: true },
     Base { name: "ext4-2k", args: &["-t", "ext4", "-b", "2048"], size: "32M", populate: true },
     Base { name: "ext4-16k", args: &["-t", "ext4", "-b", "16384"], size: "64M", populate: true },
@@ -139,6 +140,10 @@ const KINDS: &[Kind] = &[
     k("root-extent-flag", "ext4-4k", &["sif <2> flags 0"]),
     k("file-extent-flag", "ext4-1k", &["sif /big flags 0"]),
     k("dir-extent-flag", "ext4-4k", &["sif /d1 flags 0"]),
+    // Descriptors pointing outside their range or over other metadata: group 1's copy is used.
+    k("gd-block-bitmap-outside", "ext4-4k-2-groups", &["set_bg 0 block_bitmap 99999999"]),
+    k("gd-inode-bitmap-overlap", "ext4-4k-2-groups", &["set_bg 1 inode_bitmap 3"]),
+    k("gd-inode-table-overlap", "ext4-4k-2-groups", &["set_bg 0 inode_table 27"]),
     // Descriptors in the second meta group (meta_bg).
     k("meta-bg-descriptor-checksum", "meta-bg-1k", &["set_bg 35 checksum 7"]),
     k("meta-bg-free-blocks", "meta-bg-1k", &["set_bg 34 free_blocks_count 5"]),
