@@ -2,7 +2,7 @@
 //! extra inode size, the obsolete fragment address, and the attributes stored in the inode.
 
 use super::{problem, xattr, Checker};
-use crate::ondisk::features::compat;
+use crate::ondisk::features::{compat, incompat, ro_compat};
 use crate::ondisk::inode::{self as ino, Inode};
 use crate::ondisk::le;
 use crate::pmem::Device;
@@ -66,6 +66,53 @@ pub(crate) fn check<D: Device>(
         && c.fix(problem::IMAGIC_SET, format!("inode {n}"), Some(n), None)
     {
         node.f.i_flags &= !ino::FL_IMAGIC;
+        *dirty = true;
+    }
+    let sb = &c.fs.sb;
+    let (casefold, dir_index) = (sb.has_incompat(incompat::CASEFOLD), sb.has_compat(compat::DIR_INDEX));
+    let (huge, bit64, large_dir) =
+        (sb.has_ro_compat(ro_compat::HUGE_FILE), sb.has_incompat(incompat::BIT64), sb.has_incompat(incompat::LARGEDIR));
+    if node.has_flag(ino::FL_CASEFOLD) {
+        let code = if !node.is_dir() {
+            Some(problem::CASEFOLD_NONDIR)
+        } else if !casefold {
+            Some(problem::CASEFOLD_FEATURE)
+        } else {
+            None
+        };
+        if code.is_some_and(|code| c.fix(code, format!("inode {n}"), Some(n), None)) {
+            node.f.i_flags &= !ino::FL_CASEFOLD;
+            *dirty = true;
+        }
+    }
+    // (A directory with INDEX_FL on a file system without dir_index is left to pass 2, which
+    // reads its index blocks as such: e2fsck clears the flag and rebuilds the directory.)
+    let _ = dir_index;
+    if node.has_flag(ino::FL_INDEX)
+        && !node.is_dir()
+        && c.fix(problem::HTREE_NODIR, format!("inode {n}"), Some(n), None)
+    {
+        node.f.i_flags &= !ino::FL_INDEX;
+        *dirty = true;
+    }
+    // Fields e2fsck wants zero without the feature that gives them a meaning.
+    let hi = node.f.i_blocks_high;
+    if hi != 0 && !huge && c.fix(problem::BLOCKS_HI_ZERO, format!("inode {n}: {hi}"), Some(n), None) {
+        node.f.i_blocks_high = 0;
+        *dirty = true;
+    }
+    let hi = node.f.i_file_acl_high;
+    if hi != 0 && !bit64 && c.fix(problem::FILE_ACL_HI_ZERO, format!("inode {n}: {hi}"), Some(n), None) {
+        node.f.i_file_acl_high = 0;
+        *dirty = true;
+    }
+    let hi = node.f.i_size_high;
+    if hi != 0
+        && node.is_dir()
+        && !large_dir
+        && c.fix(problem::DIR_SIZE_HIGH_ZERO, format!("inode {n}: {hi}"), Some(n), None)
+    {
+        node.f.i_size_high = 0;
         *dirty = true;
     }
     let isz = usize::from(c.fs.sb.inode_size());

@@ -92,6 +92,12 @@ problems! {
     QUOTA_BAD_MODE = 0x01_001C, Fix, PREEN_OK, "quota inode is not a regular file";
     QUOTA_INODE_NOT_CLEAR = 0x01_001D, Clear, PREEN_OK, "quota inode is not in use, but contains data";
     EXTENT_FLAG_MISSING = 0x01_001E, Fix, PREEN_OK, "inode is in extent format but EXTENTS_FL is not set";
+    CASEFOLD_NONDIR = 0x01_001F, Fix, 0, "inode has the casefold flag set but is not a directory";
+    CASEFOLD_FEATURE = 0x01_0020, Fix, 0, "directory has the casefold flag, but the casefold feature is not enabled";
+    HTREE_NODIR = 0x01_0021, Fix, PREEN_OK, "inode has INDEX_FL set but is not a directory";
+    BLOCKS_HI_ZERO = 0x01_0022, Fix, 0, "i_blocks_hi is set, should be zero (no huge_file feature)";
+    FILE_ACL_HI_ZERO = 0x01_0023, Fix, 0, "i_file_acl_hi is set, should be zero (no 64bit feature)";
+    DIR_SIZE_HIGH_ZERO = 0x01_0024, Fix, 0, "i_size_high of a directory is set, should be zero (no large_dir feature)";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

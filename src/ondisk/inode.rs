@@ -39,6 +39,8 @@ pub const FL_HUGE_FILE: u32 = 0x40000;
 pub const FL_EXTENTS: u32 = 0x80000;
 pub const FL_EA_INODE: u32 = 0x200000;
 pub const FL_INLINE_DATA: u32 = 0x10000000;
+/// Names in this directory compare case-insensitively (`casefold`).
+pub const FL_CASEFOLD: u32 = 0x40000000;
 
 const CHECKSUM_LO: usize = 0x7C;
 const CHECKSUM_HI: usize = 0x82;

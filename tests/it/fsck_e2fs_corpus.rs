@@ -42,6 +42,7 @@ const BASES: &[Base] = &[
     Base { name: "inode-128", args: &["-t", "ext4", "-b", "4096", "-I", "128"], size: "32M", populate: true },
     Base { name: "no-flex-bg", args: &["-t", "ext4", "-b", "4096", "-O", "^flex_bg"], size: "32M", populate: true },
     Base { name: "no-64bit", args: &["-t", "ext4", "-b", "4096", "-O", "^64bit"], size: "32M", populate: true },
+    Base { name: "no-dir-index", args: &["-t", "ext4", "-b", "4096", "-O", "^dir_index"], size: "32M", populate: true },
     Base { name: "large-dir", args: &["-t", "ext4", "-b", "4096", "-O", "large_dir"], size: "32M", populate: true },
     Base { name: "huge-file", args: &["-t", "ext4", "-b", "4096", "-O", "huge_file"], size: "32M", populate: true },
     Base {
@@ -140,6 +141,11 @@ const KINDS: &[Kind] = &[
     k("root-extent-flag", "ext4-4k", &["sif <2> flags 0"]),
     k("file-extent-flag", "ext4-1k", &["sif /big flags 0"]),
     k("dir-extent-flag", "ext4-4k", &["sif /d1 flags 0"]),
+    // Inode flags and fields without the feature that gives them a meaning.
+    k("casefold-flag-on-file", "ext4-4k", &["sif /d1/f1 flags 0x40080000"]),
+    k("casefold-flag-no-feature", "ext4-4k", &["sif /d1 flags 0x40080000"]),
+    k("index-flag-on-file", "ext4-1k", &["sif /d1/f1 flags 0x81000"]),
+    k("blocks-hi", "no-64bit", &["sif /d1/f1 blocks_hi 1"]),
     // Descriptors pointing outside their range or over other metadata: group 1's copy is used.
     k("gd-block-bitmap-outside", "ext4-4k-2-groups", &["set_bg 0 block_bitmap 99999999"]),
     k("gd-inode-bitmap-overlap", "ext4-4k-2-groups", &["set_bg 1 inode_bitmap 3"]),

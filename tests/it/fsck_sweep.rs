@@ -576,7 +576,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 13", 0x35, Unclean, DIR_LBLK),
     (O16, "inode 14", 0x23, Unclean, FLAGS),
     (O16, "inode 16", 0x21, Unclean, FLAGS),
-    (O16, "inode 17", 0x75, Unclean, "i_blocks_hi is not checked (without huge_file it must be 0)"),
     (O16, "inode 2 block 0 (68)", 0xf, Unclean, "the root's '..' naming an inode past the last is left (e2fsck sets it to 2)"),
     (O16, "inode 12 block 0 (1097)", 0x14, Unclean, DOTDOT_NAME),
     (O16, "inode 12 block 0 (1097)", 0x36, Unclean, "names are not checked for NUL or '/' (e2fsck: illegal characters in its name)"),
