@@ -7,8 +7,9 @@ use super::{problem, Checker};
 use crate::error::Result;
 use crate::extent::{self, NodeEntries, Root};
 use crate::fs::file::{HandleTree, ReadTree};
+use crate::fs::map::{BlockMapWalk, Slot, DIND_SLOT, IND_SLOT, LOGICAL_LIMIT, TIND_SLOT};
 use crate::ondisk::extent::Extent;
-use crate::ondisk::features::{compat, ro_compat};
+use crate::ondisk::features::{compat, incompat, ro_compat};
 use crate::ondisk::group_desc::INODE_UNINIT;
 use crate::ondisk::inode::{self as ino, Inode};
 use crate::ondisk::{le, poison};
@@ -107,6 +108,18 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     let mut last_written: Option<u64> = None;
     let mut last_mapped: Option<u64> = None;
     count_kind(c, n, &node);
+    // As e2fsck: a file or directory whose i_block holds an extent tree root, on a file system
+    // with extents, lost its EXTENTS_FL (checked as a block map when the answer is no).
+    if !node.has_flag(ino::FL_EXTENTS)
+        && !node.has_flag(ino::FL_INLINE_DATA)
+        && c.fs.sb.has_incompat(incompat::EXTENTS)
+        && (node.is_reg() || node.is_dir())
+        && looks_like_extent_root(&node.f.i_block)
+        && c.fix(problem::MISSING_EXTENTS_FL, format!("inode {n}"), Some(n), None)
+    {
+        node.f.i_flags |= ino::FL_EXTENTS;
+        dirty = true;
+    }
     if node.has_flag(ino::FL_EXTENTS) {
         let Some(walk) = walk_tree(c, n, &mut node)? else { return Ok(()) };
         counted_blocks += walk.tree_blocks;
@@ -189,13 +202,24 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
             counted_blocks = nodes.iter().filter(|x| x.block.is_some()).count() as u64
                 + extent::extents(&io, &root)?.iter().map(|e| u64::from(e.len)).sum::<u64>();
         }
+    } else if uses_blocks(&node) && n == ino::RESIZE_INO {
+        counted_blocks += mark_resize_inode(c, n, &node)?;
     } else if uses_blocks(&node) {
-        counted_blocks += mark_block_mapped(c, n, &node)?;
-        if n != ino::RESIZE_INO {
-            let ptr = |i: usize| le::u32(&node.f.i_block, 4 * i) != 0;
-            c.stats.ind += u64::from(ptr(12));
-            c.stats.dind += u64::from(ptr(13));
-            c.stats.tind += u64::from(ptr(14));
+        let Some(walk) = check_block_map(c, n, &mut node)? else { return Ok(()) };
+        counted_blocks += walk.blocks;
+        last_mapped = walk.last_data;
+        last_written = walk.last_data;
+        dirty |= walk.changed;
+        let ptr = |i: usize| le::u32(&node.f.i_block, 4 * i) != 0;
+        c.stats.ind += u64::from(ptr(IND_SLOT));
+        c.stats.dind += u64::from(ptr(DIND_SLOT));
+        c.stats.tind += u64::from(ptr(TIND_SLOT));
+        if walk.fragmented {
+            if node.is_dir() {
+                c.stats.fragmented_dirs += 1;
+            } else {
+                c.stats.fragmented_files += 1;
+            }
         }
     }
     if node.file_acl() != 0 {
@@ -277,6 +301,14 @@ fn count_kind<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) {
     }
 }
 
+/// Whether `i_block` starts with a valid extent header for the inode (e2fsck's
+/// `ext2fs_extent_header_verify`: the magic, eh_max 2 to 4, eh_entries at most eh_max, a depth
+/// within bounds).
+fn looks_like_extent_root(i_block: &[u8]) -> bool {
+    let cap = ((i_block.len() - 12) / 12) as u16;
+    crate::ondisk::extent::Header::parse(i_block, cap).is_ok_and(|h| h.max + 2 >= cap)
+}
+
 fn valid_mode(t: u16) -> bool {
     matches!(t, ino::S_IFREG | ino::S_IFDIR | ino::S_IFLNK | ino::S_IFCHR | ino::S_IFBLK | ino::S_IFIFO | ino::S_IFSOCK)
 }
@@ -344,58 +376,130 @@ fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Res
     Ok(Some(out))
 }
 
-/// Mark the blocks of a block-mapped (indirect) file; returns how many it holds. Pointers out
-/// of range are reported (no repair of block-mapped files yet).
-fn mark_block_mapped<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) -> Result<u64> {
-    let blocks = c.fs.sb.blocks_count();
-    let per = u64::from(c.fs.block_size() / 4);
-    let mut count = 0u64;
-    let mut stack: Vec<(u64, u8)> = Vec::new();
-    for i in 0..15 {
-        let b = u64::from(le::u32(&node.f.i_block, 4 * i));
-        if b == 0 {
-            continue;
-        }
-        let level = match i {
-            0..=11 => 0,
-            12 => 1,
-            13 => 2,
-            _ => 3,
+/// What pass 1 found in a block map.
+struct MapWalk {
+    /// Data and indirect blocks kept.
+    blocks: u64,
+    /// The last logical block mapped.
+    last_data: Option<u64>,
+    /// A pointer was cleared in the inode's `i_block` (the caller writes the inode).
+    changed: bool,
+    /// A block does not follow the one before it on disk.
+    fragmented: bool,
+}
+
+/// Bad pointers in one inode after which e2fsck asks whether to clear the whole inode (and
+/// every this many more).
+const ILLEGAL_BLOCKS_ASK: u32 = 12;
+/// Blocks claimed twice reported one by one in one inode; the rest get the same answer.
+const DUP_REPORTS: u32 = 12;
+
+/// Walk the block map of inode `n` (direct, single, double and triple indirect blocks), as
+/// e2fsck's pass 1 does: a pointer outside the file system is an illegal block (cleared: the
+/// pointer is zeroed, the rest of the map kept); a block already in use (by metadata, an
+/// earlier inode, or this one) is claimed twice (the pointer is cleared here, the first owner
+/// keeps the block; e2fsck would clone it); every [`ILLEGAL_BLOCKS_ASK`] illegal blocks the
+/// question is whether to clear the inode. Blocks kept are marked in use and counted. `None`
+/// when the inode was cleared.
+fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<Option<MapWalk>> {
+    let mut w = BlockMapWalk::new(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT);
+    let mut out = MapWalk { blocks: 0, last_data: None, changed: false, fragmented: false };
+    let mut illegal = 0u32;
+    let mut suppress = false;
+    let mut dups = 0u32;
+    let mut dup_answer = None;
+    let mut prev: Option<u64> = None;
+    while let Some(p) = w.next_pointer() {
+        let at = if p.level == 0 { format!("block #{}", p.logical) } else { format!("{} block", p.what()) };
+        let clear = if p.out_of_range {
+            illegal += 1;
+            if illegal.is_multiple_of(ILLEGAL_BLOCKS_ASK) && !suppress {
+                if c.fix(problem::TOO_MANY_ILLEGAL_BLOCKS, format!("inode {n}"), Some(n), None) {
+                    clear_inode(c, n)?;
+                    return Ok(None);
+                }
+                suppress = true;
+            }
+            if suppress {
+                // e2fsck's answer "no" to suppressing the messages: left as it is, reported
+                // no more (the inode's finding above stays unfixed).
+                continue;
+            }
+            if !c.fix(problem::ILLEGAL_BLOCK, format!("inode {n}: {at} ({})", p.block), Some(n), Some(p.block)) {
+                continue;
+            }
+            true
+        } else if c.block_found.set(p.block) {
+            let yes = match dup_answer {
+                Some(a) => a,
+                None => {
+                    dups += 1;
+                    let a = c.fix(
+                        problem::BLOCK_CLAIMED_TWICE,
+                        format!("inode {n}: {at} ({})", p.block),
+                        Some(n),
+                        Some(p.block),
+                    );
+                    if dups >= DUP_REPORTS {
+                        dup_answer = Some(a);
+                    }
+                    a
+                }
+            };
+            // Left alone, the block stays the file's (not followed again if indirect).
+            yes
+        } else {
+            false
         };
-        stack.push((b, level));
-    }
-    // Bounded: at most every block of the file system once.
-    let mut budget = blocks;
-    while let Some((b, level)) = stack.pop() {
-        if budget == 0 {
-            break;
-        }
-        budget -= 1;
-        if b >= blocks {
-            c.fix(problem::EXTENT_OUT_OF_RANGE, format!("inode {n}: block {b}"), Some(n), Some(b));
-            continue;
-        }
-        if n != ino::RESIZE_INO {
-            c.block_found.set(b);
-        }
-        count += 1;
-        if level > 0 {
-            let blk = c.fs.block(b)?.into_owned();
-            for k in 0..per as usize {
-                let child = u64::from(le::u32(&blk, 4 * k));
-                if child != 0 {
-                    stack.push((child, level - 1));
+        if clear {
+            if p.level == 0 {
+                c.set_logical(p.logical);
+            }
+            match p.slot {
+                Slot::Inode(i) => {
+                    le::put32(&mut node.f.i_block, 4 * i, 0);
+                    out.changed = true;
+                }
+                slot @ Slot::Block { .. } => {
+                    let mut h = c.fs.handle(2)?;
+                    h.set_map_slot(node, slot, 0)?;
                 }
             }
+            continue;
+        }
+        out.blocks += 1;
+        // As e2fsck: fragmented when a block (data or indirect, in block-iterate order) does
+        // not follow the one before it on disk.
+        if prev.is_some_and(|b| b + 1 != p.block) {
+            out.fragmented = true;
+        }
+        prev = Some(p.block);
+        if p.level == 0 {
+            out.last_data = Some(p.logical);
+        } else {
+            w.follow(&*c.fs, &p)?;
         }
     }
-    if n == ino::RESIZE_INO {
-        // The resize inode maps the reserved GDT blocks (already metadata) through its DIND
-        // block, which is its own.
-        let dind = u64::from(le::u32(&node.f.i_block, 4 * 13));
-        if dind != 0 && dind < blocks {
-            c.block_found.set(dind);
+    Ok(Some(out))
+}
+
+/// The resize inode: its double indirect block is its own; the blocks it maps (the reserved
+/// descriptor blocks and their backups) are the groups' metadata, marked by pass 0. Counts
+/// every block it maps; pointers out of range are reported (e2fsck checks and recreates the
+/// resize inode on its own terms; not repaired here).
+fn mark_resize_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) -> Result<u64> {
+    let mut count = 0u64;
+    let mut w = BlockMapWalk::new(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT);
+    while let Some(p) = w.next_pointer() {
+        if p.out_of_range {
+            c.fix(problem::EXTENT_OUT_OF_RANGE, format!("inode {n}: block {}", p.block), Some(n), Some(p.block));
+            continue;
         }
+        count += 1;
+        if p.slot == Slot::Inode(DIND_SLOT) {
+            c.block_found.set(p.block);
+        }
+        w.follow(&*c.fs, &p)?;
     }
     Ok(count)
 }
@@ -429,7 +533,7 @@ pub fn stale_data<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             continue;
         }
         let node = c.fs.inode(n)?;
-        if !node.is_reg() || !node.has_flag(ino::FL_EXTENTS) {
+        if !node.is_reg() {
             continue;
         }
         let extents = match c.fs.file_extents(n, &node) {

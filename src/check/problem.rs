@@ -70,6 +70,9 @@ problems! {
     ROOT_NOT_DIR = 0x01_000B, Clear, FATAL, "root inode is not a directory";
     ZERO_DTIME = 0x01_000C, Fix, PREEN_OK, "deleted inode has zero dtime";
     INODE_LOW_DTIME = 0x01_000D, Fix, 0, "inode was part of the orphaned inode list";
+    ILLEGAL_BLOCK = 0x01_000E, Clear, 0, "illegal block in inode (a block map pointer outside the file system)";
+    TOO_MANY_ILLEGAL_BLOCKS = 0x01_000F, Clear, 0, "too many illegal blocks in inode";
+    MISSING_EXTENTS_FL = 0x01_0010, Fix, PREEN_OK, "inode missing EXTENTS_FL, but is in extents format";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

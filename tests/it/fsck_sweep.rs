@@ -581,7 +581,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 13", 0x35, Unclean, DIR_LBLK),
     (O16, "inode 13", 0x68, Unclean, FILE_ACL),
     (O16, "inode 14", 0x23, Unclean, FLAGS),
-    (O16, "inode 15", 0x22, Unclean, "an inode in extent format without EXTENTS_FL is not found (e2fsck sets the flag)"),
     (O16, "inode 15", 0x77, Unclean, FILE_ACL),
     (O16, "inode 16", 0x21, Unclean, FLAGS),
     (O16, "inode 16", 0x76, Unclean, FILE_ACL),
@@ -593,8 +592,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 13 block 0 (1098)", 0xff4, Unclean, "a damaged checksum tail (its fake entry's header) is not rebuilt: e2fsck \
         finds no checksum in the block"),
     (O136, "group 0", 0x8, YRefused, GDT_BACKUP),
-    (O136, "inode 2", 0x22, YRefused, "the root without EXTENTS_FL: -y's pass 3 fails (\"logical blocks 0..1 are not all a \
-        hole\") where e2fsck sets the flag"),
     (O136, "inode 13", 0x80, Unclean, "i_extra_isize is not checked (e2fsck: invalid extra size)"),
     (O136, "inode 13 block 0 (4652)", 0x12, Unclean, DOTDOT_NAME),
 ];
