@@ -63,7 +63,7 @@ problems! {
     EXTENT_TREE_CORRUPT = 0x01_0004, Clear, 0, "inode has a corrupt extent tree";
     EXTENT_NODE_CHECKSUM = 0x01_0005, Recompute, PREEN_OK, "extent block checksum does not match";
     EXTENT_OUT_OF_RANGE = 0x01_0006, Clear, 0, "extent points outside the file system or into its metadata";
-    BLOCK_CLAIMED_TWICE = 0x01_0007, Clear, 0, "extent claims blocks already used by another inode or metadata";
+    BLOCK_CLAIMED_TWICE = 0x01_0007, Clear, 0, "extent or block pointer claims blocks already used by another inode or metadata";
     DIR_UNWRITTEN_EXTENT = 0x01_0008, Fix, 0, "directory has an unwritten extent";
     BAD_I_SIZE = 0x01_0009, Fix, PREEN_OK, "i_size is wrong";
     BAD_I_BLOCKS = 0x01_000A, Fix, PREEN_OK, "i_blocks is wrong";

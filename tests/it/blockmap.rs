@@ -12,8 +12,9 @@
 //! * Damage (pointers out of range at each level, a block claimed twice, an indirect block
 //!   pointing at itself or at the inode table, a garbage triple indirect block, a wrong
 //!   directory i_size, a wrong i_blocks): `fsck -fn` exits non-zero exactly when `e2fsck -fn`
-//!   does and names the problem e2fsck names; after `fsck -fy`, `e2fsck -fn` and `fsck -fn` find
-//!   nothing.
+//!   does and names the problem e2fsck names, `fsck -fp` exits as `e2fsck -fp` does, and `read`,
+//!   `ls` and `inspect` answer (data or one error line, never a panic or a hang); after
+//!   `fsck -fy`, `e2fsck -fn` and `fsck -fn` find nothing.
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -319,9 +320,26 @@ fn damaged_block_maps_are_found_as_e2fsck_finds_them_and_repaired() {
         copy_image(&clean, &img);
         let cmds = (k.cmds)(&img);
         debugfs_w(&img, &cmds.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut why = Vec::new();
+        // Untrusted input: every reader answers (the data, or one error line), within the
+        // limit, never a panic.
+        for args in [
+            vec!["read", s(&img), "/dind"],
+            vec!["read", s(&img), "/small"],
+            vec!["read", s(&img), "/tind"],
+            vec!["ls", s(&img), "/big"],
+            vec!["inspect", s(&img), "blocks", "/small"],
+            vec!["inspect", s(&img), "inode", "/small"],
+            vec!["inspect", s(&img), "icheck", "100", "1000"],
+        ] {
+            let out = run_e4dax_within(&args, LIMIT);
+            let err = String::from_utf8_lossy(&out.stderr);
+            if !matches!(out.status.code(), Some(0 | 1)) || err.contains("panicked") {
+                why.push(format!("{args:?} exits {:?}: {err}", out.status.code()));
+            }
+        }
         let (theirs, their_text) = e2fsck(&img, "-fn");
         let (ours, codes) = our_codes(&img);
-        let mut why = Vec::new();
         if theirs == 0 || ours != 4 {
             why.push(format!("e2fsck -fn exits {theirs}, fsck -fn exits {ours}"));
         }
@@ -330,6 +348,15 @@ fn damaged_block_maps_are_found_as_e2fsck_finds_them_and_repaired() {
         }
         if !their_text.contains(k.e2fsck_says) {
             why.push(format!("e2fsck does not say {:?}:\n{their_text}", k.e2fsck_says));
+        }
+        // -p decides as e2fsck -p does (fixes what it preens, else stops with exit 4).
+        let preen = dir.path().join("preen.img");
+        copy_image(&img, &preen);
+        let (their_p, _) = e2fsck(&preen, "-fp");
+        copy_image(&img, &preen);
+        let (our_p, text) = fsck(&preen, &["-p"]);
+        if their_p != our_p {
+            why.push(format!("e2fsck -fp exits {their_p}, fsck -fp exits {our_p}\n{text}"));
         }
         let (rc, text) = fsck(&img, &["-y"]);
         if rc != 1 {
