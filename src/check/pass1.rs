@@ -232,7 +232,21 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     // i_size against the blocks found.
     let size = node.size();
     let bsz = u64::from(bs);
-    if node.is_reg() {
+    // e2fsck's largest size of a block-mapped file: what its pointers can address.
+    let per = bsz / 4;
+    let map_max = (12 + per + per * per + per * per * per).saturating_mul(bsz);
+    if node.is_reg() && !node.has_flag(ino::FL_EXTENTS) && uses_blocks(&node) && size > map_max {
+        let want = last_mapped.map_or(0, |l| (l + 1) * bsz);
+        if c.fix(
+            problem::BAD_I_SIZE,
+            format!("inode {n}: i_size {size}, should be {want} (a block map addresses at most {map_max} bytes)"),
+            Some(n),
+            None,
+        ) {
+            node.set_size(want);
+            dirty = true;
+        }
+    } else if node.is_reg() {
         if let Some(lw) = last_written {
             if size < lw * bsz
                 && c.fix(

@@ -292,6 +292,12 @@ fn damages() -> Vec<Damage> {
             Box::new(|img| vec![format!("sif /small block[TIND] {}", bmap(img, "/dind", 20))]),
         ),
         d(
+            "a file's i_size past what a block map addresses",
+            "0x010009",
+            "i_size is 280375465082883, should be 5120",
+            Box::new(|_| vec!["sif /small size 280375465082883".into()]),
+        ),
+        d(
             "directory i_size too small",
             "0x010009",
             "i_size is 2048, should be",
@@ -324,9 +330,10 @@ fn damaged_block_maps_are_found_as_e2fsck_finds_them_and_repaired() {
         // Untrusted input: every reader answers (the data, or one error line), within the
         // limit, never a panic.
         for args in [
-            vec!["read", s(&img), "/dind"],
-            vec!["read", s(&img), "/small"],
-            vec!["read", s(&img), "/tind"],
+            // At most 1 MiB each: a damaged i_size can make a file of terabytes of holes.
+            vec!["read", s(&img), "/dind", "--len", "1M"],
+            vec!["read", s(&img), "/small", "--len", "1M"],
+            vec!["read", s(&img), "/tind", "--offset", "70M", "--len", "1M"],
             vec!["ls", s(&img), "/big"],
             vec!["inspect", s(&img), "blocks", "/small"],
             vec!["inspect", s(&img), "inode", "/small"],
