@@ -37,6 +37,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             if ino < first_ino {
                 c.inode_used.set(u64::from(ino));
                 if !reserved_in_use(&sb, ino) {
+                    if ino == ino::JOURNAL_INO {
+                        journal_inode_not_clear(c)?;
+                    }
                     continue;
                 }
             }
@@ -48,6 +51,19 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let root = c.fs.inode(ino::ROOT_INO)?;
     if !root.is_dir() {
         c.fix(problem::ROOT_NOT_DIR, String::new(), Some(ino::ROOT_INO), None);
+    }
+    Ok(())
+}
+
+/// As e2fsck: with no journal in inode 8 (none, or one found invalid and deleted), inode 8 must
+/// hold nothing; what it still holds is cleared (its blocks are freed by pass 5).
+fn journal_inode_not_clear<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    let n = ino::JOURNAL_INO;
+    let node = c.fs.inode(n)?;
+    let holds = node.f.i_links_count != 0 || node.blocks_512(false, 512) != 0 || le::u32(&node.f.i_block, 0) != 0;
+    if holds && c.fix(problem::JOURNAL_INODE_NOT_CLEAR, format!("inode {n}"), Some(n), None) {
+        let mut h = c.fs.handle(2)?;
+        h.write_inode(n, &Inode::new(0))?;
     }
     Ok(())
 }

@@ -73,6 +73,7 @@ problems! {
     ILLEGAL_BLOCK = 0x01_000E, Clear, 0, "illegal block in inode (a block map pointer outside the file system)";
     TOO_MANY_ILLEGAL_BLOCKS = 0x01_000F, Clear, 0, "too many illegal blocks in inode";
     MISSING_EXTENTS_FL = 0x01_0010, Fix, PREEN_OK, "inode missing EXTENTS_FL, but is in extents format";
+    JOURNAL_INODE_NOT_CLEAR = 0x01_0011, Clear, PREEN_OK, "journal inode is not in use, but contains data";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

@@ -3,10 +3,14 @@
 //! An inode maps its logical blocks one of three ways: an extent tree (`EXTENTS_FL`), a block
 //! map (twelve direct pointers in `i_block`, then a single, a double and a triple indirect
 //! block; a zero pointer is a hole), or not at all (inline data, fast symlinks, devices).
-//! [`FileMap`] is what every reader goes through — `read`, directory listing and path lookup,
-//! `inspect`, fsck's passes and its data pass, the journal — so none of them cares which one
-//! an inode has. Runs are [`Extent`]s: a block map's runs are its longest stretches of
-//! logically and physically contiguous blocks, never unwritten.
+//! [`FileMap`] ([`Fs::file_map`], behind [`Fs::file_extents`] and [`Fs::extents_in_range`]) is
+//! what the readers go through — `read`, directory listing and path lookup, `bmap`, the journal,
+//! fsck's passes 2 to 4 and its data pass — so none of them cares which one an inode has. Runs
+//! are [`Extent`]s: a block map's runs are its longest stretches of logically and physically
+//! contiguous blocks, never unwritten. What looks at the pointers themselves uses the one walk
+//! below: fsck's pass 1 ([`BlockMapWalk`], checking and clearing pointers as it goes), pass 2 on
+//! a damaged directory ([`readable_runs`]) and `inspect` (block-iterate order, indirect blocks
+//! included).
 //!
 //! Every walk of a block map is bounded: it is three levels deep by construction, each
 //! indirect block is read at most once per walk (a second reference is reported, not followed),

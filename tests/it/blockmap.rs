@@ -11,7 +11,8 @@
 //!   `debugfs stat`'s.
 //! * Damage (pointers out of range at each level, a block claimed twice, an indirect block
 //!   pointing at itself or at the inode table, a garbage triple indirect block, a wrong
-//!   directory i_size, a wrong i_blocks): `fsck -fn` exits non-zero exactly when `e2fsck -fn`
+//!   directory i_size, a wrong i_blocks, a file's i_size past what a block map addresses; on
+//!   ext3, the journal inode's block map): `fsck -fn` exits non-zero exactly when `e2fsck -fn`
 //!   does and names the problem e2fsck names, `fsck -fp` exits as `e2fsck -fp` does, and `read`,
 //!   `ls` and `inspect` answer (data or one error line, never a panic or a hang); after
 //!   `fsck -fy`, `e2fsck -fn` and `fsck -fn` find nothing.
@@ -312,6 +313,32 @@ fn damages() -> Vec<Damage> {
     ]
 }
 
+/// Damage to ext3's block-mapped journal inode: a map that cannot be followed is an invalid
+/// journal (deleted by -y/-p; e2fsck recreates it), a map too short for the journal a corrupt
+/// journal superblock (a fresh one for the blocks mapped).
+fn journal_damages() -> Vec<Damage> {
+    vec![
+        Damage {
+            name: "ext3: the journal's indirect pointer out of range",
+            cmds: Box::new(|_| vec!["sif <8> block[IND] 99999999".into()]),
+            code: "0x060004",
+            e2fsck_says: "Illegal indirect block (99999999) in inode 8",
+        },
+        Damage {
+            name: "ext3: the journal's first block out of range",
+            cmds: Box::new(|_| vec!["sif <8> block[0] 99999999".into()]),
+            code: "0x060004",
+            e2fsck_says: "Illegal block #0 (99999999) in inode 8",
+        },
+        Damage {
+            name: "ext3: the journal's double indirect block lost",
+            cmds: Box::new(|_| vec!["sif <8> block[DIND] 0".into()]),
+            code: "0x060003",
+            e2fsck_says: "Inode 8, i_blocks is 2058, should be 538",
+        },
+    ]
+}
+
 #[test]
 fn damaged_block_maps_are_found_as_e2fsck_finds_them_and_repaired() {
     if !e2fsprogs() {
@@ -319,11 +346,13 @@ fn damaged_block_maps_are_found_as_e2fsck_finds_them_and_repaired() {
     }
     let dir = tempdir();
     let src = source(dir.path());
-    let clean = mke2fs(dir.path(), "clean.img", &src, "16M", &["-t", "ext2", "-b", "1024"]);
+    let ext2 = mke2fs(dir.path(), "clean.img", &src, "16M", &["-t", "ext2", "-b", "1024"]);
+    let ext3 = mke2fs(dir.path(), "clean3.img", &src, "16M", &["-t", "ext3", "-b", "1024"]);
+    let kinds = damages().into_iter().map(|k| (&ext2, k)).chain(journal_damages().into_iter().map(|k| (&ext3, k)));
     let mut broken = Vec::new();
-    for k in damages() {
+    for (clean, k) in kinds {
         let img = dir.path().join("damaged.img");
-        copy_image(&clean, &img);
+        copy_image(clean, &img);
         let cmds = (k.cmds)(&img);
         debugfs_w(&img, &cmds.iter().map(String::as_str).collect::<Vec<_>>());
         let mut why = Vec::new();
