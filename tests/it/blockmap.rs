@@ -190,6 +190,27 @@ fn read_ls_and_inspect_of_block_mapped_files_are_debugfs() {
     }
 }
 
+/// `inspect blocks` of extent-mapped files is debugfs blocks too (tree node blocks included).
+#[test]
+fn inspect_blocks_of_extent_files_is_debugfs_blocks() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let src = source(dir.path());
+    // A file with more extents than the inode holds: a leaf block.
+    let frag = std::fs::File::create(src.join("frag")).expect("create");
+    for i in 0..20u64 {
+        frag.write_all_at(&pseudo_random(4096, 40 + i), 2 * i * 4096).expect("write");
+    }
+    let img = mke2fs(dir.path(), "ext4.img", &src, "32M", &["-t", "ext4", "-b", "4096"]);
+    for f in FILES.iter().chain(&["/frag", "/big", "/", "<8>", "<7>"]) {
+        let out = run_e4dax_within(&["inspect", s(&img), "blocks", f], LIMIT);
+        assert_eq!(out.status.code(), Some(0), "inspect blocks {f}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), debugfs(&img, &format!("blocks {f}")), "inspect blocks {f}");
+    }
+}
+
 /// The physical block of logical block `lblk` of `path` (debugfs bmap).
 fn bmap(image: &Path, path: &str, lblk: u64) -> u64 {
     debugfs(image, &format!("bmap {path} {lblk}")).trim().parse().expect("bmap")
