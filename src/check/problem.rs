@@ -86,6 +86,7 @@ problems! {
     DIR_HARD_LINK = 0x02_0009, Clear, 0, "directory entry is a second link to a directory";
     DIR_DUPLICATE = 0x02_000A, Clear, 0, "duplicate entry in a directory";
     DIR_ENTRY_UNUSED_INODE = 0x02_000B, Clear, PREEN_OK, "directory entry refers to a deleted or unused inode";
+    DIR_HOLE = 0x02_000C, Create, 0, "directory has an unallocated block (a hole)";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";

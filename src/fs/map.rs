@@ -421,6 +421,36 @@ pub fn readable_runs<D: Device>(fs: &Fs<D>, i_block: &[u8; 60], from: u64, to: u
     Ok(out)
 }
 
+/// Where the pointer of logical block `lblk` of the block map in `i_block` is kept, when every
+/// indirect block above it is there (in range); `None` otherwise.
+pub fn block_map_slot<D: Device>(fs: &Fs<D>, i_block: &[u8; 60], lblk: u64) -> Result<Option<Slot>> {
+    let per = u64::from(fs.block_size() / 4).max(1);
+    if lblk < DIRECT as u64 {
+        return Ok(Some(Slot::Inode(lblk as usize)));
+    }
+    let found = [IND_SLOT, DIND_SLOT, TIND_SLOT].into_iter().find_map(|s| {
+        let (level, base) = root_slot(s, per);
+        (lblk >= base && lblk - base < span(per, level)).then_some((s, level, base))
+    });
+    let Some((slot, level, base)) = found else { return Ok(None) };
+    let (first, blocks) = (u64::from(fs.sb.f.s_first_data_block), fs.sb.blocks_count());
+    let mut rel = lblk - base;
+    let mut here = u64::from(le::u32(i_block, 4 * slot));
+    for l in (1..=level).rev() {
+        if here < first || here >= blocks {
+            return Ok(None);
+        }
+        let child = span(per, l - 1);
+        let k = (rel / child) as usize;
+        rel %= child;
+        if l == 1 {
+            return Ok(Some(Slot::Block { block: here, index: k }));
+        }
+        here = u64::from(le::u32(&fs.block(here)?, 4 * k));
+    }
+    Ok(None)
+}
+
 impl<D: Device> Handle<'_, D> {
     /// Store `value` in a block map's slot (an inode's `i_block` is changed in `node`, which
     /// the caller writes; an indirect block through the handle).

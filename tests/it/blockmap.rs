@@ -11,8 +11,9 @@
 //!   `debugfs stat`'s.
 //! * Damage (pointers out of range at each level, a block claimed twice, an indirect block
 //!   pointing at itself or at the inode table, a garbage triple indirect block, a wrong
-//!   directory i_size, a wrong i_blocks, a file's i_size past what a block map addresses; on
-//!   ext3, the journal inode's block map): `fsck -fn` exits non-zero exactly when `e2fsck -fn`
+//!   directory i_size, a wrong i_blocks, a file's i_size past what a block map addresses, a
+//!   directory's pointer out of range or zeroed (a hole, filled with a new empty block as
+//!   e2fsck fills it); on ext3, the journal inode's block map): `fsck -fn` exits non-zero exactly when `e2fsck -fn`
 //!   does and names the problem e2fsck names, `fsck -fp` exits as `e2fsck -fp` does, and `read`,
 //!   `ls` and `inspect` answer (data or one error line, never a panic or a hang); after
 //!   `fsck -fy`, `e2fsck -fn` and `fsck -fn` find nothing.
@@ -318,6 +319,18 @@ fn damages() -> Vec<Damage> {
             "0x010009",
             "i_size is 280375465082883, should be 5120",
             Box::new(|_| vec!["sif /small size 280375465082883".into()]),
+        ),
+        d(
+            "a directory's block pointer out of range",
+            "0x01000e",
+            "Illegal block #4 (99999999) in inode",
+            Box::new(|_| vec!["sif /big block[4] 99999999".into()]),
+        ),
+        d(
+            "a hole in a directory",
+            "0x02000c",
+            "has an unallocated block #4",
+            Box::new(|_| vec!["sif /big block[4] 0".into()]),
         ),
         d(
             "directory i_size too small",

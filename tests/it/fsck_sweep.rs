@@ -647,8 +647,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (E2K, "inode 2", 0x72, Unclean, FADDR),
     (E2K, "inode 7", 0x21, Unclean, FLAGS),
     (E2K, "inode 7", 0x44, Unclean, "the resize inode's blocks are not checked against the reserved descriptor blocks (e2fsck recreates it)"),
-    (E2K, "inode 11", 0x39, Unclean, DIR_HOLE),
-    (E2K, "inode 12", 0x2e, Unclean, DIR_HOLE),
     (E2K, "inode 12", 0x74, Unclean, BLOCKS_HI),
     (E2K, "inode 13", 0x23, Unclean, FLAGS),
     (E2K, "inode 13", 0x69, Unclean, FILE_ACL),
@@ -710,9 +708,6 @@ const FILE_ACL: &str = "i_file_acl is not checked (e4dax writes no extended attr
 const FADDR: &str = "i_faddr is not checked (e2fsck clears it)";
 const EXTRA_ISIZE: &str = "i_extra_isize is not checked (e2fsck: invalid extra size)";
 const BLOCKS_HI: &str = "i_blocks_hi is not checked (without huge_file it must be 0)";
-const DIR_HOLE: &str =
-    "an illegal block cleared from a directory's block map leaves a hole there that pass 2 does not \
-    fill (e2fsck allocates an empty directory block: \"unallocated block\")";
 const FLAGS: &str = "inode flags e4dax never sets (casefold, imagic) are not checked";
 const DOTDOT_NAME: &str = "the second entry's name is not checked to be '..' (e2fsck renames it)";
 const GDT_BACKUP: &str =
