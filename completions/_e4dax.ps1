@@ -160,6 +160,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('icheck', 'icheck', [CompletionResultType]::ParameterValue, 'Which inode owns each block (like debugfs icheck)')
             [CompletionResult]::new('ncheck', 'ncheck', [CompletionResultType]::ParameterValue, 'The path names of inodes (like debugfs ncheck)')
             [CompletionResult]::new('bmap', 'bmap', [CompletionResultType]::ParameterValue, 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole')
+            [CompletionResult]::new('blocks', 'blocks', [CompletionResultType]::ParameterValue, 'A file''s blocks in block-iterate order, indirect and extent tree blocks included (like debugfs blocks)')
             [CompletionResult]::new('testb', 'testb', [CompletionResultType]::ParameterValue, 'Whether blocks are marked in use in the block bitmap (like debugfs testb)')
             [CompletionResult]::new('testi', 'testi', [CompletionResultType]::ParameterValue, 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)')
             [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'What holds each block: counts by owner, or a picture with --svg')
@@ -215,6 +216,12 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'e4dax;inspect;blocks' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'e4dax;inspect;testb' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -244,6 +251,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('icheck', 'icheck', [CompletionResultType]::ParameterValue, 'Which inode owns each block (like debugfs icheck)')
             [CompletionResult]::new('ncheck', 'ncheck', [CompletionResultType]::ParameterValue, 'The path names of inodes (like debugfs ncheck)')
             [CompletionResult]::new('bmap', 'bmap', [CompletionResultType]::ParameterValue, 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole')
+            [CompletionResult]::new('blocks', 'blocks', [CompletionResultType]::ParameterValue, 'A file''s blocks in block-iterate order, indirect and extent tree blocks included (like debugfs blocks)')
             [CompletionResult]::new('testb', 'testb', [CompletionResultType]::ParameterValue, 'Whether blocks are marked in use in the block bitmap (like debugfs testb)')
             [CompletionResult]::new('testi', 'testi', [CompletionResultType]::ParameterValue, 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)')
             [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'What holds each block: counts by owner, or a picture with --svg')
@@ -272,6 +280,9 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;inspect;help;bmap' {
+            break
+        }
+        'e4dax;inspect;help;blocks' {
             break
         }
         'e4dax;inspect;help;testb' {
@@ -483,6 +494,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             [CompletionResult]::new('icheck', 'icheck', [CompletionResultType]::ParameterValue, 'Which inode owns each block (like debugfs icheck)')
             [CompletionResult]::new('ncheck', 'ncheck', [CompletionResultType]::ParameterValue, 'The path names of inodes (like debugfs ncheck)')
             [CompletionResult]::new('bmap', 'bmap', [CompletionResultType]::ParameterValue, 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole')
+            [CompletionResult]::new('blocks', 'blocks', [CompletionResultType]::ParameterValue, 'A file''s blocks in block-iterate order, indirect and extent tree blocks included (like debugfs blocks)')
             [CompletionResult]::new('testb', 'testb', [CompletionResultType]::ParameterValue, 'Whether blocks are marked in use in the block bitmap (like debugfs testb)')
             [CompletionResult]::new('testi', 'testi', [CompletionResultType]::ParameterValue, 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)')
             [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'What holds each block: counts by owner, or a picture with --svg')
@@ -510,6 +522,9 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
             break
         }
         'e4dax;help;inspect;bmap' {
+            break
+        }
+        'e4dax;help;inspect;blocks' {
             break
         }
         'e4dax;help;inspect;testb' {

@@ -154,6 +154,9 @@ _e4dax() {
             e4dax__subcmd__help__subcmd__crash,replay)
                 cmd="e4dax__subcmd__help__subcmd__crash__subcmd__replay"
                 ;;
+            e4dax__subcmd__help__subcmd__inspect,blocks)
+                cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__blocks"
+                ;;
             e4dax__subcmd__help__subcmd__inspect,bmap)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__bmap"
                 ;;
@@ -186,6 +189,9 @@ _e4dax() {
                 ;;
             e4dax__subcmd__help__subcmd__inspect,testi)
                 cmd="e4dax__subcmd__help__subcmd__inspect__subcmd__testi"
+                ;;
+            e4dax__subcmd__inspect,blocks)
+                cmd="e4dax__subcmd__inspect__subcmd__blocks"
                 ;;
             e4dax__subcmd__inspect,bmap)
                 cmd="e4dax__subcmd__inspect__subcmd__bmap"
@@ -222,6 +228,9 @@ _e4dax() {
                 ;;
             e4dax__subcmd__inspect,testi)
                 cmd="e4dax__subcmd__inspect__subcmd__testi"
+                ;;
+            e4dax__subcmd__inspect__subcmd__help,blocks)
+                cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__blocks"
                 ;;
             e4dax__subcmd__inspect__subcmd__help,bmap)
                 cmd="e4dax__subcmd__inspect__subcmd__help__subcmd__bmap"
@@ -756,8 +765,22 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__help__subcmd__inspect)
-            opts="super groups extents journal inode icheck ncheck bmap testb testi map"
+            opts="super groups extents journal inode icheck ncheck bmap blocks testb testi map"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__help__subcmd__inspect__subcmd__blocks)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1064,8 +1087,22 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect)
-            opts="-h --json --help super groups extents journal inode icheck ncheck bmap testb testi map help"
+            opts="-h --json --help super groups extents journal inode icheck ncheck bmap blocks testb testi map help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__blocks)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1120,8 +1157,22 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__inspect__subcmd__help)
-            opts="super groups extents journal inode icheck ncheck bmap testb testi map help"
+            opts="super groups extents journal inode icheck ncheck bmap blocks testb testi map help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        e4dax__subcmd__inspect__subcmd__help__subcmd__blocks)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

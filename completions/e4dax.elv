@@ -147,6 +147,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand icheck 'Which inode owns each block (like debugfs icheck)'
             cand ncheck 'The path names of inodes (like debugfs ncheck)'
             cand bmap 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole'
+            cand blocks 'A file''s blocks in block-iterate order, indirect and extent tree blocks included (like debugfs blocks)'
             cand testb 'Whether blocks are marked in use in the block bitmap (like debugfs testb)'
             cand testi 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)'
             cand map 'What holds each block: counts by owner, or a picture with --svg'
@@ -193,6 +194,11 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'e4dax;inspect;blocks'= {
+            cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'e4dax;inspect;testb'= {
             cand --json 'Print machine-readable JSON instead of tables (errors too: a JSON object on stderr)'
             cand -h 'Print help'
@@ -219,6 +225,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand icheck 'Which inode owns each block (like debugfs icheck)'
             cand ncheck 'The path names of inodes (like debugfs ncheck)'
             cand bmap 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole'
+            cand blocks 'A file''s blocks in block-iterate order, indirect and extent tree blocks included (like debugfs blocks)'
             cand testb 'Whether blocks are marked in use in the block bitmap (like debugfs testb)'
             cand testi 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)'
             cand map 'What holds each block: counts by owner, or a picture with --svg'
@@ -239,6 +246,8 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;inspect;help;ncheck'= {
         }
         &'e4dax;inspect;help;bmap'= {
+        }
+        &'e4dax;inspect;help;blocks'= {
         }
         &'e4dax;inspect;help;testb'= {
         }
@@ -421,6 +430,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
             cand icheck 'Which inode owns each block (like debugfs icheck)'
             cand ncheck 'The path names of inodes (like debugfs ncheck)'
             cand bmap 'The physical block of a file''s logical block (like debugfs bmap); 0 for a hole'
+            cand blocks 'A file''s blocks in block-iterate order, indirect and extent tree blocks included (like debugfs blocks)'
             cand testb 'Whether blocks are marked in use in the block bitmap (like debugfs testb)'
             cand testi 'Whether an inode is marked in use in the inode bitmap (like debugfs testi)'
             cand map 'What holds each block: counts by owner, or a picture with --svg'
@@ -440,6 +450,8 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;help;inspect;ncheck'= {
         }
         &'e4dax;help;inspect;bmap'= {
+        }
+        &'e4dax;help;inspect;blocks'= {
         }
         &'e4dax;help;inspect;testb'= {
         }

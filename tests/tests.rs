@@ -6,6 +6,8 @@ mod common;
 
 #[path = "it/bad_input.rs"]
 mod bad_input;
+#[path = "it/blockmap.rs"]
+mod blockmap;
 #[path = "it/cli_conventions.rs"]
 mod cli_conventions;
 #[path = "it/clock.rs"]

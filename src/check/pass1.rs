@@ -7,8 +7,9 @@ use super::{fields, problem, special, xattr, Checker};
 use crate::error::Result;
 use crate::extent::{self, NodeEntries, Root};
 use crate::fs::file::{HandleTree, ReadTree};
+use crate::fs::map::{BlockMapWalk, Slot, DIND_SLOT, IND_SLOT, LOGICAL_LIMIT, TIND_SLOT};
 use crate::ondisk::extent::Extent;
-use crate::ondisk::features::{compat, ro_compat};
+use crate::ondisk::features::{compat, incompat, ro_compat};
 use crate::ondisk::group_desc::INODE_UNINIT;
 use crate::ondisk::inode::{self as ino, Inode};
 use crate::ondisk::{le, poison};
@@ -46,6 +47,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                     continue;
                 }
                 if !reserved_in_use(&sb, ino) {
+                    if ino == ino::JOURNAL_INO {
+                        journal_inode_not_clear(c)?;
+                    }
                     continue;
                 }
             }
@@ -54,6 +58,19 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     }
     c.tick(1, groups, groups);
     xattr::check_refcounts(c)?;
+    Ok(())
+}
+
+/// As e2fsck: with no journal in inode 8 (none, or one found invalid and deleted), inode 8 must
+/// hold nothing; what it still holds is cleared (its blocks are freed by pass 5).
+fn journal_inode_not_clear<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    let n = ino::JOURNAL_INO;
+    let node = c.fs.inode(n)?;
+    let holds = node.f.i_links_count != 0 || node.blocks_512(false, 512) != 0 || le::u32(&node.f.i_block, 0) != 0;
+    if holds && c.fix(problem::JOURNAL_INODE_NOT_CLEAR, format!("inode {n}"), Some(n), None) {
+        let mut h = c.fs.handle(2)?;
+        h.write_inode(n, &Inode::new(0))?;
+    }
     Ok(())
 }
 
@@ -146,7 +163,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     count_kind(c, n, &node);
     if !node.has_flag(ino::FL_EXTENTS)
         && !node.has_flag(ino::FL_INLINE_DATA)
-        && c.fs.sb.has_incompat(crate::ondisk::features::incompat::EXTENTS)
+        && c.fs.sb.has_incompat(incompat::EXTENTS)
         && uses_blocks(&node)
         && crate::ondisk::extent::Header::parse(&node.f.i_block, 4).is_ok()
     {
@@ -239,13 +256,24 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
             counted_blocks = nodes.iter().filter(|x| x.block.is_some()).count() as u64
                 + extent::extents(&io, &root)?.iter().map(|e| u64::from(e.len)).sum::<u64>();
         }
+    } else if uses_blocks(&node) && n == ino::RESIZE_INO {
+        counted_blocks += mark_resize_inode(c, n, &node)?;
     } else if uses_blocks(&node) {
-        counted_blocks += mark_block_mapped(c, n, &node)?;
-        if n != ino::RESIZE_INO {
-            let ptr = |i: usize| le::u32(&node.f.i_block, 4 * i) != 0;
-            c.stats.ind += u64::from(ptr(12));
-            c.stats.dind += u64::from(ptr(13));
-            c.stats.tind += u64::from(ptr(14));
+        let Some(walk) = check_block_map(c, n, &mut node)? else { return Ok(()) };
+        counted_blocks += walk.blocks;
+        last_mapped = walk.last_data;
+        last_written = walk.last_data;
+        dirty |= walk.changed;
+        let ptr = |i: usize| le::u32(&node.f.i_block, 4 * i) != 0;
+        c.stats.ind += u64::from(ptr(IND_SLOT));
+        c.stats.dind += u64::from(ptr(DIND_SLOT));
+        c.stats.tind += u64::from(ptr(TIND_SLOT));
+        if walk.fragmented {
+            if node.is_dir() {
+                c.stats.fragmented_dirs += 1;
+            } else {
+                c.stats.fragmented_files += 1;
+            }
         }
     }
     let (ea_blocks, acl_cleared) = xattr::check_block(c, n, &mut node)?;
@@ -254,7 +282,21 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     // i_size against the blocks found.
     let size = node.size();
     let bsz = u64::from(bs);
-    if node.is_reg() {
+    // e2fsck's largest size of a block-mapped file: what its pointers can address.
+    let per = bsz / 4;
+    let map_max = (12 + per + per * per + per * per * per).saturating_mul(bsz);
+    if node.is_reg() && !node.has_flag(ino::FL_EXTENTS) && uses_blocks(&node) && size > map_max {
+        let want = last_mapped.map_or(0, |l| (l + 1) * bsz);
+        if c.fix(
+            problem::BAD_I_SIZE,
+            format!("inode {n}: i_size {size}, should be {want} (a block map addresses at most {map_max} bytes)"),
+            Some(n),
+            None,
+        ) {
+            node.set_size(want);
+            dirty = true;
+        }
+    } else if node.is_reg() {
         if let Some(lw) = last_written {
             if size < lw * bsz
                 && c.fix(
@@ -395,58 +437,130 @@ fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Res
     Ok(Some(out))
 }
 
-/// Mark the blocks of a block-mapped (indirect) file; returns how many it holds. Pointers out
-/// of range are reported (no repair of block-mapped files yet).
-fn mark_block_mapped<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) -> Result<u64> {
-    let blocks = c.fs.sb.blocks_count();
-    let per = u64::from(c.fs.block_size() / 4);
-    let mut count = 0u64;
-    let mut stack: Vec<(u64, u8)> = Vec::new();
-    for i in 0..15 {
-        let b = u64::from(le::u32(&node.f.i_block, 4 * i));
-        if b == 0 {
-            continue;
-        }
-        let level = match i {
-            0..=11 => 0,
-            12 => 1,
-            13 => 2,
-            _ => 3,
+/// What pass 1 found in a block map.
+struct MapWalk {
+    /// Data and indirect blocks kept.
+    blocks: u64,
+    /// The last logical block mapped.
+    last_data: Option<u64>,
+    /// A pointer was cleared in the inode's `i_block` (the caller writes the inode).
+    changed: bool,
+    /// A block does not follow the one before it on disk.
+    fragmented: bool,
+}
+
+/// Bad pointers in one inode after which e2fsck asks whether to clear the whole inode (and
+/// every this many more).
+const ILLEGAL_BLOCKS_ASK: u32 = 12;
+/// Blocks claimed twice reported one by one in one inode; the rest get the same answer.
+const DUP_REPORTS: u32 = 12;
+
+/// Walk the block map of inode `n` (direct, single, double and triple indirect blocks), as
+/// e2fsck's pass 1 does: a pointer outside the file system is an illegal block (cleared: the
+/// pointer is zeroed, the rest of the map kept); a block already in use (by metadata, an
+/// earlier inode, or this one) is claimed twice (the pointer is cleared here, the first owner
+/// keeps the block; e2fsck would clone it); every [`ILLEGAL_BLOCKS_ASK`] illegal blocks the
+/// question is whether to clear the inode. Blocks kept are marked in use and counted. `None`
+/// when the inode was cleared.
+fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<Option<MapWalk>> {
+    let mut w = BlockMapWalk::new(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT);
+    let mut out = MapWalk { blocks: 0, last_data: None, changed: false, fragmented: false };
+    let mut illegal = 0u32;
+    let mut suppress = false;
+    let mut dups = 0u32;
+    let mut dup_answer = None;
+    let mut prev: Option<u64> = None;
+    while let Some(p) = w.next_pointer() {
+        let at = if p.level == 0 { format!("block #{}", p.logical) } else { format!("{} block", p.what()) };
+        let clear = if p.out_of_range {
+            illegal += 1;
+            if illegal.is_multiple_of(ILLEGAL_BLOCKS_ASK) && !suppress {
+                if c.fix(problem::TOO_MANY_ILLEGAL_BLOCKS, format!("inode {n}"), Some(n), None) {
+                    clear_inode(c, n)?;
+                    return Ok(None);
+                }
+                suppress = true;
+            }
+            if suppress {
+                // e2fsck's answer "no" to suppressing the messages: left as it is, reported
+                // no more (the inode's finding above stays unfixed).
+                continue;
+            }
+            if !c.fix(problem::ILLEGAL_BLOCK, format!("inode {n}: {at} ({})", p.block), Some(n), Some(p.block)) {
+                continue;
+            }
+            true
+        } else if c.block_found.set(p.block) {
+            let yes = match dup_answer {
+                Some(a) => a,
+                None => {
+                    dups += 1;
+                    let a = c.fix(
+                        problem::BLOCK_CLAIMED_TWICE,
+                        format!("inode {n}: {at} ({})", p.block),
+                        Some(n),
+                        Some(p.block),
+                    );
+                    if dups >= DUP_REPORTS {
+                        dup_answer = Some(a);
+                    }
+                    a
+                }
+            };
+            // Left alone, the block stays the file's (not followed again if indirect).
+            yes
+        } else {
+            false
         };
-        stack.push((b, level));
-    }
-    // Bounded: at most every block of the file system once.
-    let mut budget = blocks;
-    while let Some((b, level)) = stack.pop() {
-        if budget == 0 {
-            break;
-        }
-        budget -= 1;
-        if b >= blocks {
-            c.fix(problem::EXTENT_OUT_OF_RANGE, format!("inode {n}: block {b}"), Some(n), Some(b));
-            continue;
-        }
-        if n != ino::RESIZE_INO {
-            c.block_found.set(b);
-        }
-        count += 1;
-        if level > 0 {
-            let blk = c.fs.block(b)?.into_owned();
-            for k in 0..per as usize {
-                let child = u64::from(le::u32(&blk, 4 * k));
-                if child != 0 {
-                    stack.push((child, level - 1));
+        if clear {
+            if p.level == 0 {
+                c.set_logical(p.logical);
+            }
+            match p.slot {
+                Slot::Inode(i) => {
+                    le::put32(&mut node.f.i_block, 4 * i, 0);
+                    out.changed = true;
+                }
+                slot @ Slot::Block { .. } => {
+                    let mut h = c.fs.handle(2)?;
+                    h.set_map_slot(node, slot, 0)?;
                 }
             }
+            continue;
+        }
+        out.blocks += 1;
+        // As e2fsck: fragmented when a block (data or indirect, in block-iterate order) does
+        // not follow the one before it on disk.
+        if prev.is_some_and(|b| b + 1 != p.block) {
+            out.fragmented = true;
+        }
+        prev = Some(p.block);
+        if p.level == 0 {
+            out.last_data = Some(p.logical);
+        } else {
+            w.follow(&*c.fs, &p)?;
         }
     }
-    if n == ino::RESIZE_INO {
-        // The resize inode maps the reserved GDT blocks (already metadata) through its DIND
-        // block, which is its own.
-        let dind = u64::from(le::u32(&node.f.i_block, 4 * 13));
-        if dind != 0 && dind < blocks {
-            c.block_found.set(dind);
+    Ok(Some(out))
+}
+
+/// The resize inode: its double indirect block is its own; the blocks it maps (the reserved
+/// descriptor blocks and their backups) are the groups' metadata, marked by pass 0. Counts
+/// every block it maps; pointers out of range are reported (e2fsck checks and recreates the
+/// resize inode on its own terms; not repaired here).
+fn mark_resize_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) -> Result<u64> {
+    let mut count = 0u64;
+    let mut w = BlockMapWalk::new(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT);
+    while let Some(p) = w.next_pointer() {
+        if p.out_of_range {
+            c.fix(problem::EXTENT_OUT_OF_RANGE, format!("inode {n}: block {}", p.block), Some(n), Some(p.block));
+            continue;
         }
+        count += 1;
+        if p.slot == Slot::Inode(DIND_SLOT) {
+            c.block_found.set(p.block);
+        }
+        w.follow(&*c.fs, &p)?;
     }
     Ok(count)
 }
@@ -480,7 +594,7 @@ pub fn stale_data<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             continue;
         }
         let node = c.fs.inode(n)?;
-        if !node.is_reg() || !node.has_flag(ino::FL_EXTENTS) {
+        if !node.is_reg() {
             continue;
         }
         let extents = match c.fs.file_extents(n, &node) {

@@ -9,9 +9,12 @@ use std::hash::BuildHasherDefault;
 use super::FastHasher;
 
 use crate::error::Result;
+use crate::fs::map::{block_map_slot, map_kind, readable_runs, MapKind, LOGICAL_LIMIT};
 use crate::ondisk::checksum::inode_seed;
 use crate::ondisk::dirent::{self, file_type_of_mode, TAIL_SIZE};
+use crate::ondisk::extent::Extent;
 use crate::ondisk::features::incompat;
+use crate::ondisk::inode::Inode;
 use crate::ondisk::inode::{FL_INDEX, ROOT_INO};
 use crate::pmem::Device;
 
@@ -33,10 +36,17 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
     let filetype = c.fs.sb.has_incompat(incompat::FILETYPE);
     let seed = inode_seed(c.fs.sb.csum_seed(), d, node.f.i_generation);
     let htree = node.has_flag(FL_INDEX);
-    let extents = match c.fs.file_extents(d, &node) {
-        Ok(v) => v,
-        Err(_) => return Ok(()), // pass 1 reported the tree
+    // A block map's readable blocks (pass 1 reported the pointers left out); an extent tree
+    // that cannot be read was reported by pass 1 too.
+    let extents = if map_kind(&node, bs) == MapKind::Blocks {
+        readable_runs(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT)
+    } else {
+        c.fs.file_extents(d, &node)
     };
+    let Ok(extents) = extents else { return Ok(()) };
+    if map_kind(&node, bs) == MapKind::Blocks {
+        fill_holes(c, d, node, &extents)?;
+    }
     let mut names: Names = Names::default();
     for e in extents.iter().filter(|e| !e.unwritten) {
         for k in 0..e.len {
@@ -47,6 +57,62 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
     }
     if !c.dotdot.contains_key(&d) && d != ROOT_INO {
         c.fix(problem::DIR_DOTDOT, format!("directory {d} has no '..'"), Some(d), None);
+    }
+    Ok(())
+}
+
+/// Holes of one block-mapped directory filled at most (more are left as they are).
+const MAX_HOLES: u64 = 4096;
+
+/// As e2fsck: a hole in a block-mapped directory (a pointer zeroed, or cleared by pass 1 as
+/// an illegal block) gets a new empty directory block, taken from the blocks pass 1 found free
+/// (pass 5 marks it in the bitmap). A hole under an indirect block that does not exist is left.
+fn fill_holes<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: Inode, runs: &[Extent]) -> Result<()> {
+    let mut ranges = Vec::new();
+    let mut pos = 0u64;
+    for e in runs {
+        if u64::from(e.logical) > pos {
+            ranges.push(pos..u64::from(e.logical));
+        }
+        pos = pos.max(e.logical_end());
+    }
+    // Bounded: a garbage map can leave billions of blocks between two pointers (left alone).
+    let count: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+    if count == 0 || count > MAX_HOLES {
+        return Ok(());
+    }
+    let holes = ranges.into_iter().flatten();
+    let bs = c.fs.block_size();
+    let first = u64::from(c.fs.sb.f.s_first_data_block);
+    let blocks = c.fs.sb.blocks_count();
+    let mut goal = runs.first().map_or(first, |e| e.physical);
+    let mut added = 0u64;
+    for lblk in holes {
+        if !c.fix(problem::DIR_HOLE, format!("directory {d}: block {lblk}"), Some(d), None) {
+            continue;
+        }
+        let Some(slot) = block_map_slot(&*c.fs, &node.f.i_block, lblk)? else { continue };
+        let Some(b) = (goal..blocks).chain(first..goal).find(|&b| !c.block_found.get(b)) else { break };
+        c.block_found.set(b);
+        goal = b + 1;
+        let seed = c.fs.inode_csum_seed(d, &node);
+        let tail = if seed.is_some() { TAIL_SIZE } else { 0 };
+        let mut h = c.fs.handle(4)?;
+        let buf = h.get_write(b)?;
+        buf.fill(0);
+        dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs)?;
+        if let Some(s) = seed {
+            dirent::init_tail(buf);
+            dirent::set_tail_checksum(buf, s);
+        }
+        h.set_map_slot(&mut node, slot, b as u32)?;
+        added += 1;
+    }
+    if added > 0 {
+        let huge = c.fs.sb.has_ro_compat(crate::ondisk::features::ro_compat::HUGE_FILE);
+        node.set_blocks_512(node.blocks_512(huge, bs) + added * u64::from(bs / 512));
+        let mut h = c.fs.handle(2)?;
+        h.write_inode(d, &node)?;
     }
     Ok(())
 }

@@ -147,15 +147,13 @@ fn ea_inode_counts<D: Device>(c: &mut Checker<'_, D>, n: u32, node: Inode, refs:
     Ok(())
 }
 
-/// Mark the blocks of inode `n` (its extents and tree nodes) in use.
+/// Mark the blocks of inode `n` (its extents and tree nodes, or its data and indirect
+/// blocks) in use.
 fn mark_blocks<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     let node = c.fs.inode(n)?;
-    for x in c.fs.extent_nodes(n, &node)? {
-        if let Some(b) = x.block {
-            c.block_found.set(b);
-        }
-        for e in x.entries.iter().filter(|e| !e.index) {
-            c.block_found.set_range(e.physical_start, e.length);
+    for r in c.fs.inode_runs(n, &node)? {
+        if r.kind != crate::fs::lookup::RunKind::Xattr {
+            c.block_found.set_range(r.start, r.len);
         }
     }
     Ok(())

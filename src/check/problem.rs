@@ -68,7 +68,7 @@ problems! {
     EXTENT_TREE_CORRUPT = 0x01_0004, Clear, 0, "inode has a corrupt extent tree";
     EXTENT_NODE_CHECKSUM = 0x01_0005, Recompute, PREEN_OK, "extent block checksum does not match";
     EXTENT_OUT_OF_RANGE = 0x01_0006, Clear, 0, "extent points outside the file system or into its metadata";
-    BLOCK_CLAIMED_TWICE = 0x01_0007, Clear, 0, "extent claims blocks already used by another inode or metadata";
+    BLOCK_CLAIMED_TWICE = 0x01_0007, Clear, 0, "extent or block pointer claims blocks already used by another inode or metadata";
     DIR_UNWRITTEN_EXTENT = 0x01_0008, Fix, 0, "directory has an unwritten extent";
     BAD_I_SIZE = 0x01_0009, Fix, PREEN_OK, "i_size is wrong";
     BAD_I_BLOCKS = 0x01_000A, Fix, PREEN_OK, "i_blocks is wrong";
@@ -98,6 +98,9 @@ problems! {
     BLOCKS_HI_ZERO = 0x01_0022, Fix, 0, "i_blocks_hi is set, should be zero (no huge_file feature)";
     FILE_ACL_HI_ZERO = 0x01_0023, Fix, 0, "i_file_acl_hi is set, should be zero (no 64bit feature)";
     DIR_SIZE_HIGH_ZERO = 0x01_0024, Fix, 0, "i_size_high of a directory is set, should be zero (no large_dir feature)";
+    ILLEGAL_BLOCK = 0x01_0025, Clear, 0, "illegal block in inode (a block map pointer outside the file system)";
+    TOO_MANY_ILLEGAL_BLOCKS = 0x01_0026, Clear, 0, "too many illegal blocks in inode";
+    JOURNAL_INODE_NOT_CLEAR = 0x01_0027, Clear, PREEN_OK, "journal inode is not in use, but contains data";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
@@ -110,6 +113,7 @@ problems! {
     DIR_HARD_LINK = 0x02_0009, Clear, 0, "directory entry is a second link to a directory";
     DIR_DUPLICATE = 0x02_000A, Clear, 0, "duplicate entry in a directory";
     DIR_ENTRY_UNUSED_INODE = 0x02_000B, Clear, PREEN_OK, "directory entry refers to a deleted or unused inode";
+    DIR_HOLE = 0x02_000C, Create, 0, "directory has an unallocated block (a hole)";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";

@@ -4,6 +4,7 @@
 //! [`extent::LookupSource`] for `extent::lookup(fs, inode, lblk)`.
 
 use super::image::{Fs, Handle};
+use super::map::MapKind;
 use crate::error::{Error, Result};
 use crate::extent::{self, Root, TreeIo};
 use crate::ondisk::dirent::{self, FT_DIR};
@@ -123,6 +124,9 @@ impl<D: Device> Handle<'_, D> {
 
     /// Give directory `dir` one more block (an empty entry with a checksum tail).
     pub(crate) fn dir_append_block(&mut self, dir: u32, node: &mut Inode) -> Result<u64> {
+        // Before anything changes (a new directory's inode has its extent tree already).
+        require_extents(node)
+            .map_err(|_| Error::Unsupported(format!("directory {dir} is block-mapped: adding a block to it")))?;
         let bs = self.fs.block_size();
         let lblk = u32::try_from(node.size() / u64::from(bs)).map_err(|_| Error::corrupt("directory", "too large"))?;
         let goal = self.fs.inode_goal(dir);
@@ -178,6 +182,11 @@ impl<D: Device> Fs<D> {
 
     fn create_one(&mut self, path: &str, dir: bool) -> Result<u32> {
         let (parent, name) = self.resolve_parent(path)?;
+        if !self.sb.has_incompat(crate::ondisk::features::incompat::EXTENTS) {
+            return Err(Error::Unsupported(format!(
+                "{path}: creating files on a file system without the extent feature (they would be block-mapped)"
+            )));
+        }
         if self.dir_lookup(parent, name.as_bytes())?.is_some() {
             return Err(Error::Invalid(format!("{path}: already exists")));
         }
@@ -227,6 +236,7 @@ impl<D: Device> Fs<D> {
         if !dir && !node.is_reg() {
             return Err(Error::Unsupported(format!("{path}: removing special files")));
         }
+        require_extents(&node).map_err(|_| Error::Unsupported(format!("{path}: removing a block-mapped file")))?;
         // Free the data a batch of extents per handle, then the inode.
         let extents = self.file_extents(ino, &node)?;
         self.unmap_extents(ino, &mut node, &extents, 0, u64::MAX)?;
@@ -291,20 +301,15 @@ impl<D: Device> Fs<D> {
         u32::try_from(groups.len() + desc_blocks.len()).unwrap_or(u32::MAX).saturating_add(UNMAP_TREE_CREDITS)
     }
 
-    /// All extents of a file, in logical order.
+    /// All extents of a file, in logical order: its extent tree's leaves or its block map's
+    /// runs ([`Fs::file_map`]); none for inline data and unmapped inodes.
     pub fn file_extents(&self, ino: u32, node: &Inode) -> Result<Vec<Extent>> {
-        let mut i_block = node.f.i_block;
-        let io = ReadTree { fs: self };
-        let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
-        extent::extents(&io, &root)
+        self.file_map(ino, node).extents()
     }
 
-    /// The extents of a file overlapping logical blocks `[from, to)`.
+    /// The extents of a file overlapping logical blocks `[from, to)` (see [`Fs::file_extents`]).
     pub fn extents_in_range(&self, ino: u32, node: &Inode, from: u32, to: u64) -> Result<Vec<Extent>> {
-        let mut i_block = node.f.i_block;
-        let io = ReadTree { fs: self };
-        let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };
-        extent::extents_in_range(&io, &root, from, to)
+        self.file_map(ino, node).extents_in(from, to)
     }
 
     /// The extent covering logical block `lblk` of `ino` with its neighbours in the same leaf,
@@ -446,7 +451,10 @@ pub struct ReadTree<'a, D: Device> {
 impl<D: Device> extent::LookupSource<Inode> for Fs<D> {
     fn lookup_extent(&self, inode: &Inode, lblk: u32) -> Result<Option<Extent>> {
         if !inode.has_flag(FL_EXTENTS) {
-            return Err(Error::Unsupported("block-mapped (non-extent) file".into()));
+            return match super::map::map_kind(inode, self.block_size()) {
+                MapKind::Blocks => super::map::block_map_lookup(self, &inode.f.i_block, lblk),
+                k => Err(Error::Unsupported(format!("logical blocks of an inode mapped as {k:?}"))),
+            };
         }
         let mut i_block = inode.f.i_block;
         let root = Root { i_block: &mut i_block, csum_seed: None };
@@ -480,6 +488,15 @@ impl<D: Device> TreeIo for ReadTree<'_, D> {
     fn free_data(&mut self, _: u64, _: u64) -> Result<()> {
         Err(Error::Invalid("read-only tree access".into()))
     }
+}
+
+/// Refuse to change the blocks of an inode that has no extent tree (block-mapped files are read,
+/// never written; an inode with no blocks yet gets an extent tree when it is created here).
+pub(crate) fn require_extents(node: &Inode) -> Result<()> {
+    if node.has_flag(FL_EXTENTS) {
+        return Ok(());
+    }
+    Err(Error::Unsupported("block-mapped (non-extent) file: changing its blocks".into()))
 }
 
 /// Largest file size with extents: logical blocks 0 .. 2^32 - 1 (as the kernel's ext4_max_size).
@@ -523,9 +540,14 @@ impl<D: Device> Fs<D> {
         if !node.is_reg() {
             return Err(Error::Invalid(format!("{path}: not a regular file")));
         }
-        if !node.has_flag(FL_EXTENTS) {
-            return Err(Error::Unsupported(format!("{path}: block-mapped (non-extent) file")));
-        }
+        Ok((ino, node))
+    }
+
+    /// The regular file inode at `path`, mapped by an extent tree: what fallocate, punch,
+    /// truncate and the DAX engine change (block-mapped files are read, never written).
+    pub fn extent_file(&self, path: &str) -> Result<(u32, Inode)> {
+        let (ino, node) = self.regular_file(path)?;
+        require_extents(&node).map_err(|_| Error::Unsupported(format!("{path}: block-mapped (non-extent) file")))?;
         Ok((ino, node))
     }
 
@@ -535,6 +557,7 @@ impl<D: Device> Fs<D> {
     pub fn fallocate(&mut self, ino: u32, off: u64, len: u64, keep_size: bool) -> Result<RangeReport> {
         let (first, end) = self.block_range(off, len)?;
         let mut node = self.inode(ino)?;
+        require_extents(&node)?;
         // The extent before the range too: it gives the first allocation goal.
         let extents = self.extents_in_range(ino, &node, first.saturating_sub(1), u64::from(end))?;
         let holes = holes(&extents, first, end);
@@ -616,6 +639,7 @@ impl<D: Device> Fs<D> {
         let first_full = off.div_ceil(bs);
         let end_full = end / bs;
         let mut node = self.inode(ino)?;
+        require_extents(&node)?;
         // Zero partial edge blocks (data stores, straight to the image as DAX would).
         for (a, b) in [(off, end.min(first_full * bs)), (off.max(end_full * bs), end)] {
             if a < b && !(a >= first_full * bs && b <= end_full * bs) {

@@ -4,11 +4,11 @@
 //! every walk is bounded by the file system's size.
 
 use super::image::Fs;
+use super::map::{walk_block_map, LOGICAL_LIMIT};
 use crate::error::{Error, Result};
 use crate::ondisk::features::ro_compat;
 use crate::ondisk::group_desc::{BLOCK_UNINIT, INODE_UNINIT};
 use crate::ondisk::inode::{self as ino, Inode};
-use crate::ondisk::le;
 use crate::pmem::Device;
 
 /// What a run of an inode's blocks holds.
@@ -117,18 +117,9 @@ impl<D: Device> Fs<D> {
     /// `None` for a hole (debugfs `bmap`).
     pub fn bmap(&self, ino: u32, lblk: u64) -> Result<Option<(u64, bool)>> {
         let node = self.inode(ino)?;
-        if !node.has_flag(ino::FL_EXTENTS) {
-            for r in self.inode_runs(ino, &node)? {
-                if let (Some(l), RunKind::Data { unwritten }) = (r.logical, r.kind) {
-                    if lblk >= l && lblk < l + r.len {
-                        return Ok(Some((r.start + (lblk - l), unwritten)));
-                    }
-                }
-            }
-            return Ok(None);
-        }
         let Ok(l) = u32::try_from(lblk) else { return Ok(None) };
-        Ok(crate::extent::lookup(self, &node, l)?.map(|e| (e.physical + u64::from(l - e.logical), e.unwritten)))
+        let e = self.file_map(ino, &node).lookup(l)?;
+        Ok(e.map(|e| (e.physical + u64::from(l - e.logical), e.unwritten)))
     }
 
     /// Every run of blocks inode `ino` holds: its extended-attribute block, its extent tree
@@ -173,67 +164,38 @@ impl<D: Device> Fs<D> {
         Ok(out)
     }
 
-    /// The blocks of a block-mapped (indirect) inode, depth first in logical order.
+    /// The blocks of a block-mapped (indirect) inode in block-iterate order (each indirect
+    /// block before the blocks it maps, in logical order), as debugfs `blocks` and `stat` list
+    /// them. Pointers outside the file system and indirect blocks referenced twice are left
+    /// out; at most one data block per block of the file system.
     fn block_map_runs(&self, node: &Inode, out: &mut Vec<Run>) -> Result<()> {
-        let blocks = self.sb.blocks_count();
-        let per = u64::from(self.block_size() / 4);
-        // (block, level, first logical block it maps)
-        let mut stack: Vec<(u64, u8, u64)> = Vec::new();
-        let span = |level: u8| -> u64 { per.saturating_pow(u32::from(level)) };
-        let mut roots = Vec::new();
-        for i in 0..15 {
-            let b = u64::from(le::u32(&node.f.i_block, 4 * i));
-            let (level, logical) = match i {
-                0..=11 => (0, i as u64),
-                12 => (1, 12),
-                13 => (2, 12 + per),
-                _ => (3, 12 + per + per * per),
-            };
-            if b != 0 {
-                roots.push((b, level, logical));
-            }
-        }
-        stack.extend(roots.into_iter().rev());
-        // Bounded: at most every block of the file system once.
-        let mut budget = blocks;
-        while let Some((b, level, logical)) = stack.pop() {
-            if budget == 0 {
-                break;
+        let mut budget = self.sb.blocks_count();
+        walk_block_map(self, &node.f.i_block, 0, LOGICAL_LIMIT, &mut |p| {
+            if p.out_of_range || p.repeated || budget == 0 {
+                return Ok(false);
             }
             budget -= 1;
-            if b >= blocks {
-                continue;
+            if p.level > 0 {
+                out.push(Run { start: p.block, len: 1, logical: None, kind: RunKind::Indirect { level: p.level } });
+                return Ok(true);
             }
-            if level == 0 {
-                match out.last_mut() {
-                    Some(r)
-                        if r.kind == (RunKind::Data { unwritten: false })
-                            && r.start + r.len == b
-                            && r.logical.is_some_and(|l| l + r.len == logical) =>
-                    {
-                        r.len += 1
-                    }
-                    _ => out.push(Run {
-                        start: b,
-                        len: 1,
-                        logical: Some(logical),
-                        kind: RunKind::Data { unwritten: false },
-                    }),
+            match out.last_mut() {
+                Some(r)
+                    if r.kind == (RunKind::Data { unwritten: false })
+                        && r.start + r.len == p.block
+                        && r.logical.is_some_and(|l| l + r.len == p.logical) =>
+                {
+                    r.len += 1
                 }
-                continue;
+                _ => out.push(Run {
+                    start: p.block,
+                    len: 1,
+                    logical: Some(p.logical),
+                    kind: RunKind::Data { unwritten: false },
+                }),
             }
-            out.push(Run { start: b, len: 1, logical: None, kind: RunKind::Indirect { level } });
-            let blk = self.block(b)?;
-            let mut children = Vec::new();
-            for k in 0..per {
-                let child = u64::from(le::u32(&blk, 4 * k as usize));
-                if child != 0 {
-                    children.push((child, level - 1, logical + k * span(level - 1)));
-                }
-            }
-            stack.extend(children.into_iter().rev());
-        }
-        Ok(())
+            Ok(false)
+        })
     }
 
     /// Call `f(ino, inode)` for every inode that holds something, as debugfs's scans see them:

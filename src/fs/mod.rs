@@ -10,6 +10,7 @@ pub mod file;
 pub mod image;
 pub mod layout;
 pub mod lookup;
+pub mod map;
 pub mod mkfs;
 pub mod mount;
 pub mod open;

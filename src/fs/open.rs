@@ -106,7 +106,7 @@ pub fn open_for_check_with<D: Device>(dev: D, writable: bool, superblock: Option
         return Ok(Opened { fs, notes, used_backup });
     }
     let mut fs = fs;
-    // As e2fsck: a journal inode that is not a regular file mapped by extents (cleared, or
+    // As e2fsck: a journal inode that is not a regular file mapped by blocks (cleared, or
     // overwritten) is "an invalid journal"; repairing it deletes the journal.
     if let Some(why) = invalid_journal_inode(&fs) {
         let ino = fs.sb.f.s_journal_inum;
@@ -164,8 +164,15 @@ fn invalid_journal_inode<D: Device>(fs: &Fs<D>) -> Option<String> {
     if !node.is_reg() {
         return Some(format!("mode {:#o} is not a regular file", node.f.i_mode));
     }
-    if !node.has_flag(crate::ondisk::inode::FL_EXTENTS) {
-        return Some("not mapped by extents".into());
+    // Mapped by extents, or by blocks (ext3's journals are block-mapped): a block map that
+    // cannot be followed (a pointer out of range) holds no journal, as e2fsck finds.
+    if node.has_flag(crate::ondisk::inode::FL_INLINE_DATA) {
+        return Some("its data is inline".into());
+    }
+    if super::map::map_kind(&node, fs.block_size()) == super::map::MapKind::Blocks {
+        if let Err(e) = fs.file_extents(ino, &node) {
+            return Some(e.to_string());
+        }
     }
     if node.size() < u64::from(fs.block_size()) * 1024 {
         return Some(format!("size {} is below the 1024 blocks of the smallest journal", node.size()));

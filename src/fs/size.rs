@@ -29,6 +29,7 @@ impl<D: Device> Fs<D> {
         if !node.is_reg() {
             return Err(Error::Invalid(format!("inode {ino} is not a regular file")));
         }
+        super::file::require_extents(&node)?;
         let old_size = node.size();
         let mut freed = 0;
         if size < old_size || size.div_ceil(bs) < self.file_end_block(ino)? {

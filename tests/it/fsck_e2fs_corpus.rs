@@ -32,6 +32,10 @@ const BASES: &[Base] = &[
     Base { name: "ext4-2k", args: &["-t", "ext4", "-b", "2048"], size: "32M", populate: true },
     Base { name: "ext4-16k", args: &["-t", "ext4", "-b", "16384"], size: "64M", populate: true },
     Base { name: "ext4-64k", args: &["-t", "ext4", "-b", "65536"], size: "64M", populate: true },
+    // ext2 and ext3: files and directories mapped by direct and indirect blocks.
+    Base { name: "ext2-1k", args: &["-t", "ext2", "-b", "1024"], size: "32M", populate: true },
+    Base { name: "ext3-1k", args: &["-t", "ext3", "-b", "1024"], size: "32M", populate: true },
+    Base { name: "ext3-4k", args: &["-t", "ext3", "-b", "4096"], size: "32M", populate: true },
     Base { name: "no-csum", args: &["-t", "ext4", "-b", "4096", "-O", "^metadata_csum"], size: "32M", populate: true },
     Base {
         name: "uninit-bg",
@@ -146,6 +150,17 @@ const KINDS: &[Kind] = &[
     k("casefold-flag-no-feature", "ext4-4k", &["sif /d1 flags 0x40080000"]),
     k("index-flag-on-file", "ext4-1k", &["sif /d1/f1 flags 0x81000"]),
     k("blocks-hi", "no-64bit", &["sif /d1/f1 blocks_hi 1"]),
+    // The same on block-mapped (ext2, ext3) images.
+    k("ext2-ea-magic", "ext2-1k", &["zap_block -o 0 -l 1 -p 0x55 {ACL}"]),
+    k("ext2-ea-hash", "ext2-1k", &["zap_block -o 44 -l 1 -p 0x55 {ACL}"]),
+    k("ext2-faddr", "ext2-1k", &["sif /d1/f7 faddr 9"]),
+    k("ext2-root-dtime", "ext2-1k", &["sif <2> dtime 3"]),
+    k("ext2-bad-blocks-illegal", "ext2-1k", &["sif <1> block[3] 99999999"]),
+    k("ext2-illegal-block", "ext2-1k", &["sif /big block[2] 99999999"]),
+    k("ext2-illegal-indirect", "ext2-1k", &["sif /big block[IND] 99999999"]),
+    k("ext3-imagic", "ext3-1k", &["sif /d1/f1 flags 0x2000"]),
+    k("ext3-extra-isize", "ext3-4k", &["sif /d1/f2 extra_isize 5"]),
+    k("ext3-illegal-double-indirect", "ext3-1k", &["sif /big block[DIND] 99999999"]),
     // Descriptors pointing outside their range or over other metadata: group 1's copy is used.
     k("gd-block-bitmap-outside", "ext4-4k-2-groups", &["set_bg 0 block_bitmap 99999999"]),
     k("gd-inode-bitmap-overlap", "ext4-4k-2-groups", &["set_bg 1 inode_bitmap 3"]),

@@ -21,9 +21,10 @@
 //!
 //! Two images of ours: 16 MiB (one group) and 136 MiB (two groups, so the superblock has a backup
 //! in group 1: on one group, neither e2fsck nor we can repair a superblock that fails its
-//! checksum, and e2fsck -fn exits 8 on it). CI sweeps a deterministic subset of each: every k-th
-//! byte of the list, k odd so that the offsets chosen move around inside structures whose sizes
-//! are powers of two. `E4DAX_SWEEP_FULL=1` sweeps every byte, and a stock image (`mkfs.ext4` +
+//! checksum, and e2fsck -fn exits 8 on it), and an ext2-style one (`mke2fs -t ext2 -b 1024 -d`:
+//! every file and directory block-mapped; its indirect blocks are swept too). CI sweeps a
+//! deterministic subset of each: every k-th byte of the list, k odd so that the offsets chosen
+//! move around inside structures whose sizes are powers of two. `E4DAX_SWEEP_FULL=1` sweeps every byte, and a stock image (`mkfs.ext4` +
 //! debugfs) too: the longer version that runs by hand (about ten minutes on two cores); it lists
 //! the shortfalls outside ALLOWED (which describes the CI sweep) as failures: work to look at.
 //!
@@ -42,6 +43,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use e4dax::check::{problem, Checker, Mode, Options};
+use e4dax::fs::lookup::RunKind;
 use e4dax::fs::open::{self, Opened};
 use e4dax::fs::Fs;
 use e4dax::ondisk::inode::FL_EXTENTS;
@@ -62,6 +64,9 @@ const CI_BYTES: usize = 2500;
 
 /// How many bytes CI sweeps on the image of two groups (whose superblock has a backup).
 const CI_BYTES_TWO_GROUPS: usize = 1000;
+
+/// How many bytes CI sweeps on the ext2-style image (block-mapped files, 1 KiB blocks).
+const CI_BYTES_EXT2: usize = 1500;
 
 // ---------------------------------------------------------------------------------------------
 // The images
@@ -89,6 +94,37 @@ fn image_ours(dir: &Path, name: &str, size: &str) -> PathBuf {
     let host = dir.join(format!("{name}.w.src"));
     write_bytes(&host, &pseudo_random(10_000, 7));
     debugfs_w(&image, &[&format!("write {} /d/w", host.display())]);
+    assert_e2fsck_clean(&image);
+    image
+}
+
+/// ext2-style: `mke2fs -t ext2 -b 1024` (8 MiB, one group; no extents: every file and
+/// directory block-mapped) populated with `-d`: a file with single and double indirect blocks
+/// (300 KiB), a sparse one (holes in the direct and indirect ranges), a directory of 100
+/// entries (several blocks) and a nested one.
+fn image_ext2(dir: &Path) -> PathBuf {
+    let src = dir.join("ext2.src");
+    std::fs::create_dir_all(src.join("d/sub")).expect("mkdir");
+    write_bytes(&src.join("dind"), &pseudo_random(300 * 1024, 30));
+    let sparse = std::fs::File::create(src.join("sparse")).expect("create source");
+    sparse.write_all_at(&pseudo_random(2048, 31), 0).expect("write source");
+    sparse.write_all_at(&pseudo_random(1024, 32), 40 * 1024).expect("write source");
+    sparse.set_len(100 * 1024).expect("set_len");
+    for i in 0..100 {
+        write_bytes(&src.join(format!("d/entry_number_{i}")), format!("{i}\n").as_bytes());
+    }
+    write_bytes(&src.join("d/sub/f"), b"f\n");
+    let image = dir.join("sweep-ext2.img");
+    let seed = format!("hash_seed={UUID_A}");
+    let out = std::process::Command::new(tool("mke2fs"))
+        .args(["-q", "-F", "-t", "ext2", "-b", "1024", "-U", UUID_A, "-E", &seed, "-d"])
+        .arg(&src)
+        .arg(&image)
+        .arg("8M")
+        .env("E2FSPROGS_FAKE_TIME", TIME)
+        .output()
+        .expect("cannot run mke2fs");
+    assert!(out.status.success(), "mke2fs failed: {}", String::from_utf8_lossy(&out.stderr));
     assert_e2fsck_clean(&image);
     image
 }
@@ -190,6 +226,18 @@ fn structures(image: &Path) -> Vec<Structure> {
                         kind: "extent block",
                         label: format!("inode {ino} level {} block {b}", n.level),
                         start: b * bs,
+                        len: bs,
+                    });
+                }
+            }
+        }
+        if !node.has_flag(FL_EXTENTS) && ino != e4dax::ondisk::inode::RESIZE_INO {
+            for r in fs.inode_runs(ino, &node).expect("block map") {
+                if let RunKind::Indirect { level } = r.kind {
+                    extent_blocks.push(Structure {
+                        kind: "indirect block",
+                        label: format!("inode {ino} level {level} block {}", r.start),
+                        start: r.start * bs,
                         len: bs,
                     });
                 }
@@ -583,9 +631,19 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 13 block 0 (1098)", 0xff4, Unclean, "a damaged checksum tail (its fake entry's header) is not rebuilt: e2fsck \
         finds no checksum in the block"),
     (O136, "inode 13 block 0 (4652)", 0x12, Unclean, DOTDOT_NAME),
+    (E2K, "superblock", 0xd2, Unclean, "the journal UUID/device fields of a file system without a journal are not checked (e2fsck looks for an external journal)"),
+    (E2K, "superblock", 0x15e, Unclean, "s_want_extra_isize is not checked (e2fsck: bad desired extra isize)"),
+    (E2K, "inode 7", 0x44, Unclean, "the resize inode's blocks are not checked against the reserved descriptor blocks (e2fsck recreates it)"),
+    (E2K, "inode 13", 0x23, Unclean, FLAGS),
+    (E2K, "inode 45", 0x21, Unclean, FLAGS),
+    (E2K, "inode 48", 0x23, Unclean, FLAGS),
+    (E2K, "inode 80", 0x21, Unclean, FLAGS),
+    (E2K, "inode 83", 0x23, Unclean, FLAGS),
+    (E2K, "inode 115", 0x21, Unclean, FLAGS),
 ];
 const O16: &str = "ours 16M";
 const O136: &str = "ours 136M (two groups)";
+const E2K: &str = "ext2 1K";
 const DIR_LBLK: &str =
     "a directory extent's logical block past i_size is not found (e2fsck: \"block N should be at block 0\")";
 const FLAGS: &str = "inode flags e4dax never sets (casefold, imagic) are not checked";
@@ -693,6 +751,7 @@ fn fsck_sweep_every_metadata_byte() {
             CI_BYTES_TWO_GROUPS,
         ),
     ];
+    images.push((E2K.to_string(), image_ext2(dir.path()), CI_BYTES_EXT2));
     if full() {
         images.push(("stock 16M".to_string(), image_stock(dir.path()), 0));
     }

@@ -324,6 +324,12 @@ pub enum InspectWhat {
         #[arg(value_name = "LBLK")]
         logical: u64,
     },
+    /// A file's blocks in block-iterate order, indirect and extent tree blocks included (like
+    /// debugfs blocks)
+    Blocks {
+        /// Path inside the file system, or <INO>
+        path: String,
+    },
     /// Whether blocks are marked in use in the block bitmap (like debugfs testb)
     Testb {
         /// First block

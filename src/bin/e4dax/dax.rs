@@ -225,7 +225,7 @@ pub fn fault(a: &FaultArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -
     let len = len.unwrap_or(bytes.len().max(1) as u64);
     let (path, private, msync) = (a.path.clone(), a.private, a.msync);
     run_session(&a.image, &opts, "fault", json_out, move |dax| {
-        let (ino, _) = dax.fs.regular_file(&path)?;
+        let (ino, _) = dax.fs.extent_file(&path)?;
         dax.fault(ino, off, len, access, private, &bytes)?;
         if msync {
             dax.msync(ino, Some((off, len)))?;
@@ -245,7 +245,7 @@ pub fn write(a: &WriteArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -
     let opts = options(&a.path_opts, None, clock, no_checkpoint);
     let path = a.path.clone();
     run_session(&a.image, &opts, "write", json_out, move |dax| {
-        let (ino, _) = dax.fs.regular_file(&path)?;
+        let (ino, _) = dax.fs.extent_file(&path)?;
         dax.write(ino, off, &bytes)
     })
 }
@@ -261,7 +261,7 @@ pub fn msync(a: &MsyncArgs, clock: Clock, json_out: bool, no_checkpoint: bool) -
     let opts = session::Options { no_checkpoint, clock, ..Default::default() };
     let path = a.path.clone();
     run_session(&a.image, &opts, "msync", json_out, move |dax| {
-        let (ino, _) = dax.fs.regular_file(&path)?;
+        let (ino, _) = dax.fs.extent_file(&path)?;
         dax.msync(ino, range)
     })
 }

@@ -40,7 +40,7 @@ pub fn range(
     let off = parse_size(&a.offset).with_context(ctx)?;
     let len = parse_size(&a.len).with_context(ctx)?;
     let mut fs = open::writable(&a.image, no_checkpoint, clock).with_context(ctx)?;
-    let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
+    let (ino, _) = fs.extent_file(&a.path).with_context(ctx)?;
     let r = match keep_size {
         None => fs.punch(ino, off, len),
         Some(k) => fs.fallocate(ino, off, len, k),
@@ -274,7 +274,7 @@ pub fn truncate(a: &TruncateArgs, clock: Clock, json_out: bool, no_checkpoint: b
     let ctx = || format!("truncate {} {}", a.image.display(), a.path);
     let size = parse_size(&a.size).with_context(ctx)?;
     let mut fs = open::writable(&a.image, no_checkpoint, clock).with_context(ctx)?;
-    let (ino, _) = fs.regular_file(&a.path).with_context(ctx)?;
+    let (ino, _) = fs.extent_file(&a.path).with_context(ctx)?;
     let r = fs.truncate(ino, size).with_context(ctx)?;
     open::finish(&mut fs).with_context(ctx)?;
     if json_out {

@@ -98,6 +98,7 @@ fn examples(page: &str) -> Vec<(&'static str, &'static str)> {
         "e4dax-inspect-icheck" => vec![("Which inodes own blocks 2065 and 2066:", "e4dax inspect pm.img icheck 2065 2066")],
         "e4dax-inspect-ncheck" => vec![("The names of inode 12:", "e4dax inspect pm.img ncheck 12")],
         "e4dax-inspect-bmap" => vec![("The physical block of logical block 3 of a file:", "e4dax inspect pm.img bmap /data 3")],
+        "e4dax-inspect-blocks" => vec![("Every block of a file, indirect blocks included:", "e4dax inspect old.img blocks /big")],
         "e4dax-inspect-testb" => vec![("Whether blocks 100 to 109 are in use:", "e4dax inspect pm.img testb 100 10")],
         "e4dax-inspect-testi" => vec![("Whether inode 12 is in use:", "e4dax inspect pm.img testi '<12>'")],
         "e4dax-inspect-map" => vec![("A picture of who holds every block, a file outlined:", "e4dax inspect pm.img map --svg map.svg --file /data")],

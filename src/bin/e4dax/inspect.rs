@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use e4dax::fs::blockmap;
 use e4dax::fs::lookup::RunKind;
+use e4dax::fs::map::{map_kind, MapKind};
 use e4dax::fs::Fs;
 use e4dax::ondisk::superblock::{self as sbm, format_uuid};
 use e4dax::pmem::MappedImage;
@@ -119,6 +120,19 @@ pub fn run(a: &InspectArgs, json_out: bool) -> anyhow::Result<ExitCode> {
                     Some((p, false)) => p.to_string(),
                     None => "0".into(),
                 });
+            }
+        }
+        InspectWhat::Blocks { path } => {
+            let ino = fs.resolve(path).with_context(ctx)?;
+            let node = fs.inode(ino).with_context(ctx)?;
+            let runs = fs.inode_runs(ino, &node).with_context(ctx)?;
+            let blocks: Vec<u64> =
+                runs.iter().filter(|r| r.kind != RunKind::Xattr).flat_map(|r| r.start..r.start + r.len).collect();
+            if json_out {
+                output::print_json(&json!({ "inode": ino, "blocks": blocks }))?;
+            } else {
+                // As debugfs: one line, each block followed by a space.
+                output::emit(&blocks.iter().map(|b| format!("{b} ")).collect::<String>());
             }
         }
         InspectWhat::Testb { block, count } => {
@@ -260,18 +274,23 @@ fn inode_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
     } else {
         Value::Null
     };
-    // A block-mapped inode's blocks, as debugfs stat's BLOCKS and TOTAL lines.
-    let blocks = if n.has_flag(i::FL_EXTENTS) {
+    // A block-mapped inode's blocks, as debugfs stat's BLOCKS and TOTAL lines: every inode
+    // without extents or inline data but fast symlinks and devices (an empty list for a
+    // file with no blocks, a FIFO or a socket).
+    let t = n.file_type();
+    let fast_symlink = t == i::S_IFLNK && map_kind(&n, fs.block_size()) == MapKind::Unmapped;
+    let blocks = if n.has_flag(i::FL_EXTENTS)
+        || n.has_flag(i::FL_INLINE_DATA)
+        || fast_symlink
+        || t == i::S_IFBLK
+        || t == i::S_IFCHR
+    {
         Value::Null
     } else {
         match fs.inode_runs(ino, &n) {
             Ok(runs) => {
                 let runs: Vec<_> = runs.into_iter().filter(|r| r.kind != RunKind::Xattr).collect();
-                if runs.is_empty() {
-                    Value::Null
-                } else {
-                    json!({ "summary": blocks_summary(&runs), "total": runs.iter().map(|r| r.len).sum::<u64>() })
-                }
+                json!({ "summary": blocks_summary(&runs), "total": runs.iter().map(|r| r.len).sum::<u64>() })
             }
             Err(e) => json!({ "error": e.to_string() }),
         }
@@ -397,8 +416,10 @@ fn print_inode(v: &Value) {
     }
     if let Some(b) = v["blocks"]["summary"].as_str() {
         out.push("BLOCKS:".into());
-        out.push(b.to_string());
-        out.push(format!("TOTAL: {}", v["blocks"]["total"]));
+        if !b.is_empty() {
+            out.push(b.to_string());
+            out.push(format!("TOTAL: {}", v["blocks"]["total"]));
+        }
     } else if let Some(e) = v["blocks"]["error"].as_str() {
         out.push(format!("BLOCKS: cannot be read: {e}"));
     }
