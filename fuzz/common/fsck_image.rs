@@ -19,6 +19,10 @@
 //! * bit 2: also run `fsck -y` (mount, replay, repairs through the journal), then `fsck -n` on
 //!   what it left.
 //! * bit 3: check with `--data` (stale data).
+//! * bit 4: the block-mapped image instead: `mke2fs -t ext2 -b 1024` of 16 MiB populated with
+//!   `-d` (small files, a file with single and double indirect blocks, a sparse file, nested
+//!   directories, a 200-entry directory), built once by e2fsprogs (needed on the machine); its
+//!   region holds the indirect blocks in place of extent blocks.
 //!
 //! [`run`] opens as `e4dax fsck` does (the library's `open::open_for_check`) and checks, and
 //! panics when a rule breaks: `fsck -n` stores anything; `fsck -y` ends 0 or 1 but a `fsck -n`
@@ -36,6 +40,7 @@ use std::sync::OnceLock;
 
 use e4dax::check::{Checker, Mode, Options, Report};
 use e4dax::fs::layout::Params;
+use e4dax::fs::lookup::RunKind;
 use e4dax::fs::mkfs::{mkfs, MkfsOptions};
 use e4dax::fs::open::{self, Opened};
 use e4dax::fs::Fs;
@@ -155,6 +160,8 @@ pub enum Kind {
     Inodes(u32),
     /// An extent-tree block of this inode.
     ExtentBlock(u32),
+    /// An indirect block of this block-mapped inode.
+    IndirectBlock(u32),
     /// A directory block of this inode.
     DirBlock(u32),
     JournalSuperblock,
@@ -173,6 +180,8 @@ pub struct Pristine {
     pub pieces: Vec<Piece>,
     pub total: u64,
     fs_seed: u32,
+    /// Whether the file system has `metadata_csum` (else nothing is recomputed).
+    csum: bool,
     inode_size: u64,
     /// Group 0's descriptor, bitmaps, and how many bytes of each bitmap are checksummed.
     gdt: u64,
@@ -185,6 +194,64 @@ pub struct Pristine {
 pub fn pristine() -> &'static Pristine {
     static P: OnceLock<Pristine> = OnceLock::new();
     P.get_or_init(build)
+}
+
+/// The block-mapped pristine image (input flag bit 4).
+pub fn pristine_blockmap() -> &'static Pristine {
+    static P: OnceLock<Pristine> = OnceLock::new();
+    P.get_or_init(build_blockmap)
+}
+
+/// The pristine image an input asks for.
+pub fn pristine_for(input: &[u8]) -> &'static Pristine {
+    if input.first().is_some_and(|f| f & 0x10 != 0) {
+        pristine_blockmap()
+    } else {
+        pristine()
+    }
+}
+
+/// An e2fsprogs tool from PATH, /usr/sbin or /sbin.
+fn e2fs_tool(name: &str) -> std::path::PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} not found: the block-mapped fuzz image needs e2fsprogs"))
+}
+
+fn build_blockmap() -> Pristine {
+    let dir = std::env::temp_dir().join(format!("e4dax-fuzz-blockmap-{}", std::process::id()));
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("d/sub")).expect("source tree");
+    for i in 0..12 {
+        std::fs::write(src.join(format!("d/f{i:02}")), format!("file {i}\n")).expect("file");
+    }
+    std::fs::create_dir_all(src.join("many")).expect("dir");
+    for i in 0..200 {
+        std::fs::write(src.join(format!("many/entry-with-a-longer-name-{i:03}")), b"").expect("file");
+    }
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(src.join("big"), &big).expect("big");
+    let sparse = std::fs::File::create(src.join("sparse")).expect("sparse");
+    std::os::unix::fs::FileExt::write_all_at(&sparse, b"tail", 200 << 10).expect("sparse tail");
+    drop(sparse);
+    let img = dir.join("ext2.img");
+    let out = std::process::Command::new(e2fs_tool("mke2fs"))
+        .args(["-q", "-F", "-t", "ext2", "-b", "1024"])
+        .args(["-U", "5c0ffee0-1234-4abc-8def-0123456789ab", "-E", "hash_seed=5c0ffee0-1234-4abc-8def-0123456789ab"])
+        .arg("-d")
+        .arg(&src)
+        .arg(&img)
+        .arg("16M")
+        .env("E2FSPROGS_FAKE_TIME", "1700000000")
+        .output()
+        .expect("run mke2fs");
+    assert!(out.status.success(), "mke2fs: {}", String::from_utf8_lossy(&out.stderr));
+    let bytes: &'static [u8] = Box::leak(std::fs::read(&img).expect("read the image").into_boxed_slice());
+    let _ = std::fs::remove_dir_all(&dir);
+    region_of(bytes)
 }
 
 fn build() -> Pristine {
@@ -216,7 +283,11 @@ fn build() -> Pristine {
     let bytes: &'static [u8] = Box::leak(fs.dev.materialize().into_boxed_slice());
     drop(fs);
     drop(zeros);
+    region_of(bytes)
+}
 
+/// The region of a pristine image: its metadata laid end to end.
+fn region_of(bytes: &'static [u8]) -> Pristine {
     let fs = Fs::open(Overlay::new(bytes)).expect("open the pristine image");
     let bs = u64::from(fs.block_size());
     let g0 = fs.groups()[0].clone();
@@ -248,6 +319,14 @@ fn build() -> Pristine {
                     more.push(Piece { kind: Kind::ExtentBlock(ino), start: b * bs, len: bs });
                 }
             }
+        } else if node.is_reg() || node.is_dir() {
+            for r in fs.inode_runs(ino, &node).expect("block map") {
+                if let RunKind::Indirect { .. } = r.kind {
+                    for k in 0..r.len {
+                        more.push(Piece { kind: Kind::IndirectBlock(ino), start: (r.start + k) * bs, len: bs });
+                    }
+                }
+            }
         }
         if node.is_dir() {
             for e in fs.file_extents(ino, &node).expect("extents") {
@@ -275,6 +354,7 @@ fn build() -> Pristine {
         pieces,
         total,
         fs_seed: fs.sb.csum_seed(),
+        csum: fs.sb.has_metadata_csum(),
         inode_size: isz,
         gdt,
         block_bitmap: g0.block_bitmap * bs,
@@ -341,6 +421,9 @@ fn put(dev: &mut Overlay<'_>, at: u64, bytes: &[u8]) {
 
 /// Recompute the checksums of the changed pieces (with the pristine file system's seed).
 pub fn fix_checksums(p: &Pristine, dev: &mut Overlay<'_>, touched: &[usize]) {
+    if !p.csum {
+        return;
+    }
     let seed = p.fs_seed;
     let owner_seed = |dev: &Overlay<'_>, ino: u32| {
         let off = p.pieces.iter().find_map(|pc| match pc.kind {
@@ -377,6 +460,7 @@ pub fn fix_checksums(p: &Pristine, dev: &mut Overlay<'_>, touched: &[usize]) {
                     extent::set_block_checksum(&mut b, owner_seed(dev, ino), max);
                 }
             }
+            Kind::IndirectBlock(_) => {}
             Kind::DirBlock(ino) => {
                 if dirent::has_tail(&b) {
                     dirent::set_tail_checksum(&mut b, owner_seed(dev, ino));
@@ -457,7 +541,7 @@ fn check<D: Device>(dev: D, mode: Mode, data: bool) -> Result<(Report, Fs<D>), S
 /// The device of `input`: the pristine image with its changes (and, when asked, checksums
 /// recomputed).
 pub fn image_of(input: &[u8]) -> Overlay<'static> {
-    let p = pristine();
+    let p = pristine_for(input);
     let (mut dev, touched) = patched(p, input);
     if input[0] & 2 != 0 {
         fix_checksums(p, &mut dev, &touched);
@@ -510,8 +594,13 @@ pub fn run(input: &[u8]) -> Verdict {
 
 /// The region position of image byte `offset` (None outside the region).
 pub fn region_position(offset: u64) -> Option<u64> {
+    region_position_in(pristine(), offset)
+}
+
+/// [`region_position`] in pristine image `p`.
+pub fn region_position_in(p: &Pristine, offset: u64) -> Option<u64> {
     let mut pos = 0;
-    for piece in &pristine().pieces {
+    for piece in &p.pieces {
         if (piece.start..piece.start + piece.len).contains(&offset) {
             return Some(pos + offset - piece.start);
         }

@@ -101,6 +101,7 @@ problems! {
     ILLEGAL_BLOCK = 0x01_0025, Clear, 0, "illegal block in inode (a block map pointer outside the file system)";
     TOO_MANY_ILLEGAL_BLOCKS = 0x01_0026, Clear, 0, "too many illegal blocks in inode";
     JOURNAL_INODE_NOT_CLEAR = 0x01_0027, Clear, PREEN_OK, "journal inode is not in use, but contains data";
+    RESIZE_INODE_INVALID = 0x01_0028, Report, NO_REPAIR, "resize inode not valid (e4dax does not recreate it: run e2fsck)";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

@@ -795,12 +795,14 @@ fn fsck_sweep_every_metadata_byte() {
 // Inputs found by the cargo-fuzz target
 // ---------------------------------------------------------------------------------------------
 
-/// Where a byte of a fuzz input lands: inode `ino` at offset `off` of its slot, or block `lblk`
-/// of directory `ino` at offset `off`.
+/// Where a byte of a fuzz input lands: inode `ino` at offset `off` of its slot, block `lblk`
+/// of directory `ino` at offset `off`, or the `k`-th indirect block (in block-iterate order) of
+/// block-mapped inode `ino` at offset `off`.
 #[derive(Clone, Copy, Debug)]
 enum At {
     Inode(u32, u64),
     DirBlock(u32, u64, u64),
+    Indirect(u32, usize, u64),
 }
 
 /// One input the cargo-fuzz target (`fuzz/`) found: the bytes it sets (located on the target's
@@ -812,6 +814,8 @@ struct FuzzCase {
     n_findings: &'static [(u32, Option<u32>)],
     /// How `fsck -y` ends: its exit code, or (Err) part of the error it ends with (exit 8).
     y: Result<i32, &'static str>,
+    /// On the target's block-mapped image (input flag bit 4) instead of its extent image.
+    blockmap: bool,
 }
 
 /// The crashes the fuzz target found, replayed as inputs of the target itself (flags: checksums
@@ -833,6 +837,7 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
             (problem::DIR_DOTDOT, Some(12)),
         ],
         y: Err("does not fit rec_len"),
+        blockmap: false,
     },
     FuzzCase {
         // The same damage to /d alone: -y repairs it, and -n then finds nothing.
@@ -840,16 +845,28 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
         changes: &[(At::DirBlock(12, 0, 4), 0x0a)],
         n_findings: &[(problem::DIR_BAD_ENTRY, Some(12)), (problem::DIR_DOTDOT, Some(12))],
         y: Ok(1),
+        blockmap: false,
+    },
+    FuzzCase {
+        // The resize inode's double indirect block naming a block past the end: -y exited 1 and
+        // left it (e2fsck recreates the resize inode). Now reported as "resize inode not valid",
+        // never repaired, so -y exits 4 and says so.
+        what: "resize inode's DIND entry 25 past the last block (ext2, 1 KiB)",
+        changes: &[(At::Indirect(7, 0, 0x66), 0x01)],
+        n_findings: &[(problem::RESIZE_INODE_INVALID, Some(7))],
+        y: Ok(4),
+        blockmap: true,
     },
 ];
 
 /// The fuzz input of `changes`: flags (bit 1: recompute checksums, bit 2: `-y` then `-n`), then
 /// a (24-bit region position, value) record per byte.
-fn fuzz_input(changes: &[(At, u8)]) -> (Vec<u8>, Vec<u64>) {
+fn fuzz_input(changes: &[(At, u8)], blockmap: bool) -> (Vec<u8>, Vec<u64>) {
     use crate::fuzz_fsck_image as fz;
-    let fs = fz::pristine_fs();
+    let p = if blockmap { fz::pristine_blockmap() } else { fz::pristine() };
+    let fs = e4dax::fs::Fs::open(fz::Overlay::new(p.bytes)).expect("open the pristine image");
     let bs = u64::from(fs.block_size());
-    let mut input = vec![2 | 4];
+    let mut input = vec![2 | 4 | if blockmap { 0x10 } else { 0 }];
     let mut offsets = Vec::new();
     for &(at, value) in changes {
         let offset = match at {
@@ -860,8 +877,19 @@ fn fuzz_input(changes: &[(At, u8)]) -> (Vec<u8>, Vec<u64>) {
                 let e = e.iter().find(|e| u64::from(e.logical) <= lblk && lblk < e.logical_end()).expect("mapped");
                 (e.physical + lblk - u64::from(e.logical)) * bs + off
             }
+            At::Indirect(ino, k, off) => {
+                let node = fs.inode(ino).expect("inode");
+                let runs = fs.inode_runs(ino, &node).expect("block map");
+                let blocks: Vec<u64> = runs
+                    .iter()
+                    .filter(|r| matches!(r.kind, e4dax::fs::lookup::RunKind::Indirect { .. }))
+                    .flat_map(|r| r.start..r.start + r.len)
+                    .collect();
+                blocks[k] * bs + off
+            }
         };
-        let pos = fz::region_position(offset).unwrap_or_else(|| panic!("{at:?} (byte {offset}) is not in the region"));
+        let pos =
+            fz::region_position_in(p, offset).unwrap_or_else(|| panic!("{at:?} (byte {offset}) is not in the region"));
         input.extend_from_slice(&(pos as u32).to_le_bytes()[..3]);
         input.push(value);
         offsets.push(offset);
@@ -874,7 +902,7 @@ fn fsck_fuzz_regressions() {
     use crate::fuzz_fsck_image as fz;
     let mut failures = Vec::new();
     for (i, case) in FUZZ_REGRESSIONS.iter().enumerate() {
-        let (input, offsets) = fuzz_input(case.changes);
+        let (input, offsets) = fuzz_input(case.changes, case.blockmap);
         let hex: String = input.iter().map(|b| format!("{b:02x}")).collect();
         let what = format!("fuzz regression {i} ({}; input {hex})", case.what);
         // The damage is there: the image the target checks holds each byte, which the pristine
@@ -882,7 +910,7 @@ fn fsck_fuzz_regressions() {
         let dev = fz::image_of(&input);
         for (&(at, value), &offset) in case.changes.iter().zip(&offsets) {
             let now = dev.view(offset, 1).expect("in range")[0];
-            let before = fz::pristine().bytes[offset as usize];
+            let before = fz::pristine_for(&input).bytes[offset as usize];
             assert!(now == value && before != value, "{what}: {at:?} (byte {offset}) is {now:#x}, was {before:#x}");
         }
         let run = {
