@@ -24,6 +24,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let first_ino = sb.f.s_first_ino;
     let csum = sb.has_metadata_csum() || sb.has_ro_compat(ro_compat::GDT_CSUM);
     let groups = c.fs.groups().len() as u64;
+    let mut bad_blocks = Vec::new();
     for g in 0..c.fs.groups().len() {
         c.tick(1, g as u64, groups);
         let d = c.fs.groups()[g].clone();
@@ -37,7 +38,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             if ino < first_ino {
                 c.inode_used.set(u64::from(ino));
                 if ino == ino::BAD_BLOCKS_INO {
-                    special::bad_blocks_inode(c)?;
+                    bad_blocks = special::bad_blocks_inode(c)?;
                     continue;
                 }
                 if matches!(ino, special::USR_QUOTA_INO | special::GRP_QUOTA_INO) {
@@ -57,6 +58,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         }
     }
     c.tick(1, groups, groups);
+    special::claim_bad_blocks(c, &bad_blocks);
     xattr::check_refcounts(c)?;
     Ok(())
 }

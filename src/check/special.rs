@@ -84,8 +84,9 @@ pub fn reserved_quota_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result
 
 /// Pass 1 for the bad-block inode: its fields must be those of a block list (no mode, owner,
 /// links, inline data or attribute block), and every block it lists must be inside the file
-/// system; the blocks it lists (and its indirect blocks) are in use.
-pub fn bad_blocks_inode<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+/// system. Returns the blocks it holds (listed and indirect), claimed by [`claim_bad_blocks`]
+/// once every other inode has claimed its own: a listed block a file also uses is the file's.
+pub fn bad_blocks_inode<D: Device>(c: &mut Checker<'_, D>) -> Result<Vec<u64>> {
     let n = ino::BAD_BLOCKS_INO;
     let slot = c.fs.inode_slot(n)?;
     let node = Inode::parse(&slot);
@@ -104,9 +105,9 @@ pub fn bad_blocks_inode<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             let mut h = c.fs.handle(1)?;
             h.edit_inode_slot(n, |slot| slot[..ino::GOOD_OLD_SIZE].fill(0))?;
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let mut walk = BadBlockWalk { illegal: Vec::new(), budget: c.fs.sb.blocks_count().min(1 << 24) };
+    let mut walk = BadBlockWalk { illegal: Vec::new(), held: Vec::new(), budget: c.fs.sb.blocks_count().min(1 << 24) };
     for i in 0..15usize {
         let b = le::u32(&node.f.i_block, 4 * i);
         let level = i.saturating_sub(11).min(3) as u8;
@@ -121,7 +122,20 @@ pub fn bad_blocks_inode<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(walk.held)
+}
+
+/// After every inode of pass 1: the bad-block inode's blocks are in use, unless a file or the
+/// file system's metadata uses one too — "a bad block in use", which e2fsck resolves by
+/// cloning (pass 1B); e4dax reports it and leaves both.
+pub fn claim_bad_blocks<D: Device>(c: &mut Checker<'_, D>, held: &[u64]) {
+    for &b in held {
+        if c.block_found.get(b) {
+            c.fix(problem::BAD_BLOCK_IN_USE, format!("block {b}"), Some(ino::BAD_BLOCKS_INO), Some(b));
+        } else {
+            c.block_found.set(b);
+        }
+    }
 }
 
 /// Where a block pointer lives: slot `i` of `i_block`, or entry `i` of an indirect block.
@@ -133,6 +147,8 @@ enum Where {
 
 struct BadBlockWalk {
     illegal: Vec<(Where, u32)>,
+    /// Blocks held (listed and indirect), claimed at the end of pass 1.
+    held: Vec<u64>,
     /// Pointers left to follow (a bound on garbage indirect trees).
     budget: u64,
 }
@@ -148,7 +164,7 @@ impl BadBlockWalk {
             self.illegal.push((at, b));
             return Ok(());
         }
-        c.block_found.set(blk);
+        self.held.push(blk);
         if level == 0 {
             return Ok(());
         }

@@ -857,6 +857,17 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
         y: Ok(4),
         blockmap: true,
     },
+    FuzzCase {
+        // The bad-block inode listing block 84, one of the journal's: claimed first by inode 1,
+        // the journal's extent became "claimed twice" and -y cut it out of the journal, which
+        // then could not be read. Now the bad-block list is claimed after every other inode, a
+        // listed block in use is reported (e2fsck clones it in pass 1B), and -y exits 4.
+        what: "bad-block inode listing a journal block",
+        changes: &[(At::Inode(1, 0x54), 0x54)],
+        n_findings: &[(problem::BAD_BLOCK_IN_USE, Some(1))],
+        y: Ok(4),
+        blockmap: false,
+    },
 ];
 
 /// The fuzz input of `changes`: flags (bit 1: recompute checksums, bit 2: `-y` then `-n`), then
