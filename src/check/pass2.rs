@@ -56,7 +56,9 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
         }
     }
     if !c.dotdot.contains_key(&d) && d != ROOT_INO {
-        c.fix(problem::DIR_DOTDOT, format!("directory {d} has no '..'"), Some(d), None);
+        // Nothing above wrote one (no readable first block): e4dax has no repair for it (e2fsck
+        // may find the inode is not really a directory); -y says so and exits 4.
+        c.fix(problem::DIR_NO_DOTDOT, format!("directory {d}"), Some(d), None);
     }
     Ok(())
 }

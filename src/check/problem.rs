@@ -116,6 +116,7 @@ problems! {
     DIR_DUPLICATE = 0x02_000A, Clear, 0, "duplicate entry in a directory";
     DIR_ENTRY_UNUSED_INODE = 0x02_000B, Clear, PREEN_OK, "directory entry refers to a deleted or unused inode";
     DIR_HOLE = 0x02_000C, Create, 0, "directory has an unallocated block (a hole)";
+    DIR_NO_DOTDOT = 0x02_000D, Report, NO_REPAIR, "directory has no '..' entry";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";

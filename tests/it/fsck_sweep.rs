@@ -640,6 +640,14 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (E2K, "inode 80", 0x21, Unclean, FLAGS),
     (E2K, "inode 83", 0x23, Unclean, FLAGS),
     (E2K, "inode 115", 0x21, Unclean, FLAGS),
+    // A directory left without '..' (DIR_NO_DOTDOT) is reported, never repaired: -y exits 4.
+    (O16, "inode 8", 0x38, YUncorrected, NO_DOTDOT),
+    (O16, "inode 11", 0x37, YUncorrected, NO_DOTDOT),
+    (O16, "inode 12", 0x36, YUncorrected, NO_DOTDOT),
+    (O16, "inode 13", 0x35, YUncorrected, NO_DOTDOT),
+    (O16, "inode 12 block 0 (1097)", 0x14, YUncorrected, NO_DOTDOT),
+    (O16, "inode 13 block 0 (1098)", 0x15, YUncorrected, NO_DOTDOT),
+    (O136, "inode 13 block 0 (4652)", 0x12, YUncorrected, NO_DOTDOT),
 ];
 const O16: &str = "ours 16M";
 const O136: &str = "ours 136M (two groups)";
@@ -647,6 +655,7 @@ const E2K: &str = "ext2 1K";
 const DIR_LBLK: &str =
     "a directory extent's logical block past i_size is not found (e2fsck: \"block N should be at block 0\")";
 const FLAGS: &str = "inode flags e4dax never sets (casefold, imagic) are not checked";
+const NO_DOTDOT: &str = "the directory is left without '..' (no first block e4dax rebuilds one in; e2fsck does)";
 const DOTDOT_NAME: &str = "the second entry's name is not checked to be '..' (e2fsck renames it)";
 /// A shortfall seen: (image, structure label, offset in the structure, shortfall).
 type Seen = (String, String, u64, Shortfall);
@@ -832,9 +841,9 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
         changes: &[(At::Inode(11, 0x21), 0x7a), (At::DirBlock(11, 0, 4), 0x1c), (At::DirBlock(12, 0, 4), 0x0a)],
         n_findings: &[
             (problem::DIR_BAD_ENTRY, Some(11)),
-            (problem::DIR_DOTDOT, Some(11)),
+            (problem::DIR_NO_DOTDOT, Some(11)),
             (problem::DIR_BAD_ENTRY, Some(12)),
-            (problem::DIR_DOTDOT, Some(12)),
+            (problem::DIR_NO_DOTDOT, Some(12)),
         ],
         y: Err("does not fit rec_len"),
         blockmap: false,
@@ -843,7 +852,7 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
         // The same damage to /d alone: -y repairs it, and -n then finds nothing.
         what: "/d '.' rec_len 10",
         changes: &[(At::DirBlock(12, 0, 4), 0x0a)],
-        n_findings: &[(problem::DIR_BAD_ENTRY, Some(12)), (problem::DIR_DOTDOT, Some(12))],
+        n_findings: &[(problem::DIR_BAD_ENTRY, Some(12)), (problem::DIR_NO_DOTDOT, Some(12))],
         y: Ok(1),
         blockmap: false,
     },
@@ -867,6 +876,17 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
         n_findings: &[(problem::BAD_BLOCK_IN_USE, Some(1))],
         y: Ok(4),
         blockmap: false,
+    },
+    FuzzCase {
+        // A regular file's mode turned into a directory's: its data read as a directory block
+        // gives no '..'. The end-of-directory check asked "fix?" and -y exited 1 having written
+        // nothing; it is now DIR_NO_DOTDOT, never repaired (-y exits 4). (e2fsck may see the
+        // inode is not really a directory; e4dax does not look.)
+        what: "a regular file's mode made a directory's (ext2, 1 KiB)",
+        changes: &[(At::Inode(209, 0), 0x01), (At::Inode(209, 1), 0x4b)],
+        n_findings: &[(problem::DIR_NO_DOTDOT, Some(209))],
+        y: Ok(4),
+        blockmap: true,
     },
 ];
 
