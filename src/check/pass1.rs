@@ -214,7 +214,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
             // owner keeps those blocks either way).
             if c.block_found.set_range(e.physical, u64::from(e.len)) > 0
                 && c.fix(
-                    problem::BLOCK_CLAIMED_TWICE,
+                    claimed_twice(c, n),
                     format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len),
                     Some(n),
                     Some(e.physical),
@@ -415,7 +415,7 @@ fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Res
     for x in &nodes {
         if let Some(b) = x.block {
             if c.block_found.set(b)
-                && c.fix(problem::BLOCK_CLAIMED_TWICE, format!("inode {n}: extent block {b}"), Some(n), Some(b))
+                && c.fix(claimed_twice(c, n), format!("inode {n}: extent block {b}"), Some(n), Some(b))
             {
                 clear_inode(c, n)?;
                 return Ok(None);
@@ -497,12 +497,8 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
                 Some(a) => a,
                 None => {
                     dups += 1;
-                    let a = c.fix(
-                        problem::BLOCK_CLAIMED_TWICE,
-                        format!("inode {n}: {at} ({})", p.block),
-                        Some(n),
-                        Some(p.block),
-                    );
+                    let a =
+                        c.fix(claimed_twice(c, n), format!("inode {n}: {at} ({})", p.block), Some(n), Some(p.block));
                     if dups >= DUP_REPORTS {
                         dup_answer = Some(a);
                     }
@@ -566,6 +562,16 @@ fn mark_resize_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) ->
         w.follow(&*c.fs, &p)?;
     }
     Ok(count)
+}
+
+/// The problem of inode `n` claiming a block already claimed: the later owner loses it, except
+/// the journal, which is never cut (e2fsck clones in pass 1B; e4dax reports, -y exits 4).
+fn claimed_twice<D: Device>(c: &Checker<'_, D>, n: u32) -> u32 {
+    if c.fs.sb.has_journal() && n == c.fs.sb.f.s_journal_inum {
+        problem::JOURNAL_BLOCK_CLAIMED_TWICE
+    } else {
+        problem::BLOCK_CLAIMED_TWICE
+    }
 }
 
 /// Clear an inode (it becomes free; pass 5 frees its blocks in the bitmaps).

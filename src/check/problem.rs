@@ -103,6 +103,7 @@ problems! {
     JOURNAL_INODE_NOT_CLEAR = 0x01_0027, Clear, PREEN_OK, "journal inode is not in use, but contains data";
     RESIZE_INODE_INVALID = 0x01_0028, Report, NO_REPAIR, "resize inode not valid (e4dax does not recreate it: run e2fsck)";
     BAD_BLOCK_IN_USE = 0x01_0029, Report, NO_REPAIR, "a block of the bad block list is in use (e4dax does not clone it: run e2fsck)";
+    JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal claims a block already used by another inode or metadata (not repaired: run e2fsck)";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

@@ -812,6 +812,8 @@ enum At {
     Inode(u32, u64),
     DirBlock(u32, u64, u64),
     Indirect(u32, usize, u64),
+    /// A byte offset in the image (the group descriptor block, a bitmap).
+    Offset(u64),
 }
 
 /// One input the cargo-fuzz target (`fuzz/`) found: the bytes it sets (located on the target's
@@ -888,6 +890,17 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
         y: Ok(4),
         blockmap: true,
     },
+    FuzzCase {
+        // Group 0's block bitmap moved to block 137, inside the journal (a location
+        // ext2fs_check_desc accepts): the journal then claimed a block already claimed, and -y
+        // cut the extent out of the journal, which could no longer be read. The journal is now
+        // never cut (JOURNAL_BLOCK_CLAIMED_TWICE, reported; -y exits 4).
+        what: "block bitmap moved into the journal",
+        changes: &[(At::Offset(4096), 0x89)],
+        n_findings: &[(problem::JOURNAL_BLOCK_CLAIMED_TWICE, Some(8))],
+        y: Ok(4),
+        blockmap: false,
+    },
 ];
 
 /// The fuzz input of `changes`: flags (bit 1: recompute checksums, bit 2: `-y` then `-n`), then
@@ -918,6 +931,7 @@ fn fuzz_input(changes: &[(At, u8)], blockmap: bool) -> (Vec<u8>, Vec<u64>) {
                     .collect();
                 blocks[k] * bs + off
             }
+            At::Offset(off) => off,
         };
         let pos =
             fz::region_position_in(p, offset).unwrap_or_else(|| panic!("{at:?} (byte {offset}) is not in the region"));
