@@ -303,7 +303,10 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
             }
         }
         let mut removed = Vec::new();
-        for e in &walk.extents {
+        // Extents before `marked_until` were marked with the run they belong to (see
+        // `mark_run`); before `tried_until`, a run was tried (each extent is in one try).
+        let (mut marked_until, mut tried_until) = (0usize, 0usize);
+        for (i, e) in walk.extents.iter().enumerate() {
             let end = e.physical.checked_add(u64::from(e.len));
             let first_data = u64::from(c.fs.sb.f.s_first_data_block);
             if e.physical < first_data || end.is_none_or(|x| x > c.fs.sb.blocks_count()) {
@@ -322,7 +325,15 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
             }
             // One pass over the bits: marking reports what was already claimed (the first
             // owner keeps those blocks either way).
-            if c.block_found.set_range(e.physical, u64::from(e.len)) > 0
+            if i >= tried_until {
+                let (end, marked) = mark_run(c, &walk.extents, i);
+                tried_until = end;
+                if marked {
+                    marked_until = end;
+                }
+            }
+            if i >= marked_until
+                && c.block_found.set_range(e.physical, u64::from(e.len)) > 0
                 && c.fix(
                     claimed_twice(c, n),
                     format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len),
@@ -493,6 +504,27 @@ fn uses_blocks(node: &Inode) -> bool {
         ino::S_IFLNK => node.blocks_512(false, 4096) != 0,
         _ => false,
     }
+}
+
+/// Mark, in one stroke, the run of extents from `i` on that follow one another on disk and lie
+/// inside the file system, when none of their blocks is claimed yet (so nothing is claimed
+/// twice among them, as marking them one by one would find): the index past the run, and
+/// whether it was marked (runs of one extent are not).
+fn mark_run<D: Device>(c: &mut Checker<'_, D>, extents: &[Extent], i: usize) -> (usize, bool) {
+    let (first_data, blocks) = (u64::from(c.fs.sb.f.s_first_data_block), c.fs.sb.blocks_count());
+    let inside = |e: &Extent| e.physical >= first_data && e.physical.saturating_add(u64::from(e.len)) <= blocks;
+    let mut j = i;
+    let mut end = extents[i].physical;
+    while let Some(e) = extents.get(j).filter(|e| e.physical == end && inside(e)) {
+        end += u64::from(e.len);
+        j += 1;
+    }
+    let start = extents[i].physical;
+    if j < i + 2 || c.block_found.count_range(start, end - start) != 0 {
+        return (j.max(i + 1), false);
+    }
+    c.block_found.set_range(start, end - start);
+    (j, true)
 }
 
 /// What a walk of an inode's extent tree found.

@@ -12,6 +12,27 @@ fn set_bit(b: &mut [u8], i: usize) {
     b[i / 8] |= 1 << (i % 8);
 }
 
+/// Set every bit of `b` from bit `from` on (a bitmap's padding past the group's end).
+fn set_bits_from(b: &mut [u8], from: usize) {
+    let whole = from.div_ceil(8);
+    for i in from..(whole * 8).min(b.len() * 8) {
+        set_bit(b, i);
+    }
+    if let Some(rest) = b.get_mut(whole..) {
+        rest.fill(0xFF);
+    }
+}
+
+/// The last bit set among the first `n` bits of `b`.
+fn last_set(b: &[u8], n: usize) -> Option<usize> {
+    let full = n / 8;
+    let partial = (full * 8..n).rev().find(|&i| b[i / 8] & (1 << (i % 8)) != 0);
+    partial.or_else(|| {
+        let i = b[..full].iter().rposition(|&x| x != 0)?;
+        Some(i * 8 + 7 - b[i].leading_zeros() as usize)
+    })
+}
+
 pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let sb = c.fs.sb.clone();
     let bs = c.fs.block_size() as usize;
@@ -32,9 +53,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         // Blocks.
         expect.fill(0);
         c.block_found.copy_into(first, count, &mut expect);
-        for i in count as usize..8 * bs {
-            set_bit(&mut expect, i);
-        }
+        set_bits_from(&mut expect, count as usize);
         // As e2fsck: the UNINIT flags of a descriptor that fails its checksum are not trusted;
         // its bitmaps are read as they are.
         let trusted = c.fs.group_checksum_ok(g);
@@ -54,9 +73,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             mark(d.block_bitmap, 1);
             mark(d.inode_bitmap, 1);
             mark(d.inode_table, itb);
-            for i in count as usize..8 * bs {
-                set_bit(&mut actual, i);
-            }
+            set_bits_from(&mut actual, count as usize);
         } else {
             actual.copy_from_slice(&c.fs.block(d.block_bitmap)?);
         }
@@ -92,17 +109,13 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         c.inode_used.copy_into(base, u64::from(ipg), &mut expect);
         let ipg_bytes = (ipg / 8) as usize;
         let used_inodes: u32 = expect[..ipg_bytes].iter().map(|b| b.count_ones()).sum();
-        let last_used = (0..ipg).rev().find(|&i| expect[(i / 8) as usize] & (1 << (i % 8)) != 0);
+        let last_used = last_set(&expect, ipg as usize).map(|i| i as u32);
         let dirs = c.dir_bits.count_range(base, u64::from(ipg)) as u32;
-        for i in ipg as usize..8 * bs {
-            set_bit(&mut expect, i);
-        }
+        set_bits_from(&mut expect, ipg as usize);
         let iuninit = csum && trusted && d.has_flag(INODE_UNINIT);
         if iuninit {
             actual.fill(0);
-            for i in ipg as usize..8 * bs {
-                set_bit(&mut actual, i);
-            }
+            set_bits_from(&mut actual, ipg as usize);
         } else {
             actual.copy_from_slice(&c.fs.block(d.inode_bitmap)?);
         }
@@ -233,4 +246,29 @@ fn diff_list(want: &[u8], have: &[u8], n: usize, first: u64) -> String {
         out.push_str(&format!(" and {more} more range(s)"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_and_last_bit_as_bit_by_bit() {
+        for from in [0usize, 1, 7, 8, 9, 100, 8191, 8192, 32767, 32768] {
+            let mut fast = vec![0u8; 4096];
+            let mut slow = vec![0u8; 4096];
+            set_bits_from(&mut fast, from);
+            for i in from..8 * 4096 {
+                set_bit(&mut slow, i);
+            }
+            assert_eq!(fast, slow, "from {from}");
+        }
+        let mut b = vec![0u8; 1024];
+        assert_eq!(last_set(&b, 8192), None);
+        for bit in [0usize, 5, 8, 63, 1000, 8185, 8191] {
+            set_bit(&mut b, bit);
+            assert_eq!(last_set(&b, 8192), Some(bit));
+            assert_eq!(last_set(&b, bit), (0..bit).rev().find(|&i| b[i / 8] & (1 << (i % 8)) != 0));
+        }
+    }
 }
