@@ -95,6 +95,36 @@ pub fn in_block(block: &[u8]) -> Vec<Xattr> {
     entries(block, BLOCK_HEADER, 0, "block")
 }
 
+/// Name index (`system.`) and name of the attribute holding the part of an inode's inline data
+/// past its `i_block` (`system.data`).
+pub const INLINE_DATA_INDEX: u8 = 7;
+pub const INLINE_DATA_NAME: &[u8] = b"data";
+
+/// Where the value of the in-inode attribute `index`/`name` lies in the inode slot (a range of
+/// `slot`), when the attribute area has its magic, the table can be walked to the entry and the
+/// value lies inside the slot; `None` otherwise (missing, or a table that cannot be walked). A value kept in another
+/// inode (`ea_inode`) is not in the slot: `None`.
+pub fn find_in_inode(slot: &[u8], extra_isize: u16, index: u8, name: &[u8]) -> Option<std::ops::Range<usize>> {
+    let start = (super::inode::GOOD_OLD_SIZE + usize::from(extra_isize)).checked_add(4)?;
+    if slot.len() < start || le::u32(slot, start - 4) != MAGIC {
+        return None;
+    }
+    let area = &slot[start..];
+    // A damaged table holds no attribute (as e2fsck's look-up of `system.data` fails).
+    let entries = raw_entries(area, 0).ok()?;
+    let e = entries.iter().find(|e| {
+        e.name_index == index
+            && usize::from(e.name_len) == name.len()
+            && area.get(e.at + ENTRY_HEADER..e.at + ENTRY_HEADER + name.len()) == Some(name)
+    })?;
+    if e.value_inum != 0 {
+        return None;
+    }
+    let from = usize::from(e.value_offs);
+    let to = from.checked_add(e.value_size as usize)?;
+    (to <= area.len()).then(|| start + from..start + to)
+}
+
 /// One entry of an attribute table as stored (what a checker looks at).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawEntry {
