@@ -8,6 +8,7 @@
 
 pub mod bits;
 mod fields;
+mod inline;
 mod pass0;
 mod pass1;
 mod pass2;

@@ -1,0 +1,266 @@
+//! Inline data in the checker (`inline_data`, see [`crate::fs::inline`]).
+//!
+//! Pass 1, as e2fsck's: an inline inode on a file system without the feature sets the feature
+//! when its `system.data` attribute is there, else it is cleared; an inline inode without the
+//! attribute is truncated (size 0, flag and `i_block` cleared; a directory so emptied is
+//! cleared); an inode with both the inline and the extents flags keeps the one its contents
+//! fit; an inline directory's size is its inline space. Inline inodes claim no blocks.
+//!
+//! Pass 2: an inline directory's `..` (its first 4 bytes) and its two runs of entries
+//! (`i_block`, then the attribute's value) are checked as a directory block's entries are.
+//! Pass 3 points an inline directory's `..` elsewhere by rewriting those 4 bytes.
+
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
+use super::{pass1, problem, Checker, FastHasher};
+use crate::error::Result;
+use crate::fs::inline::{is_inline, PARENT_BYTES};
+use crate::ondisk::dirent::{self, file_type_of_mode};
+use crate::ondisk::features::incompat;
+use crate::ondisk::inode::{self as ino, Inode, ROOT_INO};
+use crate::ondisk::le;
+use crate::pmem::Device;
+
+/// What pass 1 makes of an inode's inline data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pass1 {
+    /// It maps blocks (or nothing), as it always did or since a repair.
+    NotInline,
+    /// Its data is inline: it claims no blocks; its size was checked here.
+    Inline,
+    /// The inode was cleared.
+    Cleared,
+}
+
+/// Pass 1's checks of inode `n`'s inline data; `node` is changed (and `dirty` set) by repairs
+/// the caller writes.
+pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode, dirty: &mut bool) -> Result<Pass1> {
+    if !is_inline(node) {
+        return Ok(Pass1::NotInline);
+    }
+    let data = c.fs.inline_data(n, node)?;
+    let checked = n >= c.fs.sb.f.s_first_ino;
+    if checked && !c.fs.sb.has_incompat(incompat::INLINE_DATA) {
+        if data.attr.is_some() && c.fix(problem::INLINE_DATA_FEATURE, format!("inode {n}"), Some(n), None) {
+            let mut h = c.fs.handle(1)?;
+            h.sb_mut().f.s_feature_incompat |= incompat::INLINE_DATA;
+        } else if c.fix(problem::INLINE_DATA_SET, format!("inode {n}"), Some(n), None) {
+            pass1::clear_inode(c, n)?;
+            return Ok(Pass1::Cleared);
+        }
+    }
+    if checked && data.attr.is_none() {
+        if c.fix(problem::INLINE_DATA_NO_ATTR, format!("inode {n}: truncated to 0 bytes"), Some(n), None) {
+            node.set_size(0);
+            node.f.i_flags &= !ino::FL_INLINE_DATA;
+            node.f.i_block = [0; 60];
+            *dirty = true;
+            if node.is_dir() && c.fix(problem::DIR_ZERO_LENGTH, format!("directory {n}"), Some(n), None) {
+                pass1::clear_inode(c, n)?;
+                return Ok(Pass1::Cleared);
+            }
+            return Ok(Pass1::NotInline);
+        }
+        // Left as it is: read as the 60 bytes of i_block (its size is not judged).
+        return Ok(Pass1::Inline);
+    }
+    if node.has_flag(ino::FL_EXTENTS) {
+        if data.attr.is_some() {
+            if c.fix(problem::INLINE_EXTENT_FLAGS, format!("inode {n}: clearing EXTENTS_FL"), Some(n), None) {
+                node.f.i_flags &= !ino::FL_EXTENTS;
+                *dirty = true;
+            }
+        } else if crate::ondisk::extent::Header::parse(&node.f.i_block, 4).is_ok() {
+            if c.fix(problem::INLINE_EXTENT_FLAGS, format!("inode {n}: clearing INLINE_DATA_FL"), Some(n), None) {
+                node.f.i_flags &= !ino::FL_INLINE_DATA;
+                *dirty = true;
+                return Ok(Pass1::NotInline);
+            }
+        } else if c.fix(problem::INLINE_EXTENT_INODE, format!("inode {n}"), Some(n), None) {
+            pass1::clear_inode(c, n)?;
+            return Ok(Pass1::Cleared);
+        }
+    }
+    if node.is_dir() && data.attr.is_some() {
+        let (size, want) = (node.size(), data.capacity());
+        if size != want
+            && c.fix(problem::BAD_I_SIZE, format!("directory {n}: i_size {size}, should be {want}"), Some(n), None)
+        {
+            node.set_size(want);
+            *dirty = true;
+        }
+    }
+    Ok(Pass1::Inline)
+}
+
+/// The names seen in one directory (duplicates are findings).
+type Names = HashSet<Vec<u8>, BuildHasherDefault<FastHasher>>;
+
+/// Pass 2 for inline directory `d`: its `..`, then each run of entries.
+pub(super) fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32, node: &Inode) -> Result<()> {
+    let data = c.fs.inline_data(d, node)?;
+    // '.' is implied.
+    *c.refs.entry(d).or_insert(0) += 1;
+    let mut head = data.i_block;
+    let mut head_changed = false;
+    let parent = data.parent();
+    if parent == 0 {
+        if c.fix(problem::DIR_DOTDOT, format!("directory {d}: no '..'"), Some(d), None) {
+            let p = c.entry_parent.get(&d).copied().unwrap_or(ROOT_INO);
+            le::put32(&mut head, 0, p);
+            head_changed = true;
+            c.dotdot.insert(d, p);
+            *c.refs.entry(p).or_insert(0) += 1;
+        }
+    } else if bad_inode(c, parent) {
+        // As e2fsck: cleared here; pass 3 then points it at the parent.
+        if c.fix(problem::DIR_ENTRY_BAD_INODE, format!("directory {d}: entry '..' -> inode {parent}"), Some(d), None) {
+            le::put32(&mut head, 0, 0);
+            head_changed = true;
+            c.dotdot.insert(d, 0);
+        } else {
+            c.dotdot.insert(d, parent);
+        }
+    } else {
+        c.dotdot.insert(d, parent);
+        *c.refs.entry(parent).or_insert(0) += 1;
+    }
+    let mut names = Names::default();
+    let mut region = head[PARENT_BYTES..].to_vec();
+    if check_region(c, d, &mut region, "i_block", PARENT_BYTES, &mut names)? {
+        head[PARENT_BYTES..].copy_from_slice(&region);
+        head_changed = true;
+    }
+    let mut tail = data.attr_value().to_vec();
+    let tail_changed = check_region(c, d, &mut tail, "system.data", 0, &mut names)?;
+    if !c.writable() {
+        return Ok(());
+    }
+    if head_changed {
+        let mut node = c.fs.inode(d)?;
+        node.f.i_block = head;
+        let mut h = c.fs.handle(2)?;
+        h.write_inode(d, &node)?;
+    }
+    if let (true, Some((range, _))) = (tail_changed, &data.attr) {
+        let range = range.clone();
+        let mut h = c.fs.handle(2)?;
+        h.edit_inode_slot(d, |slot| {
+            if let Some(v) = slot.get_mut(range) {
+                v.copy_from_slice(&tail);
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// An inode number no entry may name.
+fn bad_inode<D: Device>(c: &Checker<'_, D>, i: u32) -> bool {
+    u64::from(i) >= c.inode_used.len() || i < c.fs.sb.f.s_first_ino && i != ROOT_INO
+}
+
+/// Check one run of entries of inline directory `d` (`at`: its offset in `what`, for the
+/// reports); repairs change `buf`. Returns whether it changed.
+fn check_region<D: Device>(
+    c: &mut Checker<'_, D>,
+    d: u32,
+    buf: &mut [u8],
+    what: &str,
+    at: usize,
+    names: &mut Names,
+) -> Result<bool> {
+    let bs = c.fs.block_size();
+    let filetype = c.fs.sb.has_incompat(incompat::FILETYPE);
+    let end = buf.len();
+    let mut changed = false;
+    let mut off = 0usize;
+    let mut prev: Option<usize> = None;
+    while off < end {
+        let e = match dirent::parse_at(buf, off, bs) {
+            Ok(e) => e,
+            Err(err) => {
+                let detail = format!("directory {d}, inline data ({what}), offset {}: {err}", off + at);
+                if c.fix(problem::DIR_BAD_ENTRY, detail, Some(d), None) {
+                    // Salvage: the run ends at the previous good entry, or is one empty entry.
+                    match prev {
+                        Some(p) => dirent::set_rec_len(buf, p, (end - p) as u32, bs),
+                        None => {
+                            buf.fill(0);
+                            if end >= dirent::HEADER_SIZE {
+                                dirent::write_at(buf, 0, 0, end as u32, 0, b"", bs)?;
+                            }
+                        }
+                    }
+                    changed = true;
+                }
+                break;
+            }
+        };
+        let (inode, rec_len, ft, name) = (e.inode, e.rec_len as usize, e.file_type, e.name.to_vec());
+        let shown = String::from_utf8_lossy(&name).into_owned();
+        let clear = if inode == 0 {
+            None
+        } else if bad_inode(c, inode) || name.is_empty() || name == b"." || name == b".." {
+            Some(problem::DIR_ENTRY_BAD_INODE)
+        } else if !c.inode_used.get(u64::from(inode)) {
+            Some(problem::DIR_ENTRY_UNUSED_INODE)
+        } else {
+            let mode = c.fs.inode(inode)?.f.i_mode;
+            let want = if filetype { file_type_of_mode(mode) } else { 0 };
+            if ft != want
+                && c.fix(
+                    problem::DIR_ENTRY_FILE_TYPE,
+                    format!("directory {d}: entry '{shown}' has type {ft}, should be {want}"),
+                    Some(d),
+                    None,
+                )
+            {
+                buf[off + 7] = want;
+                changed = true;
+            }
+            let is_dir = c.dir_bits.get(u64::from(inode));
+            if names.contains(&name) {
+                Some(problem::DIR_DUPLICATE)
+            } else if is_dir && c.entry_parent.contains_key(&inode) {
+                Some(problem::DIR_HARD_LINK)
+            } else {
+                *c.refs.entry(inode).or_insert(0) += 1;
+                if is_dir {
+                    c.entry_parent.insert(inode, d);
+                }
+                names.insert(name);
+                None
+            }
+        };
+        if let Some(code) = clear {
+            if c.fix(code, format!("directory {d}: entry '{shown}' -> inode {inode}"), Some(d), None) {
+                dirent::remove_at(buf, off, prev, bs)?;
+                changed = true;
+                if prev.is_some() {
+                    // Merged into the previous entry, which stays the previous one.
+                    off += rec_len;
+                    continue;
+                }
+            }
+        }
+        prev = Some(off);
+        off += rec_len;
+    }
+    Ok(changed)
+}
+
+/// Point inline directory `d`'s `..` at `to` (it named `from`); reference counts follow.
+pub(super) fn set_parent<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: Inode, from: u32, to: u32) -> Result<()> {
+    le::put32(&mut node.f.i_block, 0, to);
+    {
+        let mut h = c.fs.handle(2)?;
+        h.write_inode(d, &node)?;
+    }
+    if let Some(r) = c.refs.get_mut(&from) {
+        *r = r.saturating_sub(1);
+    }
+    *c.refs.entry(to).or_insert(0) += 1;
+    c.dotdot.insert(d, to);
+    Ok(())
+}
