@@ -785,6 +785,11 @@ pub struct NodeView {
 impl<D: Device> Fs<D> {
     /// The extent tree of inode `ino`, node by node in depth-first order.
     pub fn extent_nodes(&self, ino: u32, node: &Inode) -> Result<Vec<NodeView>> {
+        if super::inline::is_inline(node) {
+            return Err(Error::Invalid(format!(
+                "inode {ino} keeps its data inline (inline_data): it has no extent tree"
+            )));
+        }
         let mut i_block = node.f.i_block;
         let io = ReadTree { fs: self };
         let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };

@@ -95,7 +95,7 @@ pub struct RegionError<'a> {
 
 /// The error of a write that would change inline data, which e4dax does not write.
 pub fn unsupported(what: &str, action: &str) -> Error {
-    Error::Unsupported(format!("{what}: {action} (its data is inline: the inline_data feature is read-only in e4dax)"))
+    Error::Unsupported(format!("{what}: {action} (its data is inline, inline_data: e4dax does not write inline data)"))
 }
 
 impl<D: Device> Fs<D> {
