@@ -4,7 +4,8 @@
 //! when its `system.data` attribute is there, else it is cleared; an inline inode without the
 //! attribute is truncated (size 0, flag and `i_block` cleared; a directory so emptied is
 //! cleared); an inode with both the inline and the extents flags keeps the one its contents
-//! fit; an inline directory's size is its inline space. Inline inodes claim no blocks.
+//! fit; an inline directory's size, and an inline symlink's, is its inline space (a symlink
+//! that is not so is cleared). Inline inodes claim no blocks.
 //!
 //! Pass 2: an inline directory's `..` (its first 4 bytes) and its two runs of entries
 //! (`i_block`, then the attribute's value) are checked as a directory block's entries are.
@@ -60,9 +61,16 @@ pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode,
                 pass1::clear_inode(c, n)?;
                 return Ok(Pass1::Cleared);
             }
+            // An empty symlink is no symlink.
+            if node.file_type() == ino::S_IFLNK && bad_symlink(c, n, "it is empty now")? {
+                return Ok(Pass1::Cleared);
+            }
             return Ok(Pass1::NotInline);
         }
         // Left as it is: read as the 60 bytes of i_block (its size is not judged).
+        if node.file_type() == ino::S_IFLNK && bad_symlink(c, n, "no system.data attribute")? {
+            return Ok(Pass1::Cleared);
+        }
         return Ok(Pass1::Inline);
     }
     if node.has_flag(ino::FL_EXTENTS) {
@@ -82,6 +90,22 @@ pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode,
             return Ok(Pass1::Cleared);
         }
     }
+    if node.file_type() == ino::S_IFLNK {
+        // As e2fsck: an inline symlink's size is its whole inline space.
+        let (size, want) = (node.size(), data.capacity());
+        let why = if size == 0 || size > u64::from(u32::MAX) || size != want {
+            Some(format!("i_size {size}, its inline data holds {want} bytes"))
+        } else if node.has_flag(ino::FL_INDEX) || node.has_flag(ino::FL_EXTENTS) {
+            Some(format!("flags {:#x}", node.f.i_flags))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            if bad_symlink(c, n, &why)? {
+                return Ok(Pass1::Cleared);
+            }
+        }
+    }
     if node.is_dir() && data.attr.is_some() {
         let (size, want) = (node.size(), data.capacity());
         if size != want
@@ -92,6 +116,15 @@ pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode,
         }
     }
     Ok(Pass1::Inline)
+}
+
+/// Report inline symlink `n` as invalid (`why`); whether it was cleared.
+fn bad_symlink<D: Device>(c: &mut Checker<'_, D>, n: u32, why: &str) -> Result<bool> {
+    if c.fix(problem::SYMLINK_INVALID, format!("inode {n}: inline data, {why}"), Some(n), None) {
+        pass1::clear_inode(c, n)?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// The names seen in one directory (duplicates are findings).

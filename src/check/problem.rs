@@ -109,6 +109,7 @@ problems! {
     INLINE_DATA_NO_ATTR = 0x01_002D, Fix, 0, "inode has INLINE_DATA_FL but no system.data extended attribute (truncated)";
     INLINE_EXTENT_FLAGS = 0x01_002E, Fix, 0, "inode has both INLINE_DATA_FL and EXTENTS_FL";
     INLINE_EXTENT_INODE = 0x01_002F, Clear, 0, "inode has INLINE_DATA_FL and EXTENTS_FL but holds neither";
+    SYMLINK_INVALID = 0x01_0030, Clear, 0, "symlink is invalid";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

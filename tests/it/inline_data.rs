@@ -11,9 +11,11 @@
 //!   `debugfs ls`, `inspect inode` says debugfs stat's "Size of inline data".
 //! * Writes into inline data refuse, naming the feature, and change nothing; `rm` of an inline
 //!   file or an empty inline directory leaves `e2fsck -fn` clean.
-//! * Damage (system.data removed from a file and a directory, the feature cleared, a directory's
-//!   i_size, a file's i_size past what a block map addresses, i_blocks, the extent flag added, a
-//!   bad entry, an entry naming an inode out of range, a bad `..`): `fsck -fn` exits 4 where
+//! * Damage (system.data removed from a file, a directory and a symlink, the feature cleared, a
+//!   directory's and a symlink's i_size, a file's i_size past what a block map addresses,
+//!   i_blocks, the extent flag added, a bad entry, an entry naming an inode out of range, a bad
+//!   `..`, a second link to a directory; in a directory whose entries go on in `system.data`, a
+//!   bad entry there, one out of range, a duplicate): `fsck -fn` exits 4 where
 //!   `e2fsck -fn` finds it and names the problem, readers answer (data or one error line, never
 //!   a panic); after `fsck -fy` (exit 1), `e2fsck -fn` and `fsck -fn` find nothing.
 
@@ -310,6 +312,18 @@ const DAMAGES: &[Damage] = &[
         e2fsck_says: "Entry '..' in ??? (",
     },
     Damage {
+        name: "an inline symlink's i_size",
+        cmds: &["sif /longlink size 30"],
+        code: "0x010030",
+        e2fsck_says: "Symlink /longlink (inode #",
+    },
+    Damage {
+        name: "an inline symlink without system.data",
+        cmds: &["ea_rm /longlink system.data"],
+        code: "0x010030",
+        e2fsck_says: "has INLINE_DATA_FL flag but extended attribute not found",
+    },
+    Damage {
         name: "an inline directory holding a second link to a directory",
         cmds: &["sif /d2 block[1] 13"],
         code: "0x020009",
@@ -328,51 +342,107 @@ fn damaged_inline_data_is_found_as_e2fsck_finds_it_and_repaired() {
     assert_eq!(debugfs(&clean, "stat /d1").lines().next().map(|l| l.starts_with("Inode: 13 ")), Some(true));
     let mut broken = Vec::new();
     for k in DAMAGES {
-        let img = dir.path().join("damaged.img");
-        copy_image(&clean, &img);
-        debugfs_w(&img, k.cmds);
-        let mut why = Vec::new();
-        for args in [
-            vec!["read", s(&img), "/small", "--len", "1M"],
-            vec!["read", s(&img), "/tiny", "--len", "1M"],
-            vec!["ls", s(&img), "/d1"],
-            vec!["ls", s(&img), "/d2"],
-            vec!["ls", s(&img), "/"],
-            vec!["inspect", s(&img), "inode", "/d1"],
-            vec!["inspect", s(&img), "inode", "/small"],
-        ] {
-            let out = run_e4dax_within(&args, LIMIT);
-            let err = String::from_utf8_lossy(&out.stderr);
-            if !matches!(out.status.code(), Some(0 | 1)) || err.contains("panicked") {
-                why.push(format!("{args:?} exits {:?}: {err}", out.status.code()));
-            }
-        }
-        let (theirs, their_text) = e2fsck(&img, "-fn");
-        let (ours, codes) = our_codes(&img);
-        if theirs == 0 || ours != 4 {
-            why.push(format!("e2fsck -fn exits {theirs}, fsck -fn exits {ours}"));
-        }
-        if !codes.iter().any(|c| c == k.code) {
-            why.push(format!("fsck -fn does not report {} (reports {codes:?})", k.code));
-        }
-        if !their_text.contains(k.e2fsck_says) {
-            why.push(format!("e2fsck does not say {:?}:\n{their_text}", k.e2fsck_says));
-        }
-        let (rc, text) = fsck(&img, &["-y"]);
-        if rc != 1 {
-            why.push(format!("fsck -fy exits {rc}\n{text}"));
-        }
-        let (after, after_text) = e2fsck(&img, "-fn");
-        if after != 0 {
-            why.push(format!("after fsck -fy, e2fsck -fn exits {after}:\n{after_text}"));
-        }
-        let (again, text) = fsck(&img, &["-n"]);
-        if again != 0 {
-            why.push(format!("after fsck -fy, fsck -fn exits {again}:\n{text}"));
-        }
-        if !why.is_empty() {
-            broken.push(format!("{}: {}", k.name, why.join("; ")));
-        }
+        broken.extend(check_damage(dir.path(), &clean, k));
     }
     assert!(broken.is_empty(), "damage kinds that broke a rule:\n{}", broken.join("\n\n"));
+}
+
+/// `debugfs ea_set -f FILE PATH system.data` with `value` (the file written first).
+fn set_system_data(dir: &Path, path: &str, value: &[u8]) -> String {
+    let file = dir.join(format!("value-{}", value.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+    write_bytes(&file, value);
+    format!("ea_set -f {} {path} system.data", s(&file))
+}
+
+/// An inline directory whose entries go on in `system.data` (mke2fs -d never makes one: the
+/// kernel does, when i_block is full): /d1's 'a' takes all of i_block, 'b' is in the
+/// attribute. It reads and checks as e2fsck reads it, and its second run of entries is checked
+/// as the first is.
+#[test]
+fn an_inline_directory_continued_in_system_data_reads_and_checks() {
+    if !e2fsprogs() {
+        return;
+    }
+    let dir = tempdir();
+    let img = image(dir.path(), "two-runs.img");
+    let entry = |ino: u32, rec_len: u16, name: &[u8]| {
+        let mut v = ino.to_le_bytes().to_vec();
+        v.extend_from_slice(&rec_len.to_le_bytes());
+        v.extend_from_slice(&[name.len() as u8, 1]);
+        v.extend_from_slice(name);
+        v.resize(12, 0);
+        v
+    };
+    let value = set_system_data(dir.path(), "/d1", &entry(15, 12, b"b"));
+    debugfs_w(&img, &["sif /d1 block[2] 0x01010038", &value, "sif /d1 size 72"]);
+    assert_e2fsck_clean(&img);
+    assert_eq!(e4dax_ls(&img, "/d1"), debugfs_ls(&img, "/d1"));
+    assert_eq!(e4dax_ls(&img, "/d1").len(), 4, ". .. a b");
+    let (rc, text) = fsck(&img, &["-n"]);
+    assert_eq!(rc, 0, "{text}");
+    let damages = [
+        (entry(15, 3, b"b"), "0x020001", "block #1, offset 0: directory corrupted"),
+        (entry(99_999, 12, b"b"), "0x020002", "has invalid inode #: 99999"),
+        // e2fsck does not look for duplicates in an inline directory: it counts the links.
+        (entry(14, 12, b"a"), "0x02000a", "Inode 14 ref count is 1, should be 2"),
+    ];
+    let mut broken = Vec::new();
+    for (v, code, says) in damages {
+        let cmd = set_system_data(dir.path(), "/d1", &v);
+        let k = Damage { name: "an entry of system.data", cmds: &[], code, e2fsck_says: says };
+        broken.extend(check_damage_with(dir.path(), &img, &k, &[cmd.as_str()]));
+    }
+    assert!(broken.is_empty(), "damage kinds that broke a rule:\n{}", broken.join("\n\n"));
+}
+
+fn check_damage(dir: &Path, clean: &Path, k: &Damage) -> Option<String> {
+    check_damage_with(dir, clean, k, k.cmds)
+}
+
+/// Damage a copy of `clean` with `cmds` and hold both checkers to the rules (see the module's
+/// documentation): what broke, if anything.
+fn check_damage_with(dir: &Path, clean: &Path, k: &Damage, cmds: &[&str]) -> Option<String> {
+    let img = dir.join("damaged.img");
+    copy_image(clean, &img);
+    debugfs_w(&img, cmds);
+    let mut why = Vec::new();
+    for args in [
+        vec!["read", s(&img), "/small", "--len", "1M"],
+        vec!["read", s(&img), "/tiny", "--len", "1M"],
+        vec!["ls", s(&img), "/d1"],
+        vec!["ls", s(&img), "/d2"],
+        vec!["ls", s(&img), "/"],
+        vec!["inspect", s(&img), "inode", "/d1"],
+        vec!["inspect", s(&img), "inode", "/small"],
+    ] {
+        let out = run_e4dax_within(&args, LIMIT);
+        let err = String::from_utf8_lossy(&out.stderr);
+        if !matches!(out.status.code(), Some(0 | 1)) || err.contains("panicked") {
+            why.push(format!("{args:?} exits {:?}: {err}", out.status.code()));
+        }
+    }
+    let (theirs, their_text) = e2fsck(&img, "-fn");
+    let (ours, codes) = our_codes(&img);
+    if theirs == 0 || ours != 4 {
+        why.push(format!("e2fsck -fn exits {theirs}, fsck -fn exits {ours}"));
+    }
+    if !codes.iter().any(|c| c == k.code) {
+        why.push(format!("fsck -fn does not report {} (reports {codes:?})", k.code));
+    }
+    if !their_text.contains(k.e2fsck_says) {
+        why.push(format!("e2fsck does not say {:?}:\n{their_text}", k.e2fsck_says));
+    }
+    let (rc, text) = fsck(&img, &["-y"]);
+    if rc != 1 {
+        why.push(format!("fsck -fy exits {rc}\n{text}"));
+    }
+    let (after, after_text) = e2fsck(&img, "-fn");
+    if after != 0 {
+        why.push(format!("after fsck -fy, e2fsck -fn exits {after}:\n{after_text}"));
+    }
+    let (again, text) = fsck(&img, &["-n"]);
+    if again != 0 {
+        why.push(format!("after fsck -fy, fsck -fn exits {again}:\n{text}"));
+    }
+    (!why.is_empty()).then(|| format!("{} ({cmds:?}): {}", k.name, why.join("; ")))
 }
