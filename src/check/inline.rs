@@ -1,10 +1,11 @@
 //! Inline data in the checker (`inline_data`, see [`crate::fs::inline`]).
 //!
-//! Pass 1, as e2fsck's: an inline inode on a file system without the feature sets the feature
+//! Pass 1, as e2fsck's: an inode with both the inline and the extents flags keeps the one its
+//! contents fit (or becomes a block map, or is cleared); an inline inode on a file system
+//! without the feature sets the feature
 //! when its `system.data` attribute is there, else it is cleared; an inline inode without the
 //! attribute is truncated (size 0, flag and `i_block` cleared; a directory so emptied is
-//! cleared); an inode with both the inline and the extents flags keeps the one its contents
-//! fit; an inline directory's size, and an inline symlink's, is its inline space (a symlink
+//! cleared); an inline directory's size, and an inline symlink's, is its inline space (a symlink
 //! that is not so is cleared). Inline inodes claim no blocks.
 //!
 //! Pass 2: an inline directory's `..` (its first 4 bytes) and its two runs of entries
@@ -16,7 +17,7 @@ use std::hash::BuildHasherDefault;
 
 use super::{pass1, problem, Checker, FastHasher};
 use crate::error::Result;
-use crate::fs::inline::{is_inline, PARENT_BYTES};
+use crate::fs::inline::{is_inline, I_BLOCK_BYTES, PARENT_BYTES};
 use crate::ondisk::dirent::{self, file_type_of_mode};
 use crate::ondisk::features::incompat;
 use crate::ondisk::inode::{self as ino, Inode, ROOT_INO};
@@ -39,6 +40,12 @@ pub(super) enum Pass1 {
 pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode, dirty: &mut bool) -> Result<Pass1> {
     if !is_inline(node) {
         return Ok(Pass1::NotInline);
+    }
+    if node.has_flag(ino::FL_EXTENTS) {
+        match both_flags(c, n, node, dirty)? {
+            Pass1::Inline => {}
+            other => return Ok(other),
+        }
     }
     let data = c.fs.inline_data(n, node)?;
     let checked = n >= c.fs.sb.f.s_first_ino;
@@ -73,23 +80,6 @@ pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode,
         }
         return Ok(Pass1::Inline);
     }
-    if node.has_flag(ino::FL_EXTENTS) {
-        if data.attr.is_some() {
-            if c.fix(problem::INLINE_EXTENT_FLAGS, format!("inode {n}: clearing EXTENTS_FL"), Some(n), None) {
-                node.f.i_flags &= !ino::FL_EXTENTS;
-                *dirty = true;
-            }
-        } else if crate::ondisk::extent::Header::parse(&node.f.i_block, 4).is_ok() {
-            if c.fix(problem::INLINE_EXTENT_FLAGS, format!("inode {n}: clearing INLINE_DATA_FL"), Some(n), None) {
-                node.f.i_flags &= !ino::FL_INLINE_DATA;
-                *dirty = true;
-                return Ok(Pass1::NotInline);
-            }
-        } else if c.fix(problem::INLINE_EXTENT_INODE, format!("inode {n}"), Some(n), None) {
-            pass1::clear_inode(c, n)?;
-            return Ok(Pass1::Cleared);
-        }
-    }
     if node.file_type() == ino::S_IFLNK {
         // As e2fsck: an inline symlink's size is its whole inline space.
         let (size, want) = (node.size(), data.capacity());
@@ -114,6 +104,51 @@ pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode,
             node.set_size(want);
             *dirty = true;
         }
+    }
+    Ok(Pass1::Inline)
+}
+
+/// An inode with both the inline data and the extents flags, as e2fsck decides: an extent
+/// root in `i_block` keeps the extents; a size that fits the inline space keeps the inline
+/// data; pointers that are all block numbers make a block map (both flags cleared); else the
+/// inode is cleared. Each question is asked when the one before is answered no. `Inline` when
+/// it stays inline (both flags left, or only the extents flag cleared).
+fn both_flags<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode, dirty: &mut bool) -> Result<Pass1> {
+    let sb = &c.fs.sb;
+    if !sb.has_incompat(incompat::EXTENTS) && !sb.has_incompat(incompat::INLINE_DATA) {
+        return Ok(Pass1::Inline);
+    }
+    if !matches!(node.file_type(), ino::S_IFREG | ino::S_IFDIR | ino::S_IFLNK) {
+        // Special files: their flags are pass 1's other checks' business.
+        return Ok(Pass1::Inline);
+    }
+    let what = |w: &str| format!("inode {n}: {w}");
+    if crate::ondisk::extent::Header::parse(&node.f.i_block, 4).is_ok()
+        && c.fix(problem::INLINE_EXTENT_FLAGS, what("an extent tree: clearing INLINE_DATA_FL"), Some(n), None)
+    {
+        node.f.i_flags &= !ino::FL_INLINE_DATA;
+        *dirty = true;
+        return Ok(Pass1::NotInline);
+    }
+    let inode_size = usize::from(c.fs.sb.inode_size());
+    let ea_room = inode_size.saturating_sub(ino::GOOD_OLD_SIZE + usize::from(node.f.i_extra_isize)) as u64;
+    if node.size() < I_BLOCK_BYTES as u64 + ea_room
+        && c.fix(problem::INLINE_EXTENT_FLAGS, what("inline data: clearing EXTENTS_FL"), Some(n), None)
+    {
+        node.f.i_flags &= !ino::FL_EXTENTS;
+        *dirty = true;
+        return Ok(Pass1::Inline);
+    }
+    let blocks = c.fs.sb.blocks_count();
+    let block_map = (0..15).all(|i| u64::from(le::u32(&node.f.i_block, 4 * i)) < blocks);
+    if block_map && c.fix(problem::INLINE_EXTENT_FLAGS, what("a block map: clearing both flags"), Some(n), None) {
+        node.f.i_flags &= !(ino::FL_INLINE_DATA | ino::FL_EXTENTS);
+        *dirty = true;
+        return Ok(Pass1::NotInline);
+    }
+    if c.fix(problem::INLINE_EXTENT_INODE, format!("inode {n}"), Some(n), None) {
+        pass1::clear_inode(c, n)?;
+        return Ok(Pass1::Cleared);
     }
     Ok(Pass1::Inline)
 }

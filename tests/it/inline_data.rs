@@ -13,11 +13,12 @@
 //!   file or an empty inline directory leaves `e2fsck -fn` clean.
 //! * Damage (system.data removed from a file, a directory and a symlink, the feature cleared, a
 //!   directory's and a symlink's i_size, a file's i_size past what a block map addresses,
-//!   i_blocks, the extent flag added, a bad entry, an entry naming an inode out of range, a bad
-//!   `..`, a second link to a directory; in a directory whose entries go on in `system.data`, a
-//!   bad entry there, one out of range, a duplicate): `fsck -fn` exits 4 where
-//!   `e2fsck -fn` finds it and names the problem, readers answer (data or one error line, never
-//!   a panic); after `fsck -fy` (exit 1), `e2fsck -fn` and `fsck -fn` find nothing.
+//!   i_blocks, the extent flag added to inline files, the inline flag added to an extent-mapped
+//!   file, a bad entry, an entry naming an inode out of range, a bad `..`, a second link to a
+//!   directory; in a directory whose entries go on in `system.data`, a bad entry there, one out
+//!   of range, a duplicate): `fsck -fn` exits 4 where `e2fsck -fn` finds it and names the
+//!   problem, `fsck -fp` exits as `e2fsck -fp` does, readers answer (data or one error line,
+//!   never a panic); after `fsck -fy` (exit 1), `e2fsck -fn` and `fsck -fn` find nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -312,6 +313,18 @@ const DAMAGES: &[Damage] = &[
         e2fsck_says: "Entry '..' in ??? (",
     },
     Damage {
+        name: "the inline flag on an extent-mapped file",
+        cmds: &["sif /big flags 0x10080000"],
+        code: "0x01002e",
+        e2fsck_says: "has extent header but inline data flag is set",
+    },
+    Damage {
+        name: "the inline flag without the extent flag on an extent-mapped file",
+        cmds: &["sif /big flags 0x10000000"],
+        code: "0x01002d",
+        e2fsck_says: "has INLINE_DATA_FL flag but extended attribute not found",
+    },
+    Damage {
         name: "an inline symlink's i_size",
         cmds: &["sif /longlink size 30"],
         code: "0x010030",
@@ -431,6 +444,15 @@ fn check_damage_with(dir: &Path, clean: &Path, k: &Damage, cmds: &[&str]) -> Opt
     }
     if !their_text.contains(k.e2fsck_says) {
         why.push(format!("e2fsck does not say {:?}:\n{their_text}", k.e2fsck_says));
+    }
+    // -p decides as e2fsck -p does (fixes what it preens, else stops with exit 4).
+    let preen = dir.join("preen.img");
+    copy_image(&img, &preen);
+    let (their_p, _) = e2fsck(&preen, "-fp");
+    copy_image(&img, &preen);
+    let (our_p, text) = fsck(&preen, &["-p"]);
+    if their_p != our_p {
+        why.push(format!("e2fsck -fp exits {their_p}, fsck -fp exits {our_p}\n{text}"));
     }
     let (rc, text) = fsck(&img, &["-y"]);
     if rc != 1 {
