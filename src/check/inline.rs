@@ -215,7 +215,7 @@ pub(super) fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32, node: &Inode)
         let range = range.clone();
         let mut h = c.fs.handle(2)?;
         h.edit_inode_slot(d, |slot| {
-            if let Some(v) = slot.get_mut(range) {
+            if let Some(v) = slot.get_mut(range).filter(|v| v.len() == tail.len()) {
                 v.copy_from_slice(&tail);
             }
         })?;

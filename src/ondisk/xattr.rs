@@ -238,4 +238,27 @@ mod tests {
         assert!(in_inode(&slot, 32).is_empty());
         assert!(in_block(&[0u8; 8]).is_empty());
     }
+
+    #[test]
+    fn system_data_is_found_in_the_slot_or_not_at_all() {
+        let mut slot = vec![0u8; 256];
+        le::put32(&mut slot, 160, MAGIC);
+        // system.data (index 7, "data"), 8 bytes at value offset 40.
+        slot[164] = 4;
+        slot[165] = INLINE_DATA_INDEX;
+        le::put16(&mut slot, 166, 40);
+        le::put32(&mut slot, 172, 8);
+        slot[180..184].copy_from_slice(b"data");
+        let r = find_in_inode(&slot, 32, INLINE_DATA_INDEX, INLINE_DATA_NAME).unwrap();
+        assert_eq!(r, 204..212);
+        assert_eq!(find_in_inode(&slot, 32, 1, INLINE_DATA_NAME), None);
+        // A value past the slot, a table without its end, an extra size past the slot.
+        le::put32(&mut slot, 172, 500);
+        assert_eq!(find_in_inode(&slot, 32, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
+        le::put32(&mut slot, 172, 8);
+        slot[184..].fill(0xff);
+        assert_eq!(find_in_inode(&slot, 32, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
+        assert_eq!(find_in_inode(&slot, u16::MAX, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
+        assert_eq!(find_in_inode(&slot[..100], 32, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
+    }
 }
