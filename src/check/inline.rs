@@ -36,8 +36,15 @@ pub(super) enum Pass1 {
 }
 
 /// Pass 1's checks of inode `n`'s inline data; `node` is changed (and `dirty` set) by repairs
-/// the caller writes.
-pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode, dirty: &mut bool) -> Result<Pass1> {
+/// the caller writes. `ea_cleared`: the in-inode attribute area is being cleared (found
+/// corrupt), `system.data` with it.
+pub(super) fn pass1<D: Device>(
+    c: &mut Checker<'_, D>,
+    n: u32,
+    node: &mut Inode,
+    dirty: &mut bool,
+    ea_cleared: bool,
+) -> Result<Pass1> {
     if !is_inline(node) {
         return Ok(Pass1::NotInline);
     }
@@ -47,7 +54,10 @@ pub(super) fn pass1<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode,
             other => return Ok(other),
         }
     }
-    let data = c.fs.inline_data(n, node)?;
+    let mut data = c.fs.inline_data(n, node)?;
+    if ea_cleared {
+        data.attr = None;
+    }
     let checked = n >= c.fs.sb.f.s_first_ino;
     if checked && !c.fs.sb.has_incompat(incompat::INLINE_DATA) {
         if data.attr.is_some() && c.fix(problem::INLINE_DATA_FEATURE, format!("inode {n}"), Some(n), None) {

@@ -163,7 +163,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     let mut last_written: Option<u64> = None;
     let mut last_mapped: Option<u64> = None;
     count_kind(c, n, &node);
-    let inline = match inline::pass1(c, n, &mut node, &mut dirty)? {
+    let inline = match inline::pass1(c, n, &mut node, &mut dirty, slot_fix.in_inode_ea)? {
         inline::Pass1::Cleared => return Ok(()),
         inline::Pass1::Inline => true,
         inline::Pass1::NotInline => false,

@@ -191,6 +191,9 @@ const KINDS: &[Kind] = &[
     k("inline-dir-bad-entry", "inline-data", &["sif /d1/d2 block[2] 0x01010003"]),
     k("inline-dir-bad-parent", "inline-data", &["sif /d1/d2 block[0] 99999"]),
     k("inline-dir-entry-out-of-range", "inline-data", &["sif /d1/d2 block[1] 99999"]),
+    // system.data's hash (e2fsck -fn aborts, exit 8): the attribute area is cleared, and the
+    // inline file without its attribute truncated, so that e2fsck finds it clean after -y.
+    k("inline-system-data-hash", "inline-data", &["zap_block -o {IOFF:+176} -l 1 -p 0x55 {IBLK}"]),
 ];
 
 fn run(cmd: &mut Command) -> (i32, String) {
