@@ -2,11 +2,11 @@
 //!
 //! Pass 1, as e2fsck's: an inode with both the inline and the extents flags keeps the one its
 //! contents fit (or becomes a block map, or is cleared); an inline inode on a file system
-//! without the feature sets the feature
-//! when its `system.data` attribute is there, else it is cleared; an inline inode without the
-//! attribute is truncated (size 0, flag and `i_block` cleared; a directory so emptied is
-//! cleared); an inline directory's size, and an inline symlink's, is its inline space (a symlink
-//! that is not so is cleared). Inline inodes claim no blocks.
+//! without the feature sets the feature when its `system.data` attribute is there, else it is
+//! cleared; an inline inode without the attribute is truncated (size 0, flag and `i_block`
+//! cleared; a directory so emptied is cleared); an inline directory's size, and an inline
+//! symlink's, is its inline space (a symlink that is not so is cleared). Inline inodes claim
+//! no blocks.
 //!
 //! Pass 2: an inline directory's `..` (its first 4 bytes) and its two runs of entries
 //! (`i_block`, then the attribute's value) are checked as a directory block's entries are.
@@ -68,7 +68,8 @@ pub(super) fn pass1<D: Device>(
             return Ok(Pass1::Cleared);
         }
     }
-    if checked && data.attr.is_none() {
+    // (Without the feature, e2fsck does not look for the attribute: the question above was it.)
+    if checked && data.attr.is_none() && c.fs.sb.has_incompat(incompat::INLINE_DATA) {
         if c.fix(problem::INLINE_DATA_NO_ATTR, format!("inode {n}: truncated to 0 bytes"), Some(n), None) {
             node.set_size(0);
             node.f.i_flags &= !ino::FL_INLINE_DATA;

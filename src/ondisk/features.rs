@@ -140,7 +140,7 @@ pub fn names(compat: u32, incompat: u32, ro_compat: u32) -> Vec<String> {
 
 /// Incompatible features e4dax understands well enough to read the file system. With
 /// `inline_data` the file system stays writable: what would change an inline inode's data
-/// (or an inline directory's entries) is refused per inode ([`crate::fs::inline`]); files
+/// (or an inline directory's entries) is refused per inode (the `fs::inline` module); files
 /// e4dax creates are never inline.
 pub const INCOMPAT_READ: u32 = incompat::FILETYPE
     | incompat::RECOVER
