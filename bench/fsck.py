@@ -12,7 +12,8 @@
 
 Each image is checked once to be `e2fsck -fn` clean (exit 0) and to hold the expected number
 of extents, then cached in DIR (bench-fsck-*.img, sparse) so that re-runs skip the set-up.
-Both tools run once to warm the page cache, then RUNS alternating pairs, each under
+e4dax runs twice per round, with its default threads (every core) and with `--jobs 1`, so
+both ratios are printed. The tools run once to warm the page cache, then RUNS alternating rounds, each under
 `/usr/bin/time -f '%e %M'`; the wall time is measured around the call (ms resolution) and the
 peak RSS is time's %M. Note that e4dax maps the image, so its %M counts the image pages it
 touches (plus the neighbours the kernel's fault-around maps when they are in the page cache),
@@ -236,30 +237,36 @@ def main():
     imgs = [(key, image(key, name, build), label, goal) for key, name, label, build, goal in IMAGES]
     rows = []
     for key, img, label, goal in imgs:
-        a_cmd, b_cmd = [E4DAX, "fsck", "-fn", img], [E2FSCK, "-fn", img]
-        for cmd in (a_cmd, b_cmd):  # warm the page cache; both must call the image clean
+        # e4dax with every core (its default), e4dax with one thread, e2fsck (single-threaded).
+        a_cmd, c_cmd, b_cmd = [E4DAX, "fsck", "-fn", img], [E4DAX, "fsck", "-fn", "--jobs", "1", img], [E2FSCK, "-fn", img]
+        for cmd in (a_cmd, c_cmd, b_cmd):  # warm the page cache; all must call the image clean
             must_be_clean(key, cmd, *timed(cmd)[2:])
-        ours, theirs, ratios, rss_a, rss_b, codes = [], [], [], [], [], set()
+        ours, ones, theirs, ratios, ratios1, rss_a, rss_b, codes = [], [], [], [], [], [], [], set()
         for _ in range(RUNS):
             a, ma, rc, out = timed(a_cmd)
             must_be_clean(key, a_cmd, rc, out)
+            c, _, rc_c, out_c = timed(c_cmd)
+            must_be_clean(key, c_cmd, rc_c, out_c)
             b, mb, rc_b, out_b = timed(b_cmd)
             must_be_clean(key, b_cmd, rc_b, out_b)
             ours.append(a)
+            ones.append(c)
             theirs.append(b)
             ratios.append(a / b)
+            ratios1.append(c / b)
             rss_a.append(ma)
             rss_b.append(mb)
             codes.add(rc)
-        rows.append((key, img, label, goal, ours, theirs, ratios, rss_a, rss_b, codes))
-    print(f"\n{RUNS} alternating runs per image, medians; time in ms, peak RSS in MiB (/usr/bin/time %M)")
-    print(f"{'image':<36} {'e4dax ms':>9} {'e2fsck ms':>10} {'ratio':>7} {'e4dax MiB':>10} "
-          f"{'e2fsck MiB':>11} {'mem':>6}  {'goal':>5} {'e4dax rc':>8}")
-    for key, img, label, goal, ours, theirs, ratios, rss_a, rss_b, codes in rows:
+        rows.append((key, img, label, goal, ours, theirs, ratios, rss_a, rss_b, codes, ones, ratios1))
+    print(f"\n{RUNS} alternating runs per image, medians; time in ms, peak RSS in MiB (/usr/bin/time %M); "
+          f"e4dax on {os.cpu_count()} threads (its default) and on one (--jobs 1)")
+    print(f"{'image':<36} {'e4dax ms':>9} {'1 thread':>9} {'e2fsck ms':>10} {'ratio':>7} {'1 thread':>9} "
+          f"{'e4dax MiB':>10} {'e2fsck MiB':>11} {'mem':>6}  {'goal':>5} {'e4dax rc':>8}")
+    for key, img, label, goal, ours, theirs, ratios, rss_a, rss_b, codes, ones, ratios1 in rows:
         ma, mb = statistics.median(rss_a) / 1024, statistics.median(rss_b) / 1024
-        print(f"({key}) {label:<32} {statistics.median(ours)*1e3:9.1f} {statistics.median(theirs)*1e3:10.1f} "
-              f"{statistics.median(ratios):6.2f}x {ma:10.1f} {mb:11.1f} {ma/mb:5.2f}x  {goal:4.1f}x "
-              f"{','.join(map(str, sorted(codes))):>8}")
+        print(f"({key}) {label:<32} {statistics.median(ours)*1e3:9.1f} {statistics.median(ones)*1e3:9.1f} "
+              f"{statistics.median(theirs)*1e3:10.1f} {statistics.median(ratios):6.2f}x {statistics.median(ratios1):8.2f}x "
+              f"{ma:10.1f} {mb:11.1f} {ma/mb:5.2f}x  {goal:4.1f}x {','.join(map(str, sorted(codes))):>8}")
     print("per-pair ratios: " + "; ".join(f"({r[0]}) " + " ".join(f"{x:.2f}" for x in r[6]) for r in rows))
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for key, img, label, goal, ours, theirs, ratios, *_ in rows:

@@ -571,7 +571,7 @@ _e4dax() {
             return 0
             ;;
         e4dax__subcmd__fsck)
-            opts="-n -a -p -y -f -v -b -C -h --data --time --json --help"
+            opts="-n -a -p -y -f -v -b -C -h --data --jobs --time --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -582,6 +582,10 @@ _e4dax() {
                     return 0
                     ;;
                 -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,10 +12,8 @@
 //! (`i_block`, then the attribute's value) are checked as a directory block's entries are.
 //! Pass 3 points an inline directory's `..` elsewhere by rewriting those 4 bytes.
 
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
-
-use super::{pass1, problem, Checker, FastHasher};
+use super::names::NameSet;
+use super::{pass1, problem, Checker};
 use crate::error::Result;
 use crate::fs::inline::{is_inline, I_BLOCK_BYTES, PARENT_BYTES};
 use crate::ondisk::dirent::{self, file_type_of_mode};
@@ -173,39 +171,35 @@ fn bad_symlink<D: Device>(c: &mut Checker<'_, D>, n: u32, why: &str) -> Result<b
     Ok(false)
 }
 
-/// The names seen in one directory (duplicates are findings).
-type Names = HashSet<Vec<u8>, BuildHasherDefault<FastHasher>>;
-
 /// Pass 2 for inline directory `d`: its `..`, then each run of entries.
 pub(super) fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32, node: &Inode) -> Result<()> {
     let data = c.fs.inline_data(d, node)?;
     // '.' is implied.
-    *c.refs.entry(d).or_insert(0) += 1;
+    *c.refs.slot(d) += 1;
     let mut head = data.i_block;
     let mut head_changed = false;
     let parent = data.parent();
     if parent == 0 {
         if c.fix(problem::DIR_DOTDOT, format!("directory {d}: no '..'"), Some(d), None) {
-            let p = c.entry_parent.get(&d).copied().unwrap_or(ROOT_INO);
+            let p = Some(c.entry_parent.get(d)).filter(|&p| p != 0).unwrap_or(ROOT_INO);
             le::put32(&mut head, 0, p);
             head_changed = true;
-            c.dotdot.insert(d, p);
-            *c.refs.entry(p).or_insert(0) += 1;
+            c.dotdot.set(d, p);
+            *c.refs.slot(p) += 1;
         }
     } else if bad_inode(c, parent) {
-        // As e2fsck: cleared here; pass 3 then points it at the parent.
+        // As e2fsck: cleared here; pass 3 then finds '..' naming it and points it at the
+        // parent (it is kept as what '..' said, uncounted, so that pass 3 sees it differ).
         if c.fix(problem::DIR_ENTRY_BAD_INODE, format!("directory {d}: entry '..' -> inode {parent}"), Some(d), None) {
             le::put32(&mut head, 0, 0);
             head_changed = true;
-            c.dotdot.insert(d, 0);
-        } else {
-            c.dotdot.insert(d, parent);
         }
+        c.dotdot.set(d, parent);
     } else {
-        c.dotdot.insert(d, parent);
-        *c.refs.entry(parent).or_insert(0) += 1;
+        c.dotdot.set(d, parent);
+        *c.refs.slot(parent) += 1;
     }
-    let mut names = Names::default();
+    let mut names = NameSet::default();
     let mut region = head[PARENT_BYTES..].to_vec();
     if check_region(c, d, &mut region, "i_block", PARENT_BYTES, &mut names)? {
         head[PARENT_BYTES..].copy_from_slice(&region);
@@ -247,7 +241,7 @@ fn check_region<D: Device>(
     buf: &mut [u8],
     what: &str,
     at: usize,
-    names: &mut Names,
+    names: &mut NameSet,
 ) -> Result<bool> {
     let bs = c.fs.block_size();
     let filetype = c.fs.sb.has_incompat(incompat::FILETYPE);
@@ -301,14 +295,14 @@ fn check_region<D: Device>(
             let is_dir = c.dir_bits.get(u64::from(inode));
             if names.contains(&name) {
                 Some(problem::DIR_DUPLICATE)
-            } else if is_dir && c.entry_parent.contains_key(&inode) {
+            } else if is_dir && c.entry_parent.get(inode) != 0 {
                 Some(problem::DIR_HARD_LINK)
             } else {
-                *c.refs.entry(inode).or_insert(0) += 1;
+                *c.refs.slot(inode) += 1;
                 if is_dir {
-                    c.entry_parent.insert(inode, d);
+                    c.entry_parent.set(inode, d);
                 }
-                names.insert(name);
+                names.insert(&name);
                 None
             }
         };
@@ -336,10 +330,9 @@ pub(super) fn set_parent<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: In
         let mut h = c.fs.handle(2)?;
         h.write_inode(d, &node)?;
     }
-    if let Some(r) = c.refs.get_mut(&from) {
-        *r = r.saturating_sub(1);
-    }
-    *c.refs.entry(to).or_insert(0) += 1;
-    c.dotdot.insert(d, to);
+    let r = c.refs.slot(from);
+    *r = r.saturating_sub(1);
+    *c.refs.slot(to) += 1;
+    c.dotdot.set(d, to);
     Ok(())
 }

@@ -7,8 +7,11 @@
 //! are not patched one by one but recomputed in pass 5 from what passes 1–4 found.
 
 pub mod bits;
+mod data;
+mod dense;
 mod fields;
 mod inline;
+mod names;
 mod pass0;
 mod pass1;
 mod pass2;
@@ -22,6 +25,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use self::bits::Bits;
+use self::dense::InodeArray;
 use crate::ondisk::superblock;
 
 const STATE_VALID_ERROR: u16 = superblock::STATE_VALID | superblock::STATE_ERROR;
@@ -149,17 +153,28 @@ pub struct Checker<'f, D: Device> {
     pub(crate) dirs: Vec<u32>,
     pub(crate) dir_bits: Bits,
     /// References found by pass 2 (directory entries, `.` and `..` included).
-    pub(crate) refs: InodeMap<u32>,
-    /// For each directory: the directory holding an entry for it (pass 2).
-    pub(crate) entry_parent: InodeMap<u32>,
-    /// For each directory: what its `..` says (pass 2).
-    pub(crate) dotdot: InodeMap<u32>,
+    pub(crate) refs: InodeArray<u32>,
+    /// For each directory: the directory holding an entry for it (pass 2; 0: none).
+    pub(crate) entry_parent: InodeArray<u32>,
+    /// For each directory: what its `..` says (pass 2; 0: none).
+    pub(crate) dotdot: InodeArray<u32>,
+    /// Mode and link count of each inode pass 1 found in use, as it found them (valid while
+    /// [`Checker::writes`] is 0: nothing was repaired since).
+    pub(crate) facts: InodeArray<Facts>,
+    /// Findings answered yes so far: while 0, nothing on the image changed.
+    pub(crate) writes: u64,
     pub(crate) stats: Stats,
     /// Attribute blocks seen in pass 1, with their reference counts.
     pub(crate) ea_blocks: xattr::EaBlocks,
     /// For each attribute value inode (`ea_inode`): the attributes naming it (pass 1).
     pub(crate) ea_inode_refs: InodeMap<u64>,
     asker: Option<Asker<'f>>,
+    /// Threads reading ahead of pass 1 ([`Checker::with_jobs`]; 1: none).
+    pub(crate) jobs: usize,
+    /// How they read: set by `with_jobs`, which alone knows the device can be shared.
+    pub(crate) read_ahead: Option<pass1::ReadAhead<D>>,
+    /// How they scan blocks in the data pass (set by `with_jobs` too).
+    pub(crate) scan: Option<data::Scan<D>>,
     yes_to_all: bool,
     progress: Option<Progress<'f>>,
 }
@@ -188,6 +203,13 @@ impl Hasher for FastHasher {
     }
 }
 
+/// What pass 1 keeps of an inode in use for the later passes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub mode: u16,
+    pub links: u16,
+}
+
 /// A map keyed by inode numbers.
 pub type InodeMap<V> = HashMap<u32, V, BuildHasherDefault<FastHasher>>;
 
@@ -208,13 +230,18 @@ impl<'f, D: Device> Checker<'f, D> {
             inode_used: Bits::new(inodes),
             dirs: Vec::new(),
             dir_bits: Bits::new(inodes),
-            refs: InodeMap::default(),
-            entry_parent: InodeMap::default(),
-            dotdot: InodeMap::default(),
+            refs: InodeArray::new(inodes),
+            entry_parent: InodeArray::new(inodes),
+            dotdot: InodeArray::new(inodes),
+            facts: InodeArray::new(inodes),
+            writes: 0,
             stats: Stats::default(),
             ea_blocks: xattr::EaBlocks::new(),
             ea_inode_refs: InodeMap::default(),
             asker: None,
+            jobs: 1,
+            read_ahead: None,
+            scan: None,
             yes_to_all: false,
             progress: None,
         }
@@ -260,6 +287,7 @@ impl<'f, D: Device> Checker<'f, D> {
                 }
             }
         };
+        self.writes += u64::from(fix);
         self.record(p, detail, fix, inode, block);
         fix
     }
@@ -296,7 +324,7 @@ impl<'f, D: Device> Checker<'f, D> {
             ("pass 2: directory structure", pass2::run),
             ("pass 3 and 4: connectivity and reference counts", pass34::run),
             ("pass 5: group summary information", pass5::run),
-            ("data: stale data in written extents", pass1::stale_data),
+            ("data: stale data in written extents", data::run),
         ];
         for (i, (name, pass)) in passes.into_iter().enumerate() {
             progress(name);
@@ -312,8 +340,8 @@ impl<'f, D: Device> Checker<'f, D> {
             }
             if i == 2 {
                 // References as pass 2 found them (passes 3 and 4 may add some).
-                self.stats.entries = self.refs.values().map(|&r| u64::from(r)).sum();
-                self.stats.extra_links = self.stats.entries - self.refs.values().filter(|&&r| r > 0).count() as u64;
+                self.stats.entries = self.refs.values().map(u64::from).sum();
+                self.stats.extra_links = self.stats.entries - self.refs.values().count() as u64;
             }
         }
         if self.opts.mode != Mode::No {
@@ -354,6 +382,18 @@ impl<'f, D: Device> Checker<'f, D> {
         if let Some(f) = self.findings.last_mut() {
             f.logical = Some(logical);
         }
+    }
+}
+
+impl<D: Device + Sync> Checker<'_, D> {
+    /// Read inodes ahead of pass 1, and scan blocks in the data pass, with `jobs` threads: the findings, the repairs and the
+    /// report are the same for any number (what is read ahead is what the check would read at
+    /// its turn, and is read again after any repair).
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self.read_ahead = Some(pass1::read_ahead_threads::<D>);
+        self.scan = Some(data::scan_threads::<D>);
+        self
     }
 }
 

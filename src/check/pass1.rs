@@ -1,7 +1,7 @@
 //! Pass 1: every inode in use — mode, dtime, checksum, its extent tree (structure, node
 //! checksums, ranges, blocks claimed twice, unwritten directory extents), i_size and i_blocks.
-//! Collects the blocks and inodes in use and the directories for the later passes. Also the
-//! data pass: the poison pattern inside written extents.
+//! Collects the blocks and inodes in use and the directories for the later passes. With
+//! several threads ([`super::Checker::with_jobs`]) inodes are read ahead in batches ([`Ahead`]).
 
 use super::{fields, inline, problem, special, xattr, Checker};
 use crate::error::Result;
@@ -12,7 +12,7 @@ use crate::ondisk::extent::Extent;
 use crate::ondisk::features::{compat, incompat, ro_compat};
 use crate::ondisk::group_desc::INODE_UNINIT;
 use crate::ondisk::inode::{self as ino, Inode};
-use crate::ondisk::{le, poison};
+use crate::ondisk::le;
 use crate::pmem::Device;
 
 /// Credits of one repair of an inode's tree.
@@ -25,6 +25,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let csum = sb.has_metadata_csum() || sb.has_ro_compat(ro_compat::GDT_CSUM);
     let groups = c.fs.groups().len() as u64;
     let mut bad_blocks = Vec::new();
+    let mut ahead = Ahead::default();
     for g in 0..c.fs.groups().len() {
         c.tick(1, g as u64, groups);
         let d = c.fs.groups()[g].clone();
@@ -35,6 +36,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         let n = if csum && d.itable_unused <= ipg { ipg - d.itable_unused } else { ipg };
         for i in 0..n {
             let ino = g as u32 * ipg + i + 1;
+            if i % BATCH == 0 && c.jobs > 1 {
+                ahead.read(c, ino, (n - i).min(BATCH));
+            }
             if ino < first_ino {
                 c.inode_used.set(u64::from(ino));
                 if ino == ino::BAD_BLOCKS_INO {
@@ -43,7 +47,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                 }
                 if matches!(ino, special::USR_QUOTA_INO | special::GRP_QUOTA_INO) {
                     if special::reserved_quota_inode(c, ino)? {
-                        check_inode(c, ino)?;
+                        check_inode(c, ino, None)?;
                     }
                     continue;
                 }
@@ -54,7 +58,8 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                     continue;
                 }
             }
-            check_inode(c, ino)?;
+            let pre = ahead.take(c, ino);
+            check_inode(c, ino, pre)?;
         }
     }
     c.tick(1, groups, groups);
@@ -83,12 +88,115 @@ fn reserved_in_use(sb: &crate::ondisk::superblock::Superblock, n: u32) -> bool {
         || (sb.has_compat(compat::RESIZE_INODE) && n == ino::RESIZE_INO)
 }
 
-fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
-    let slot = c.fs.inode_slot(n)?;
-    let mut node = Inode::parse(&slot);
-    let csum_ok = !c.fs.sb.has_metadata_csum() || ino::checksum_ok(&slot, c.fs.sb.csum_seed(), n);
-    let view = fields::SlotView::of(&slot, &node);
-    drop(slot);
+/// Inodes read ahead of the check at a time (by `jobs` threads, each a contiguous share).
+const BATCH: u32 = 4096;
+/// Fewer inodes than this are not worth a thread.
+const MIN_SHARE: u32 = 8;
+
+/// What pass 1 reads of an inode before judging it: a pure function of the image's bytes,
+/// so it can be read ahead by other threads ([`Ahead`]) and give what reading it at its
+/// turn would.
+pub(crate) struct Prepared {
+    node: Inode,
+    csum_ok: bool,
+    view: fields::SlotView,
+    /// The extent tree's nodes (an inode in use with `EXTENTS_FL`), read with this `i_block`.
+    tree: Option<(TreeBlock, Result<Vec<extent::NodeInfo>>)>,
+}
+
+type TreeBlock = [u8; 60];
+
+impl Prepared {
+    fn read<D: Device>(fs: &crate::fs::Fs<D>, n: u32) -> Result<Prepared> {
+        let slot = fs.inode_slot(n)?;
+        let node = Inode::parse(&slot);
+        let csum_ok = !fs.sb.has_metadata_csum() || ino::checksum_ok(&slot, fs.sb.csum_seed(), n);
+        let view = fields::SlotView::of(&slot, &node);
+        drop(slot);
+        let live = node.f.i_links_count != 0 || n < fs.sb.f.s_first_ino;
+        let tree = (live && node.has_flag(ino::FL_EXTENTS)).then(|| (node.f.i_block, tree_nodes(fs, n, &node)));
+        Ok(Prepared { node, csum_ok, view, tree })
+    }
+}
+
+/// The extent tree nodes of inode `n`.
+fn tree_nodes<D: Device>(fs: &crate::fs::Fs<D>, n: u32, node: &Inode) -> Result<Vec<extent::NodeInfo>> {
+    let seed = fs.inode_csum_seed(n, node);
+    let io = ReadTree { fs };
+    let mut ib = node.f.i_block;
+    let root = Root { i_block: &mut ib, csum_seed: seed };
+    extent::nodes(&io, &root)
+}
+
+/// Inodes read ahead by several threads, handed out in inode order. Valid only while nothing
+/// was written since they were read (`Checker::writes` unchanged): after a repair, the rest
+/// are read again at their turn, so any number of threads finds and repairs the same.
+#[derive(Default)]
+struct Ahead {
+    first: u32,
+    writes: u64,
+    items: Vec<Option<Result<Prepared>>>,
+}
+
+/// How a checker reads inodes `first..` into every slot of `out` with `jobs` threads.
+pub(crate) type ReadAhead<D> = fn(&crate::fs::Fs<D>, u32, &mut [Option<Result<Prepared>>], usize);
+
+/// Inodes `first..first + out.len()` past the reserved ones, read by `jobs` threads, each
+/// filling a contiguous share of `out` in place.
+pub(crate) fn read_ahead_threads<D: Device + Sync>(
+    fs: &crate::fs::Fs<D>,
+    first: u32,
+    out: &mut [Option<Result<Prepared>>],
+    jobs: usize,
+) {
+    let first_ino = fs.sb.f.s_first_ino;
+    let fill = |at: u32, part: &mut [Option<Result<Prepared>>]| {
+        for (i, slot) in part.iter_mut().enumerate() {
+            let n = at + i as u32;
+            *slot = (n >= first_ino).then(|| Prepared::read(fs, n));
+        }
+    };
+    let share = out.len().div_ceil(jobs.max(1)).max(MIN_SHARE as usize);
+    std::thread::scope(|s| {
+        let mut parts = out.chunks_mut(share).enumerate().map(|(k, part)| (part, first + (k * share) as u32));
+        let mine = parts.next();
+        for (part, at) in parts {
+            s.spawn(move || fill(at, part));
+        }
+        if let Some((part, at)) = mine {
+            fill(at, part);
+        }
+    });
+}
+
+impl Ahead {
+    /// Read inodes `first..first + count` ahead, when the checker has threads to do it.
+    fn read<D: Device>(&mut self, c: &Checker<'_, D>, first: u32, count: u32) {
+        self.first = first;
+        self.writes = c.writes;
+        // The buffer is kept from one batch to the next (no fresh pages each time).
+        self.items.clear();
+        self.items.resize_with(count as usize, || None);
+        if let Some(read) = c.read_ahead {
+            read(&*c.fs, first, &mut self.items, c.jobs);
+        }
+    }
+
+    /// Inode `n`'s reading, when it was read ahead and is still valid.
+    fn take<D: Device>(&mut self, c: &Checker<'_, D>, n: u32) -> Option<Result<Prepared>> {
+        if c.writes != self.writes {
+            return None;
+        }
+        let i = n.checked_sub(self.first)? as usize;
+        self.items.get_mut(i)?.take()
+    }
+}
+
+fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Prepared>>) -> Result<()> {
+    let Prepared { mut node, csum_ok, view, tree } = match pre {
+        Some(p) => p?,
+        None => Prepared::read(&*c.fs, n)?,
+    };
     let reserved = n < c.fs.sb.f.s_first_ino;
     if !reserved && node.f.i_links_count == 0 {
         // Not in use; a deleted inode must say when it died.
@@ -154,6 +262,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         }
     }
     c.inode_used.set(u64::from(n));
+    c.facts.set(n, super::Facts { mode: node.f.i_mode, links: node.f.i_links_count });
     if node.is_dir() {
         c.dirs.push(n);
         c.dir_bits.set(u64::from(n));
@@ -184,7 +293,8 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
     if inline {
         // Inline data claims no blocks.
     } else if node.has_flag(ino::FL_EXTENTS) {
-        let Some(walk) = walk_tree(c, n, &mut node)? else { return Ok(()) };
+        let tree = tree.filter(|(ib, _)| *ib == node.f.i_block).map(|(_, t)| t);
+        let Some(walk) = walk_tree(c, n, &mut node, tree)? else { return Ok(()) };
         counted_blocks += walk.tree_blocks;
         let depth = usize::from(walk.depth);
         if c.stats.extent_depths.len() <= depth {
@@ -401,13 +511,16 @@ struct TreeWalk {
 
 /// Walk the tree: structural damage clears the inode; bad node checksums are rewritten; node
 /// blocks are marked in use. `None` when the inode was cleared.
-fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<Option<TreeWalk>> {
+fn walk_tree<D: Device>(
+    c: &mut Checker<'_, D>,
+    n: u32,
+    node: &mut Inode,
+    read: Option<Result<Vec<extent::NodeInfo>>>,
+) -> Result<Option<TreeWalk>> {
     let seed = c.fs.inode_csum_seed(n, node);
-    let nodes = {
-        let io = ReadTree { fs: &*c.fs };
-        let mut ib = node.f.i_block;
-        let root = Root { i_block: &mut ib, csum_seed: seed };
-        extent::nodes(&io, &root)
+    let nodes = match read {
+        Some(nodes) => nodes,
+        None => tree_nodes(&*c.fs, n, node),
     };
     let nodes = match nodes {
         Ok(v) => v,
@@ -595,49 +708,5 @@ pub(crate) fn clear_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<(
     dead.f.i_dtime = c.fs.clock.now() as u32;
     let mut h = c.fs.handle(4)?;
     h.write_inode(n, &dead)?;
-    Ok(())
-}
-
-/// The data pass (`--data`): the poison pattern inside a written extent of a regular file.
-pub fn stale_data<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
-    if !c.opts.data {
-        return Ok(());
-    }
-    let bs = u64::from(c.fs.block_size());
-    let files: Vec<u32> = (1..c.inode_used.len() as u32).filter(|&i| c.inode_used.get(u64::from(i))).collect();
-    for n in files {
-        if n < c.fs.sb.f.s_first_ino {
-            continue;
-        }
-        let node = c.fs.inode(n)?;
-        if !node.is_reg() {
-            continue;
-        }
-        let extents = match c.fs.file_extents(n, &node) {
-            Ok(v) => v,
-            Err(_) => continue,
-        };
-        for e in extents.iter().filter(|e| !e.unwritten) {
-            for k in 0..u64::from(e.len) {
-                let phys = e.physical + k;
-                let hit = {
-                    let b = c.fs.block(phys)?;
-                    poison::find(&b[..bs as usize]).map(|(off, _)| off)
-                };
-                if let Some(off) = hit {
-                    c.fix(
-                        problem::STALE_DATA,
-                        format!(
-                            "inode {n}: logical block {}, physical block {phys}, byte {off}",
-                            u64::from(e.logical) + k
-                        ),
-                        Some(n),
-                        Some(phys),
-                    );
-                    c.set_logical(u64::from(e.logical) + k);
-                }
-            }
-        }
-    }
     Ok(())
 }

@@ -2,11 +2,8 @@
 //! first bad entry), `.` and `..`, entries naming unused inodes, file types, leaf checksums;
 //! htree index blocks (stock images) are recognised and left alone. Counts references.
 
+use super::names::NameSet;
 use super::{problem, Checker};
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
-
-use super::FastHasher;
 
 use crate::error::Result;
 use crate::fs::map::{block_map_slot, map_kind, readable_runs, MapKind, LOGICAL_LIMIT};
@@ -18,18 +15,18 @@ use crate::ondisk::inode::Inode;
 use crate::ondisk::inode::{FL_INDEX, ROOT_INO};
 use crate::pmem::Device;
 
-/// The names seen in one directory (duplicates are findings).
-type Names = HashSet<Vec<u8>, BuildHasherDefault<FastHasher>>;
-
 pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let dirs = c.dirs.clone();
+    // Reused from one directory (and block) to the next.
+    let mut names = NameSet::default();
+    let mut buf = Vec::new();
     for d in dirs {
-        check_dir(c, d)?;
+        check_dir(c, d, &mut names, &mut buf)?;
     }
     Ok(())
 }
 
-fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
+fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32, names: &mut NameSet, buf: &mut Vec<u8>) -> Result<()> {
     let node = c.fs.inode(d)?;
     if crate::fs::inline::is_inline(&node) {
         return super::inline::check_dir(c, d, &node);
@@ -50,15 +47,17 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32) -> Result<()> {
     if map_kind(&node, bs) == MapKind::Blocks {
         fill_holes(c, d, node, &extents)?;
     }
-    let mut names: Names = Names::default();
+    names.clear();
     for e in extents.iter().filter(|e| !e.unwritten) {
         for k in 0..e.len {
             let lblk = e.logical + k;
             let phys = e.physical + u64::from(k);
-            check_block(c, d, lblk, phys, bs, csum, filetype, seed, htree, &mut names)?;
+            buf.clear();
+            buf.extend_from_slice(&c.fs.block(phys)?);
+            check_block(c, d, lblk, phys, bs, csum, filetype, seed, htree, names, buf)?;
         }
     }
-    if !c.dotdot.contains_key(&d) && d != ROOT_INO {
+    if c.dotdot.get(d) == 0 && d != ROOT_INO {
         // Nothing above wrote one (no readable first block): e4dax has no repair for it (e2fsck
         // may find the inode is not really a directory); -y says so and exits 4.
         c.fix(problem::DIR_NO_DOTDOT, format!("directory {d}"), Some(d), None);
@@ -133,17 +132,17 @@ fn check_block<D: Device>(
     filetype: bool,
     seed: u32,
     htree: bool,
-    names: &mut Names,
+    names: &mut NameSet,
+    buf: &mut [u8],
 ) -> Result<()> {
-    let mut buf = c.fs.block(phys)?.into_owned();
     let mut changed = false;
     // An htree index block (not the root): one empty entry over the whole block, dx tail.
-    let first = dirent::parse_at(&buf, 0, bs);
+    let first = dirent::parse_at(buf, 0, bs);
     if htree && lblk > 0 && first.as_ref().is_ok_and(|e| e.inode == 0 && e.rec_len == bs) {
         return Ok(());
     }
     let dx_root = htree && lblk == 0;
-    let has_tail = dirent::has_tail(&buf);
+    let has_tail = dirent::has_tail(buf);
     let end = if has_tail { buf.len() - TAIL_SIZE } else { buf.len() };
     if csum && !has_tail && !dx_root {
         c.fix(problem::DIR_NO_TAIL, format!("directory {d}, block {lblk}"), Some(d), Some(phys));
@@ -165,25 +164,25 @@ fn check_block<D: Device>(
                     // block always keeps a '.' and a '..' (pass 3 corrects the parent).
                     match prev {
                         _ if lblk == 0 && off <= 12 => {
-                            let parent = c.entry_parent.get(&d).copied().unwrap_or(ROOT_INO);
+                            let parent = Some(c.entry_parent.get(d)).filter(|&p| p != 0).unwrap_or(ROOT_INO);
                             let ft = if filetype { dirent::FT_DIR } else { 0 };
                             buf[..end].fill(0);
-                            dirent::write_at(&mut buf, 0, d, 12, ft, b".", bs)?;
-                            dirent::write_at(&mut buf, 12, parent, end as u32 - 12, ft, b"..", bs)?;
+                            dirent::write_at(buf, 0, d, 12, ft, b".", bs)?;
+                            dirent::write_at(buf, 12, parent, end as u32 - 12, ft, b"..", bs)?;
                             if off == 0 {
-                                *c.refs.entry(d).or_insert(0) += 1;
+                                *c.refs.slot(d) += 1;
                             }
-                            c.dotdot.insert(d, parent);
-                            *c.refs.entry(parent).or_insert(0) += 1;
+                            c.dotdot.set(d, parent);
+                            *c.refs.slot(parent) += 1;
                         }
                         Some(p) => {
                             let pe = dirent::parse_at(&buf[..end], p, bs)?;
                             let (pi, pf, pn) = (pe.inode, pe.file_type, pe.name.to_vec());
-                            dirent::write_at(&mut buf, p, pi, (end - p) as u32, pf, &pn, bs)?;
+                            dirent::write_at(buf, p, pi, (end - p) as u32, pf, &pn, bs)?;
                         }
                         None => {
                             buf[..end].fill(0);
-                            dirent::write_at(&mut buf, 0, 0, end as u32, 0, b"", bs)?;
+                            dirent::write_at(buf, 0, 0, end as u32, 0, b"", bs)?;
                         }
                     }
                     changed = true;
@@ -191,21 +190,25 @@ fn check_block<D: Device>(
                 break;
             }
         };
-        let (inode, rec_len, ft, name) = (e.inode, e.rec_len, e.file_type, e.name.to_vec());
+        let (inode, rec_len, ft) = (e.inode, e.rec_len, e.file_type);
+        let mut name_buf = [0u8; 255];
+        let name_len = e.name.len().min(255);
+        name_buf[..name_len].copy_from_slice(&e.name[..name_len]);
+        let name = &name_buf[..name_len];
         let is_dot = lblk == 0 && index == 0;
         let is_dotdot = lblk == 0 && index == 1;
         if is_dot {
             if (name != b"." || inode != d) && c.fix(problem::DIR_DOT, format!("directory {d}"), Some(d), None) {
-                dirent::write_at(&mut buf, off, d, rec_len, if filetype { dirent::FT_DIR } else { 0 }, b".", bs)?;
+                dirent::write_at(buf, off, d, rec_len, if filetype { dirent::FT_DIR } else { 0 }, b".", bs)?;
                 changed = true;
             }
-            *c.refs.entry(d).or_insert(0) += 1;
+            *c.refs.slot(d) += 1;
         } else if is_dotdot {
             if name != b".." {
                 c.fix(problem::DIR_DOTDOT, format!("directory {d}: second entry is not '..'"), Some(d), None);
             } else if inode != 0 {
-                c.dotdot.insert(d, inode);
-                *c.refs.entry(inode).or_insert(0) += 1;
+                c.dotdot.set(d, inode);
+                *c.refs.slot(inode) += 1;
             }
         } else if inode != 0 {
             // As e2fsck: a bad number or name is PR_2_BAD_INO and friends; an entry for an
@@ -221,14 +224,18 @@ fn check_block<D: Device>(
             } else if !c.inode_used.get(u64::from(inode)) {
                 Some(problem::DIR_ENTRY_UNUSED_INODE)
             } else {
-                let mode = c.fs.inode(inode)?.f.i_mode;
+                // Pass 1's mode while nothing changed since (no inode read per entry).
+                let mode = match c.facts.get(inode).mode {
+                    m if m != 0 && c.writes == 0 => m,
+                    _ => c.fs.inode(inode)?.f.i_mode,
+                };
                 let want = if filetype { file_type_of_mode(mode) } else { 0 };
                 if ft != want
                     && c.fix(
                         problem::DIR_ENTRY_FILE_TYPE,
                         format!(
                             "directory {d}: entry '{}' has type {ft}, should be {want}",
-                            String::from_utf8_lossy(&name)
+                            String::from_utf8_lossy(name)
                         ),
                         Some(d),
                         Some(phys),
@@ -238,23 +245,23 @@ fn check_block<D: Device>(
                     changed = true;
                 }
                 let is_dir = c.dir_bits.get(u64::from(inode));
-                if names.contains(&name) {
+                if names.contains(name) {
                     Some(problem::DIR_DUPLICATE)
-                } else if is_dir && c.entry_parent.contains_key(&inode) {
+                } else if is_dir && c.entry_parent.get(inode) != 0 {
                     Some(problem::DIR_HARD_LINK)
                 } else {
-                    *c.refs.entry(inode).or_insert(0) += 1;
+                    *c.refs.slot(inode) += 1;
                     if is_dir {
-                        c.entry_parent.insert(inode, d);
+                        c.entry_parent.set(inode, d);
                     }
-                    names.insert(name.clone());
+                    names.insert(name);
                     None
                 }
             };
             if let Some(code) = clear {
-                let what = format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(&name));
+                let what = format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(name));
                 if c.fix(code, what, Some(d), Some(phys)) {
-                    dirent::remove_at(&mut buf, off, prev, bs)?;
+                    dirent::remove_at(buf, off, prev, bs)?;
                     changed = true;
                     if prev.is_some() {
                         // Merged into the previous entry, which stays the previous one.
@@ -272,17 +279,17 @@ fn check_block<D: Device>(
     if csum
         && has_tail
         && !changed
-        && !dirent::tail_checksum_ok(&buf, seed)
+        && !dirent::tail_checksum_ok(buf, seed)
         && c.fix(problem::DIR_LEAF_CHECKSUM, format!("directory {d}, block {lblk}"), Some(d), Some(phys))
     {
         changed = true;
     }
     if changed && c.writable() {
-        if csum && dirent::has_tail(&buf) {
-            dirent::set_tail_checksum(&mut buf, seed);
+        if csum && dirent::has_tail(buf) {
+            dirent::set_tail_checksum(buf, seed);
         }
         let mut h = c.fs.handle(2)?;
-        h.get_write(phys)?.copy_from_slice(&buf);
+        h.get_write(phys)?.copy_from_slice(buf);
     }
     Ok(())
 }

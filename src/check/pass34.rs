@@ -26,9 +26,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             if !c.dirs.contains(&ROOT_INO) {
                 c.dirs.push(ROOT_INO);
             }
-            *c.refs.entry(ROOT_INO).or_insert(0) += 2;
-            c.dotdot.insert(ROOT_INO, ROOT_INO);
-            c.entry_parent.remove(&ROOT_INO);
+            *c.refs.slot(ROOT_INO) += 2;
+            c.dotdot.set(ROOT_INO, ROOT_INO);
+            c.entry_parent.set(ROOT_INO, 0);
         } else {
             // Nothing below can be connected without a root.
             return Ok(());
@@ -59,8 +59,8 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             }
             continue;
         }
-        let parent = c.entry_parent.get(&d).copied();
-        let dd = c.dotdot.get(&d).copied();
+        let parent = Some(c.entry_parent.get(d)).filter(|&x| x != 0);
+        let dd = Some(c.dotdot.get(d)).filter(|&x| x != 0);
         if let (Some(p), Some(x)) = (parent, dd) {
             if p != x
                 && c.fix(problem::DOTDOT_WRONG, format!("directory {d}: '..' is {x}, should be {p}"), Some(d), None)
@@ -76,6 +76,19 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         if (n < first_ino && n != ROOT_INO) || super::special::hidden(&c.fs.sb, n) {
             continue;
         }
+        if c.writes == 0 && !c.ea_inode_refs.contains_key(&n) {
+            // Nothing changed since pass 1: its link count settles the common case without
+            // reading the inode again.
+            let (facts, counted) = (c.facts.get(n), c.refs.get(n));
+            let is_dir = c.dir_bits.get(u64::from(n));
+            let have = u32::from(facts.links);
+            if facts.mode != 0
+                && (counted != 0 || is_dir)
+                && (have == counted || is_dir && have == 1 && counted > 65_000)
+            {
+                continue;
+            }
+        }
         let node = c.fs.inode(n)?;
         if node.has_flag(crate::ondisk::inode::FL_EA_INODE) {
             if let Some(&refs) = c.ea_inode_refs.get(&n) {
@@ -83,7 +96,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                 continue;
             }
         }
-        let counted = c.refs.get(&n).copied().unwrap_or(0);
+        let counted = c.refs.get(n);
         let is_dir = c.dir_bits.get(u64::from(n));
         if counted == 0 && !is_dir {
             if node.size() == 0 && node.blocks_512(false, 4096) == 0 {
@@ -98,7 +111,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                 }
             }
         }
-        let counted = c.refs.get(&n).copied().unwrap_or(0);
+        let counted = c.refs.get(n);
         let node = c.fs.inode(n)?;
         let have = u32::from(node.f.i_links_count);
         // dir_nlink: a directory with more than 65,000 links counts 1.
@@ -166,9 +179,9 @@ fn reachable<D: Device>(c: &Checker<'_, D>, d: u32) -> bool {
         if cur == ROOT_INO {
             return true;
         }
-        match c.entry_parent.get(&cur) {
-            Some(&p) => cur = p,
-            None => return false,
+        match c.entry_parent.get(cur) {
+            0 => return false,
+            p => cur = p,
         }
     }
     false
@@ -178,10 +191,10 @@ fn note_new_dir<D: Device>(c: &mut Checker<'_, D>, ino: u32, parent: u32) {
     c.inode_used.set(u64::from(ino));
     c.dir_bits.set(u64::from(ino));
     c.dirs.push(ino);
-    c.entry_parent.insert(ino, parent);
-    c.dotdot.insert(ino, parent);
-    *c.refs.entry(ino).or_insert(0) += 2;
-    *c.refs.entry(parent).or_insert(0) += 1;
+    c.entry_parent.set(ino, parent);
+    c.dotdot.set(ino, parent);
+    *c.refs.slot(ino) += 2;
+    *c.refs.slot(parent) += 1;
 }
 
 /// Link inode `n` into lost+found as `#n`; a directory also gets its `..` pointed there.
@@ -197,10 +210,10 @@ fn connect<D: Device>(c: &mut Checker<'_, D>, lpf: u32, n: u32) -> Result<()> {
         let mut h = c.fs.handle(CONNECT_CREDITS)?;
         h.dir_add(lpf, name.as_bytes(), n, ft)?;
     }
-    *c.refs.entry(n).or_insert(0) += 1;
+    *c.refs.slot(n) += 1;
     if ft == FT_DIR || node.is_dir() {
-        c.entry_parent.insert(n, lpf);
-        if let Some(old) = c.dotdot.get(&n).copied() {
+        c.entry_parent.set(n, lpf);
+        if let Some(old) = Some(c.dotdot.get(n)).filter(|&x| x != 0) {
             if old != lpf {
                 set_dotdot(c, n, old, lpf)?;
             }
@@ -231,10 +244,9 @@ fn set_dotdot<D: Device>(c: &mut Checker<'_, D>, d: u32, from: u32, to: u32) -> 
         }
     }
     drop(h);
-    if let Some(r) = c.refs.get_mut(&from) {
-        *r = r.saturating_sub(1);
-    }
-    *c.refs.entry(to).or_insert(0) += 1;
-    c.dotdot.insert(d, to);
+    let r = c.refs.slot(from);
+    *r = r.saturating_sub(1);
+    *c.refs.slot(to) += 1;
+    c.dotdot.set(d, to);
     Ok(())
 }

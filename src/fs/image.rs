@@ -53,8 +53,6 @@ pub struct Fs<D: Device> {
     pub credit_overruns: u64,
     /// Where inode and commit times come from (default: `E4DAX_TIME`, else the system clock).
     pub clock: Clock,
-    /// The last inode checksum seed computed: (inode, generation, seed).
-    inode_seed_cache: std::cell::Cell<(u32, u32, u32)>,
     /// The primary group descriptors were unusable (a location outside the file system, or
     /// overlapping other metadata): the copy after group 1's superblock was read instead.
     pub desc_from_backup: Option<String>,
@@ -113,7 +111,6 @@ impl<D: Device> Fs<D> {
             forced_commits: 0,
             credit_overruns: 0,
             clock: Clock::from_env().unwrap_or_default(),
-            inode_seed_cache: std::cell::Cell::new((0, 0, 0)),
             desc_from_backup: None,
         };
         // As e2fsck: primary descriptors that point outside the file system or overlap other
@@ -212,15 +209,9 @@ impl<D: Device> Fs<D> {
     }
 
     /// The checksum seed of inode `ino` with generation `gen` (its tree nodes, directory
-    /// blocks and the inode itself), remembering the last one computed.
+    /// blocks and the inode itself).
     pub fn inode_seed(&self, ino: u32, gen: u32) -> u32 {
-        let (i, g, seed) = self.inode_seed_cache.get();
-        if i == ino && g == gen && ino != 0 {
-            return seed;
-        }
-        let seed = crate::ondisk::checksum::inode_seed(self.csum_seed(), ino, gen);
-        self.inode_seed_cache.set((ino, gen, seed));
-        seed
+        crate::ondisk::checksum::inode_seed(self.csum_seed(), ino, gen)
     }
 
     pub fn groups(&self) -> &[GroupDesc] {
@@ -706,3 +697,9 @@ impl<D: Device> Handle<'_, D> {
         (self.credits.used(), self.credits.reserved)
     }
 }
+
+#[cfg(test)]
+const _: () = {
+    const fn sync<T: Sync>() {}
+    sync::<Fs<crate::pmem::MappedImage>>();
+};

@@ -822,3 +822,38 @@ pub fn run_kernel(harness: &Path, image: &Path, script: &Path, args: &[&str]) ->
         _ => Some(run),
     }
 }
+
+/// `e4dax ARGS` with one more environment variable.
+pub fn e4dax_with_env<S: AsRef<std::ffi::OsStr>>(var: &str, value: &str, args: &[S]) -> Output {
+    e4dax().args(args).env(var, value).output().expect("cannot run e4dax")
+}
+
+/// `e4dax fsck -f ARGS` with one thread and with three on copies of `image`: what differs
+/// (exit code, output with the image's name taken out, or the image after the run), if
+/// anything — the check's result must not depend on `--jobs`. `image` is left as it was.
+pub fn fsck_jobs_difference(image: &Path, args: &[&str]) -> Option<String> {
+    let mode = args.join(" ");
+    let runs: Vec<(i32, String, Option<String>)> = ["1", "3"]
+        .iter()
+        .map(|jobs| {
+            let copy = image.with_extension(format!("jobs{jobs}.img"));
+            copy_image(image, &copy);
+            // A fixed clock: the times a repair writes are the same in both runs.
+            let mut all: Vec<&std::ffi::OsStr> = vec!["fsck".as_ref(), "-f".as_ref(), "--jobs".as_ref(), jobs.as_ref()];
+            all.extend(args.iter().map(std::ffi::OsStr::new));
+            all.push(copy.as_os_str());
+            let out = e4dax_with_env("E4DAX_TIME", "1700000000", &all);
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+                .replace(&copy.display().to_string(), "IMAGE");
+            let digest = sha256(&copy);
+            let _ = std::fs::remove_file(&copy);
+            (out.status.code().unwrap_or(-1), text, digest)
+        })
+        .collect();
+    (runs[0] != runs[1]).then(|| {
+        format!(
+            "fsck {mode} --jobs 1: exit {}, image {:?}\n{}\nfsck {mode} --jobs 3: exit {}, image {:?}\n{}",
+            runs[0].0, runs[0].2, runs[0].1, runs[1].0, runs[1].2, runs[1].1
+        )
+    })
+}

@@ -711,6 +711,13 @@ fn run_kind(k: &Kind, base: &Path, dir: &Path) -> Outcome {
         o.broken.push(format!("e2fsck -fy exits {} (table: {})", o.e2fsck_y, k.e2fsck_y));
     }
 
+    // Any number of threads finds and repairs the same.
+    for mode in ["-n", "-y"] {
+        if let Some(diff) = fsck_jobs_difference(&image, &[mode]) {
+            o.broken.push(format!("the result depends on --jobs\n{diff}"));
+        }
+    }
+
     // -n: the same verdict, and nothing written.
     let before = read_bytes(&image);
     let (ours, json) = fsck_json(&image, &["-n"]);
@@ -1074,6 +1081,8 @@ fn fsck_data_reports_stale_data_that_e2fsck_calls_clean() {
         vec!["fallocate", "/stale", "--offset", "8K", "--len", "12K"],
         vec!["create", "/unwritten"],
         vec!["fallocate", "/unwritten", "--offset", "0", "--len", "16K"],
+        vec!["create", "/wide"],
+        vec!["fallocate", "/wide", "--offset", "0", "--len", "4M"],
     ] {
         let mut all: Vec<&std::ffi::OsStr> = vec![args[0].as_ref(), img];
         all.extend(args[1..].iter().map(std::ffi::OsStr::new));
@@ -1101,6 +1110,16 @@ fn fsck_data_reports_stale_data_that_e2fsck_calls_clean() {
     assert_e2fsck_clean(&image);
     let plain = fsck(&image, &["-n"]);
     assert_eq!(plain.code, Some(0), "without --data the image is as clean as e2fsck says\n{}", plain.show());
+
+    // The data pass scans with every thread (a wide extent of 1,024 stale blocks, made written
+    // the same way, is split between them) and reports as one thread does.
+    let wide = dir.path().join("wide.img");
+    copy_image(&image, &wide);
+    dbg(&wide, &["sif /wide block[4] 1024"]);
+    assert!(!first_extent(&wide, "/wide").unwritten);
+    assert_eq!(fsck(&wide, &["-n", "--data"]).code, Some(4));
+    assert_eq!(fsck_jobs_difference(&wide, &["-n", "--data"]), None);
+    assert_eq!(fsck_jobs_difference(&wide, &["-y", "--data"]), None);
 
     let before = read_bytes(&image);
     let (run, json) = fsck_json(&image, &["-n", "--data"]);

@@ -334,6 +334,9 @@ fn images_e2fsprogs_makes_check_as_e2fsck_checks_them() {
         let img = make_base(dir.path(), &src, b);
         let (e2, e2_text) = e2fsck_n(&img);
         assert_eq!(e2, 0, "base {}: e2fsck -fn is not clean (the corpus is wrong):\n{e2_text}", b.name);
+        if let Some(diff) = fsck_jobs_difference(&img, &["-n"]) {
+            broken.push(format!("clean base {}: the result depends on --jobs\n{diff}", b.name));
+        }
         let before = digest(&img);
         let (n, n_text) = fsck(&img, "-n");
         if n != 0 {
@@ -386,6 +389,11 @@ fn check_kind(dir: &Path, kind: &Kind) -> (String, Vec<String>) {
     }
     let (e2, e2_text) = e2fsck_n(&img);
     assert_ne!(e2, 0, "kind {}: e2fsck -fn finds nothing: the damage is not made\n{e2_text}", kind.name);
+    for mode in ["-n", "-y"] {
+        if let Some(diff) = fsck_jobs_difference(&img, &[mode]) {
+            broken.push(format!("{}: the result depends on --jobs\n{diff}", kind.name));
+        }
+    }
     let before = digest(&img);
     let (n, n_text) = fsck(&img, "-n");
     if (n != 0) != (e2 != 0) || !(0..8).contains(&n) {

@@ -268,6 +268,10 @@ pub struct FsckArgs {
     /// pattern (past i_size too), as read --check-stale does (checks a clean file system too)
     #[arg(long)]
     pub data: bool,
+    /// Threads reading inodes and directory blocks ahead of the check (default: every core);
+    /// the output is the same for any number
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub time: TimeArg,
 }
