@@ -41,6 +41,8 @@ mod fsck_sweep;
 // The fuzz target's image and harness (fuzz/ is its own crate; this is the same source file).
 #[path = "../fuzz/common/fsck_image.rs"]
 mod fuzz_fsck_image;
+#[path = "it/inline_data.rs"]
+mod inline_data;
 #[path = "it/inspect.rs"]
 mod inspect;
 #[path = "it/journal.rs"]

@@ -10,6 +10,7 @@ pub mod bits;
 mod data;
 mod dense;
 mod fields;
+mod inline;
 mod names;
 mod pass0;
 mod pass1;

@@ -3,7 +3,7 @@
 //! Collects the blocks and inodes in use and the directories for the later passes. With
 //! several threads ([`super::Checker::with_jobs`]) inodes are read ahead in batches ([`Ahead`]).
 
-use super::{fields, problem, special, xattr, Checker};
+use super::{fields, inline, problem, special, xattr, Checker};
 use crate::error::Result;
 use crate::extent::{self, NodeEntries, Root};
 use crate::fs::file::{HandleTree, ReadTree};
@@ -272,6 +272,11 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
     let mut last_written: Option<u64> = None;
     let mut last_mapped: Option<u64> = None;
     count_kind(c, n, &node);
+    let inline = match inline::pass1(c, n, &mut node, &mut dirty, slot_fix.in_inode_ea)? {
+        inline::Pass1::Cleared => return Ok(()),
+        inline::Pass1::Inline => true,
+        inline::Pass1::NotInline => false,
+    };
     if !node.has_flag(ino::FL_EXTENTS)
         && !node.has_flag(ino::FL_INLINE_DATA)
         && c.fs.sb.has_incompat(incompat::EXTENTS)
@@ -285,7 +290,9 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
         }
         node.f.i_flags |= ino::FL_EXTENTS;
     }
-    if node.has_flag(ino::FL_EXTENTS) {
+    if inline {
+        // Inline data claims no blocks.
+    } else if node.has_flag(ino::FL_EXTENTS) {
         let tree = tree.filter(|(ib, _)| *ib == node.f.i_block).map(|(_, t)| t);
         let Some(walk) = walk_tree(c, n, &mut node, tree)? else { return Ok(()) };
         counted_blocks += walk.tree_blocks;
@@ -433,7 +440,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
                 dirty = true;
             }
         }
-    } else if node.is_dir() {
+    } else if node.is_dir() && !inline {
         let want = last_mapped.map_or(0, |l| (l + 1) * bsz);
         if size != want
             && c.fix(problem::BAD_I_SIZE, format!("directory {n}: i_size {size}, should be {want}"), Some(n), None)

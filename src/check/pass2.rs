@@ -28,6 +28,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
 
 fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32, names: &mut NameSet, buf: &mut Vec<u8>) -> Result<()> {
     let node = c.fs.inode(d)?;
+    if crate::fs::inline::is_inline(&node) {
+        return super::inline::check_dir(c, d, &node);
+    }
     let bs = c.fs.block_size();
     let csum = c.fs.sb.has_metadata_csum();
     let filetype = c.fs.sb.has_incompat(incompat::FILETYPE);

@@ -226,6 +226,9 @@ fn connect<D: Device>(c: &mut Checker<'_, D>, lpf: u32, n: u32) -> Result<()> {
 /// Point directory `d`'s `..` at `to` (it named `from`); reference counts follow.
 fn set_dotdot<D: Device>(c: &mut Checker<'_, D>, d: u32, from: u32, to: u32) -> Result<()> {
     let node = c.fs.inode(d)?;
+    if crate::fs::inline::is_inline(&node) {
+        return super::inline::set_parent(c, d, node, from, to);
+    }
     let Some(e) = c.fs.file_extents(d, &node)?.into_iter().find(|e| e.logical == 0) else { return Ok(()) };
     let bs = c.fs.block_size();
     let seed = c.fs.inode_csum_seed(d, &node);

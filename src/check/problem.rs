@@ -104,6 +104,12 @@ problems! {
     RESIZE_INODE_INVALID = 0x01_0028, Report, NO_REPAIR, "resize inode not valid (e4dax does not recreate it: run e2fsck)";
     BAD_BLOCK_IN_USE = 0x01_0029, Report, NO_REPAIR, "a block of the bad block list is in use (e4dax does not clone it: run e2fsck)";
     JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal claims a block already used by another inode or metadata (not repaired: run e2fsck)";
+    INLINE_DATA_FEATURE = 0x01_002B, Fix, PREEN_OK, "inode has inline data, but the superblock is missing the inline_data feature";
+    INLINE_DATA_SET = 0x01_002C, Clear, 0, "inode has INLINE_DATA_FL on a file system without inline data support";
+    INLINE_DATA_NO_ATTR = 0x01_002D, Fix, 0, "inode has INLINE_DATA_FL but no system.data extended attribute (truncated)";
+    INLINE_EXTENT_FLAGS = 0x01_002E, Fix, 0, "inode has both INLINE_DATA_FL and EXTENTS_FL";
+    INLINE_EXTENT_INODE = 0x01_002F, Clear, 0, "inode has INLINE_DATA_FL and EXTENTS_FL but holds neither inline data, an extent tree nor a block map";
+    SYMLINK_INVALID = 0x01_0030, Clear, 0, "symlink is invalid";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
@@ -118,6 +124,7 @@ problems! {
     DIR_ENTRY_UNUSED_INODE = 0x02_000B, Clear, PREEN_OK, "directory entry refers to a deleted or unused inode";
     DIR_HOLE = 0x02_000C, Create, 0, "directory has an unallocated block (a hole)";
     DIR_NO_DOTDOT = 0x02_000D, Report, NO_REPAIR, "directory has no '..' entry";
+    DIR_ZERO_LENGTH = 0x02_000E, Clear, 0, "directory has no data (zero length)";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";

@@ -4,6 +4,7 @@
 //! directory's size and the path's length.
 
 use super::image::{Fs, Handle};
+use super::inline::{self, is_inline};
 use crate::error::{Error, Result};
 use crate::ondisk::dirent::{self, rec_len_for};
 use crate::ondisk::inode::{Inode, FL_INDEX, ROOT_INO};
@@ -63,6 +64,9 @@ impl<D: Device> Fs<D> {
     /// Every live entry of directory `ino` (including `.` and `..`).
     pub fn dir_entries(&self, ino: u32) -> Result<Vec<Entry>> {
         let node = self.dir_inode(ino)?;
+        if is_inline(&node) {
+            return self.inline_dir_entries(ino, &node);
+        }
         let bs = self.block_size();
         let mut out = Vec::new();
         self.for_each_dir_block(&node, |_, _, b| {
@@ -85,6 +89,10 @@ impl<D: Device> Fs<D> {
     /// Look `name` up in directory `ino`.
     pub fn dir_lookup(&self, ino: u32, name: &[u8]) -> Result<Option<(u32, u8)>> {
         let node = self.dir_inode(ino)?;
+        if is_inline(&node) {
+            let entries = self.inline_dir_entries(ino, &node)?;
+            return Ok(entries.into_iter().find(|e| e.raw_name == name).map(|e| (e.inode, e.file_type)));
+        }
         let bs = self.block_size();
         let mut found = None;
         self.for_each_dir_block(&node, |_, _, b| {
@@ -192,6 +200,9 @@ impl<D: Device> Handle<'_, D> {
     /// Add `name -> ino` to directory `dir`, in the first block with room, or a new block.
     pub fn dir_add(&mut self, dir: u32, name: &[u8], ino: u32, file_type: u8) -> Result<()> {
         let mut node = self.fs.dir_inode(dir)?;
+        if is_inline(&node) {
+            return Err(inline::unsupported(&format!("directory {dir}"), "adding an entry"));
+        }
         if node.has_flag(FL_INDEX) {
             self.drop_htree(dir, &mut node)?;
         }
@@ -239,6 +250,9 @@ impl<D: Device> Handle<'_, D> {
     /// Remove `name` from directory `dir`; returns the inode it named.
     pub fn dir_remove(&mut self, dir: u32, name: &[u8]) -> Result<u32> {
         let node = self.fs.dir_inode(dir)?;
+        if is_inline(&node) {
+            return Err(inline::unsupported(&format!("directory {dir}"), "removing an entry"));
+        }
         let bs = self.fs.block_size();
         let mut spot = None;
         self.fs.for_each_dir_block(&node, |_, phys, b| {

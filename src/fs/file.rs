@@ -190,6 +190,9 @@ impl<D: Device> Fs<D> {
         if self.dir_lookup(parent, name.as_bytes())?.is_some() {
             return Err(Error::Invalid(format!("{path}: already exists")));
         }
+        if super::inline::is_inline(&self.inode(parent)?) {
+            return Err(super::inline::unsupported(path, "creating an entry in an inline directory"));
+        }
         let t = self.clock.now();
         let mut h = self.handle(EDIT_CREDITS)?;
         let pg = ((parent - 1) / h.fs.sb.f.s_inodes_per_group) as usize;
@@ -236,10 +239,20 @@ impl<D: Device> Fs<D> {
         if !dir && !node.is_reg() {
             return Err(Error::Unsupported(format!("{path}: removing special files")));
         }
-        require_extents(&node).map_err(|_| Error::Unsupported(format!("{path}: removing a block-mapped file")))?;
-        // Free the data a batch of extents per handle, then the inode.
-        let extents = self.file_extents(ino, &node)?;
-        self.unmap_extents(ino, &mut node, &extents, 0, u64::MAX)?;
+        if super::inline::is_inline(&self.inode(parent)?) {
+            return Err(super::inline::unsupported(path, "removing an entry from an inline directory"));
+        }
+        // An inline inode holds no blocks (an attribute block is not freed: refused).
+        let inline = super::inline::is_inline(&node);
+        if inline && node.file_acl() != 0 {
+            return Err(super::inline::unsupported(path, "removing an inline file with an attribute block"));
+        }
+        if !inline {
+            require_extents(&node).map_err(|_| Error::Unsupported(format!("{path}: removing a block-mapped file")))?;
+            // Free the data a batch of extents per handle, then the inode.
+            let extents = self.file_extents(ino, &node)?;
+            self.unmap_extents(ino, &mut node, &extents, 0, u64::MAX)?;
+        }
         let mut h = self.handle(EDIT_CREDITS)?;
         h.dir_remove(parent, name.as_bytes())?;
         if dir {
@@ -331,6 +344,11 @@ impl<D: Device> Fs<D> {
     /// image is read with `pread`, not faulted in); holes and unwritten extents are written as
     /// zeros. Stops at i_size. Returns the bytes written.
     pub fn read_file_to(&self, ino: u32, off: u64, len: u64, w: &mut dyn std::io::Write) -> Result<u64> {
+        if let Some((bytes, total)) = self.inline_range(ino, off, len)? {
+            w.write_all(&bytes).map_err(Error::Output)?;
+            write_zeros(w, total - bytes.len() as u64)?;
+            return Ok(total);
+        }
         let mut buf = Vec::new();
         self.read_pieces(ino, off, len, &mut |piece| match piece {
             Piece::Data { dev_off, len, .. } => {
@@ -347,6 +365,11 @@ impl<D: Device> Fs<D> {
     /// out as a 15 TiB sparse file). Stops at i_size. Returns the length of `out`.
     pub fn read_file_sparse(&self, ino: u32, off: u64, len: u64, out: &std::fs::File) -> Result<u64> {
         use std::os::unix::fs::FileExt;
+        if let Some((bytes, total)) = self.inline_range(ino, off, len)? {
+            out.write_all_at(&bytes, 0).map_err(Error::Output)?;
+            out.set_len(total).map_err(Error::Output)?;
+            return Ok(total);
+        }
         let mut buf = Vec::new();
         let total = self.read_pieces(ino, off, len, &mut |piece| match piece {
             Piece::Data { at, dev_off, len } => self.copy_device_bytes(dev_off, len, &mut buf, &mut |done, b| {
@@ -356,6 +379,18 @@ impl<D: Device> Fs<D> {
         })?;
         out.set_len(total).map_err(Error::Output)?;
         Ok(total)
+    }
+
+    /// When inode `ino` keeps its data inline: the inline bytes of `[off, off + len)` (see
+    /// [`Fs::inline_file_bytes`]) and the length read, up to i_size (what lies past the inline
+    /// data reads as zeros, as the kernel reads it); `None` for an inode that maps blocks.
+    fn inline_range(&self, ino: u32, off: u64, len: u64) -> Result<Option<(Vec<u8>, u64)>> {
+        let node = self.inode(ino)?;
+        if !super::inline::is_inline(&node) {
+            return Ok(None);
+        }
+        let total = off.saturating_add(len).min(node.size()).saturating_sub(off);
+        Ok(Some((self.inline_file_bytes(ino, &node, off, len)?, total)))
     }
 
     /// Read `len` device bytes at `dev_off` through `buf` (at most [`READ_PIECE`] bytes), handing
@@ -496,6 +531,9 @@ pub(crate) fn require_extents(node: &Inode) -> Result<()> {
     if node.has_flag(FL_EXTENTS) {
         return Ok(());
     }
+    if super::inline::is_inline(node) {
+        return Err(super::inline::unsupported("file", "changing its blocks"));
+    }
     Err(Error::Unsupported("block-mapped (non-extent) file: changing its blocks".into()))
 }
 
@@ -547,6 +585,9 @@ impl<D: Device> Fs<D> {
     /// truncate and the DAX engine change (block-mapped files are read, never written).
     pub fn extent_file(&self, path: &str) -> Result<(u32, Inode)> {
         let (ino, node) = self.regular_file(path)?;
+        if super::inline::is_inline(&node) {
+            return Err(super::inline::unsupported(path, "changing its blocks"));
+        }
         require_extents(&node).map_err(|_| Error::Unsupported(format!("{path}: block-mapped (non-extent) file")))?;
         Ok((ino, node))
     }
@@ -744,6 +785,11 @@ pub struct NodeView {
 impl<D: Device> Fs<D> {
     /// The extent tree of inode `ino`, node by node in depth-first order.
     pub fn extent_nodes(&self, ino: u32, node: &Inode) -> Result<Vec<NodeView>> {
+        if super::inline::is_inline(node) {
+            return Err(Error::Invalid(format!(
+                "inode {ino} keeps its data inline (inline_data): it has no extent tree"
+            )));
+        }
         let mut i_block = node.f.i_block;
         let io = ReadTree { fs: self };
         let root = Root { i_block: &mut i_block, csum_seed: self.inode_csum_seed(ino, node) };

@@ -8,6 +8,7 @@ pub mod desc_check;
 pub mod dir;
 pub mod file;
 pub mod image;
+pub mod inline;
 pub mod layout;
 pub mod lookup;
 pub mod map;

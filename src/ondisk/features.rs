@@ -138,7 +138,10 @@ pub fn names(compat: u32, incompat: u32, ro_compat: u32) -> Vec<String> {
     out
 }
 
-/// Incompatible features e4dax understands well enough to read the file system.
+/// Incompatible features e4dax understands well enough to read the file system. With
+/// `inline_data` the file system stays writable: what would change an inline inode's data
+/// (or an inline directory's entries) is refused per inode (the `fs::inline` module); files
+/// e4dax creates are never inline.
 pub const INCOMPAT_READ: u32 = incompat::FILETYPE
     | incompat::RECOVER
     | incompat::EXTENTS
@@ -148,7 +151,8 @@ pub const INCOMPAT_READ: u32 = incompat::FILETYPE
     | incompat::LARGEDIR
     | incompat::META_BG
     | incompat::EA_INODE
-    | incompat::MMP;
+    | incompat::MMP
+    | incompat::INLINE_DATA;
 
 /// Incompatible features e4dax reads and checks but does not write with, apart from fsck's
 /// repairs: `mmp` (e4dax does not run the multi-mount protection protocol).
@@ -276,7 +280,8 @@ mod tests {
         assert_eq!(name(Kind::Incompat, 1 << 31), "FEATURE_I31");
         let e = check_readable(incompat::FILETYPE | (1 << 31), 0).unwrap_err();
         assert!(e.to_string().contains("FEATURE_I31"), "{e}");
-        assert!(check_readable(incompat::INLINE_DATA, 0).is_err());
+        assert!(check_readable(incompat::INLINE_DATA, 0).is_ok());
+        assert!(check_readable(incompat::ENCRYPT, 0).is_err());
         assert!(check_readable(incompat::FILETYPE, ro_compat::QUOTA).is_ok());
         assert!(check_writable(incompat::FILETYPE, ro_compat::QUOTA).is_err());
         assert!(check_readable(0, ro_compat::BIGALLOC).is_err());

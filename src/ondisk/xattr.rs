@@ -95,6 +95,36 @@ pub fn in_block(block: &[u8]) -> Vec<Xattr> {
     entries(block, BLOCK_HEADER, 0, "block")
 }
 
+/// Name index (`system.`) and name of the attribute holding the part of an inode's inline data
+/// past its `i_block` (`system.data`).
+pub const INLINE_DATA_INDEX: u8 = 7;
+pub const INLINE_DATA_NAME: &[u8] = b"data";
+
+/// Where the value of the in-inode attribute `index`/`name` lies in the inode slot (a range of
+/// `slot`), when the attribute area has its magic, the table can be walked to the entry and the
+/// value lies inside the slot; `None` otherwise (missing, or a table that cannot be walked). A value kept in another
+/// inode (`ea_inode`) is not in the slot: `None`.
+pub fn find_in_inode(slot: &[u8], extra_isize: u16, index: u8, name: &[u8]) -> Option<std::ops::Range<usize>> {
+    let start = (super::inode::GOOD_OLD_SIZE + usize::from(extra_isize)).checked_add(4)?;
+    if slot.len() < start || le::u32(slot, start - 4) != MAGIC {
+        return None;
+    }
+    let area = &slot[start..];
+    // A damaged table holds no attribute (as e2fsck's look-up of `system.data` fails).
+    let entries = raw_entries(area, 0).ok()?;
+    let e = entries.iter().find(|e| {
+        e.name_index == index
+            && usize::from(e.name_len) == name.len()
+            && area.get(e.at + ENTRY_HEADER..e.at + ENTRY_HEADER + name.len()) == Some(name)
+    })?;
+    if e.value_inum != 0 {
+        return None;
+    }
+    let from = usize::from(e.value_offs);
+    let to = from.checked_add(e.value_size as usize)?;
+    (to <= area.len()).then(|| start + from..start + to)
+}
+
 /// One entry of an attribute table as stored (what a checker looks at).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawEntry {
@@ -207,5 +237,28 @@ mod tests {
         le::put32(&mut slot, 172, 5000);
         assert!(in_inode(&slot, 32).is_empty());
         assert!(in_block(&[0u8; 8]).is_empty());
+    }
+
+    #[test]
+    fn system_data_is_found_in_the_slot_or_not_at_all() {
+        let mut slot = vec![0u8; 256];
+        le::put32(&mut slot, 160, MAGIC);
+        // system.data (index 7, "data"), 8 bytes at value offset 40.
+        slot[164] = 4;
+        slot[165] = INLINE_DATA_INDEX;
+        le::put16(&mut slot, 166, 40);
+        le::put32(&mut slot, 172, 8);
+        slot[180..184].copy_from_slice(b"data");
+        let r = find_in_inode(&slot, 32, INLINE_DATA_INDEX, INLINE_DATA_NAME).unwrap();
+        assert_eq!(r, 204..212);
+        assert_eq!(find_in_inode(&slot, 32, 1, INLINE_DATA_NAME), None);
+        // A value past the slot, a table without its end, an extra size past the slot.
+        le::put32(&mut slot, 172, 500);
+        assert_eq!(find_in_inode(&slot, 32, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
+        le::put32(&mut slot, 172, 8);
+        slot[184..].fill(0xff);
+        assert_eq!(find_in_inode(&slot, 32, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
+        assert_eq!(find_in_inode(&slot, u16::MAX, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
+        assert_eq!(find_in_inode(&slot[..100], 32, INLINE_DATA_INDEX, INLINE_DATA_NAME), None);
     }
 }

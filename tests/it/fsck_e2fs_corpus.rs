@@ -2,7 +2,7 @@
 //! feature sets, populated with `-d` and given extended attributes with `debugfs ea_set`, then
 //! damaged with `debugfs -w` (`sif`, `ssv`, `zap_block`) where e2fsck has a numbered problem for
 //! it: attribute blocks and in-inode attributes, the bad-block inode, quota inode numbers, the
-//! root's dtime, `i_faddr`, `i_extra_isize`, the imagic flag, the MMP block.
+//! root's dtime, `i_faddr`, `i_extra_isize`, the imagic flag, the MMP block, inline data.
 //!
 //! Rules, per base image: `e2fsck -fn` finds it clean (a precondition) and so does `fsck -n`
 //! (exit 0, no finding: no false alarm), and `fsck -y` changes nothing. Per damage kind:
@@ -74,6 +74,8 @@ const BASES: &[Base] = &[
     // by e2fsck -fy on the base).
     Base { name: "ea-inode", args: &["-t", "ext4", "-b", "4096", "-O", "ea_inode"], size: "32M", populate: true },
     Base { name: "mmp", args: &["-t", "ext4", "-b", "4096", "-O", "mmp"], size: "32M", populate: true },
+    // Files under 60 bytes and small directories keep their data in the inode (inline_data).
+    Base { name: "inline-data", args: &["-t", "ext4", "-b", "4096", "-O", "inline_data"], size: "32M", populate: true },
     // Not populated: mke2fs -d does not account the files it copies in the quota files, which
     // e2fsck reports (fsck does not check quota usage; see docs/fsck.md).
     Base { name: "quota", args: &["-t", "ext4", "-b", "4096", "-O", "quota"], size: "32M", populate: false },
@@ -179,6 +181,19 @@ const KINDS: &[Kind] = &[
     k("mmp-magic", "mmp", &["zap_block -o 0 -l 4 -p 0x11 {MMP}"]),
     k("mmp-checksum", "mmp", &["zap_block -o 1020 -l 4 -p 0x11 {MMP}"]),
     k("mmp-block-out-of-range", "mmp", &["ssv mmp_block 99999999"]),
+    // Inline data: /d1/fN are inline files, /d1/d2 an inline directory.
+    k("inline-no-attr-file", "inline-data", &["ea_rm /d1/f5 system.data"]),
+    k("inline-no-attr-dir", "inline-data", &["ea_rm /d1/d2 system.data"]),
+    k("inline-no-feature", "inline-data", &["feature -inline_data"]),
+    k("inline-dir-size", "inline-data", &["sif /d1/d2 size 40"]),
+    k("inline-file-blocks", "inline-data", &["sif /d1/f7 blocks 8"]),
+    k("inline-extent-flag", "inline-data", &["sif /d1/f6 flags 0x10080000"]),
+    k("inline-dir-bad-entry", "inline-data", &["sif /d1/d2 block[2] 0x01010003"]),
+    k("inline-dir-bad-parent", "inline-data", &["sif /d1/d2 block[0] 99999"]),
+    k("inline-dir-entry-out-of-range", "inline-data", &["sif /d1/d2 block[1] 99999"]),
+    // system.data's hash (e2fsck -fn aborts, exit 8): the attribute area is cleared, and the
+    // inline file without its attribute truncated, so that e2fsck finds it clean after -y.
+    k("inline-system-data-hash", "inline-data", &["zap_block -o {IOFF:+176} -l 1 -p 0x55 {IBLK}"]),
 ];
 
 fn run(cmd: &mut Command) -> (i32, String) {

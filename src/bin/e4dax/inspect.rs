@@ -266,6 +266,12 @@ fn inode_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
             })
         })
         .collect();
+    // debugfs stat's "Size of inline data": i_block's 60 bytes and the system.data value.
+    let inline_size = if n.has_flag(i::FL_INLINE_DATA) {
+        fs.inline_data(ino, &n).ok().filter(|d| d.attr.is_some()).map(|d| d.capacity())
+    } else {
+        None
+    };
     let extents = if n.has_flag(i::FL_EXTENTS) {
         match fs.extent_nodes(ino, &n) {
             Ok(nodes) => Value::String(extents_summary(&nodes)),
@@ -317,6 +323,7 @@ fn inode_json(fs: &Fs<MappedImage>, ino: u32) -> anyhow::Result<Value> {
         "xattrs": xattrs,
         "checksum": format!("{:#010x}", u32::from(f.i_checksum_lo) | (u32::from(f.i_checksum_hi) << 16)),
         "checksum_ok": fs.inode_checksum_ok(ino)?,
+        "inline_data_size": inline_size,
         "extents": extents,
         "blocks": blocks,
     }))
@@ -408,6 +415,10 @@ fn print_inode(v: &Value) {
         s("checksum"),
         if v["checksum_ok"] == json!(true) { "ok" } else { "BAD" }
     ));
+    // (debugfs prints a symlink's target instead.)
+    if let (Some(n), false) = (v["inline_data_size"].as_u64(), v["type"] == json!("symlink")) {
+        out.push(format!("Size of inline data: {n}"));
+    }
     if let Some(e) = v["extents"].as_str() {
         out.push("EXTENTS:".into());
         out.push(e.to_string());
