@@ -25,6 +25,8 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let csum = sb.has_metadata_csum() || sb.has_ro_compat(ro_compat::GDT_CSUM);
     let groups = c.fs.groups().len() as u64;
     let mut bad_blocks = Vec::new();
+    // The resize inode cleared to be made anew (its old double indirect block).
+    let mut recreate_resize = None;
     for g in 0..c.fs.groups().len() {
         c.tick(1, g as u64, groups);
         let d = c.fs.groups()[g].clone();
@@ -47,6 +49,12 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                     }
                     continue;
                 }
+                if ino == ino::RESIZE_INO && sb.has_compat(compat::RESIZE_INODE) {
+                    recreate_resize = special::resize_inode_invalid(c)?;
+                    if recreate_resize.is_some() {
+                        continue;
+                    }
+                }
                 if !reserved_in_use(&sb, ino) {
                     if ino == ino::JOURNAL_INO {
                         journal_inode_not_clear(c)?;
@@ -59,6 +67,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     }
     c.tick(1, groups, groups);
     special::claim_bad_blocks(c, &bad_blocks);
+    if let Some(old) = recreate_resize {
+        special::recreate_resize_inode(c, old)?;
+    }
     xattr::check_refcounts(c)?;
     Ok(())
 }
@@ -412,11 +423,14 @@ fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Res
         }
     };
     let mut out = TreeWalk { extents: Vec::new(), tree_blocks: 0, depth: nodes.first().map_or(0, |x| x.depth) };
+    let mut claimed = Vec::new();
     for x in &nodes {
         if let Some(b) = x.block {
-            if c.block_found.set(b)
-                && c.fix(claimed_twice(c, n), format!("inode {n}: extent block {b}"), Some(n), Some(b))
-            {
+            if !c.block_found.set(b) {
+                claimed.push(b);
+            } else if c.fix(claimed_twice(c, n), format!("inode {n}: extent block {b}"), Some(n), Some(b)) {
+                // The nodes marked before this one are free again (pass 5 frees them).
+                unclaim(c, &claimed);
                 clear_inode(c, n)?;
                 return Ok(None);
             }
@@ -472,12 +486,15 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
     let mut dups = 0u32;
     let mut dup_answer = None;
     let mut prev: Option<u64> = None;
+    // The blocks this walk marked in use: given back when the inode is cleared.
+    let mut claimed = Vec::new();
     while let Some(p) = w.next_pointer() {
         let at = if p.level == 0 { format!("block #{}", p.logical) } else { format!("{} block", p.what()) };
         let clear = if p.out_of_range {
             illegal += 1;
             if illegal.is_multiple_of(ILLEGAL_BLOCKS_ASK) && !suppress {
                 if c.fix(problem::TOO_MANY_ILLEGAL_BLOCKS, format!("inode {n}"), Some(n), None) {
+                    unclaim(c, &claimed);
                     clear_inode(c, n)?;
                     return Ok(None);
                 }
@@ -508,6 +525,7 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
             // Left alone, the block stays the file's (not followed again if indirect).
             yes
         } else {
+            claimed.push(p.block);
             false
         };
         if clear {
@@ -571,6 +589,13 @@ fn claimed_twice<D: Device>(c: &Checker<'_, D>, n: u32) -> u32 {
         problem::JOURNAL_BLOCK_CLAIMED_TWICE
     } else {
         problem::BLOCK_CLAIMED_TWICE
+    }
+}
+
+/// Blocks an inode being cleared had marked in use: free again.
+fn unclaim<D: Device>(c: &mut Checker<'_, D>, blocks: &[u64]) {
+    for &b in blocks {
+        c.block_found.clear(b);
     }
 }
 
