@@ -101,7 +101,7 @@ problems! {
     ILLEGAL_BLOCK = 0x01_0025, Clear, 0, "illegal block in inode (a block map pointer outside the file system)";
     TOO_MANY_ILLEGAL_BLOCKS = 0x01_0026, Clear, 0, "too many illegal blocks in inode";
     JOURNAL_INODE_NOT_CLEAR = 0x01_0027, Clear, PREEN_OK, "journal inode is not in use, but contains data";
-    RESIZE_INODE_INVALID = 0x01_0028, Create, 0, "resize inode not valid (recreate it)";
+    RESIZE_INODE_INVALID = 0x01_0028, Create, NO_OK, "resize inode not valid (recreate it)";
     BAD_BLOCK_IN_USE = 0x01_0029, Report, NO_REPAIR, "a block of the bad block list is in use (e4dax does not clone it: run e2fsck)";
     JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal claims a block already used by another inode or metadata (not repaired: run e2fsck)";
     // Pass 2: directories.

@@ -293,18 +293,26 @@ fn resize_inode_fault<D: Device>(c: &Checker<'_, D>, node: &Inode) -> Result<Opt
     }
     let layout = resize_layout(sb);
     let dind_buf = c.fs.block(dind)?.into_owned();
+    let mut expected = vec![false; layout.per_block];
     for (entry, blk, backups) in &layout.reserved {
+        expected[*entry] = true;
         let got = u64::from(le::u32(&dind_buf, 4 * entry));
         if got != *blk {
             return Ok(Some(format!("double indirect entry {entry} is {got}, should be {blk}")));
         }
+        // Stricter than e2fsck, which leaves the other entries to pass 1: anything past the
+        // backups (or in another entry of the DIND block) is not the layout recreated.
         let ind = c.fs.block(*blk)?;
-        for (k, want) in backups.iter().enumerate() {
+        for k in 0..layout.per_block {
             let got = u64::from(le::u32(&ind, 4 * k));
-            if got != *want {
+            let want = backups.get(k).copied().unwrap_or(0);
+            if got != want {
                 return Ok(Some(format!("block {blk} entry {k} is {got}, should be {want}")));
             }
         }
+    }
+    if let Some(e) = (0..layout.per_block).find(|&e| !expected[e] && le::u32(&dind_buf, 4 * e) != 0) {
+        return Ok(Some(format!("double indirect entry {e} is {}, should be 0", le::u32(&dind_buf, 4 * e))));
     }
     Ok(None)
 }
