@@ -188,7 +188,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         node.f.i_flags |= ino::FL_EXTENTS;
     }
     if node.has_flag(ino::FL_EXTENTS) {
-        let Some(walk) = walk_tree(c, n, &mut node)? else { return Ok(()) };
+        let Some(mut walk) = walk_tree(c, n, &mut node)? else { return Ok(()) };
         counted_blocks += walk.tree_blocks;
         let depth = usize::from(walk.depth);
         if c.stats.extent_depths.len() <= depth {
@@ -221,16 +221,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
                 c.set_logical(u64::from(e.logical));
                 continue;
             }
-            // One pass over the bits: marking reports what was already claimed (the first
-            // owner keeps those blocks either way).
-            if c.block_found.set_range(e.physical, u64::from(e.len)) > 0
-                && c.fix(
-                    claimed_twice(c, n),
-                    format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len),
-                    Some(n),
-                    Some(e.physical),
-                )
-            {
+            if claim_or_remove(c, n, e) {
                 removed.push(*e);
                 continue;
             }
@@ -268,6 +259,11 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
             let nodes = extent::nodes(&io, &root)?;
             counted_blocks = nodes.iter().filter(|x| x.block.is_some()).count() as u64
                 + extent::extents(&io, &root)?.iter().map(|e| u64::from(e.len)).sum::<u64>();
+            drop(h);
+            retree(c, &mut walk.claimed, &nodes);
+        }
+        if node.is_dir() && last_mapped.is_none() && zero_length_dir(c, n, &node, &walk.claimed)? {
+            return Ok(());
         }
     } else if uses_blocks(&node) && n == ino::RESIZE_INO {
         counted_blocks += mark_resize_inode(c, n, &node)?;
@@ -401,35 +397,29 @@ struct TreeWalk {
     extents: Vec<Extent>,
     tree_blocks: u64,
     depth: u16,
+    /// The node blocks it marked in use.
+    claimed: Vec<u64>,
 }
 
 /// Walk the tree: structural damage clears the inode; bad node checksums are rewritten; node
 /// blocks are marked in use. `None` when the inode was cleared.
 fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<Option<TreeWalk>> {
     let seed = c.fs.inode_csum_seed(n, node);
-    let nodes = {
-        let io = ReadTree { fs: &*c.fs };
-        let mut ib = node.f.i_block;
-        let root = Root { i_block: &mut ib, csum_seed: seed };
-        extent::nodes(&io, &root)
+    let Some(nodes) = read_tree(c, n, node)? else { return Ok(None) };
+    let mut out = TreeWalk {
+        extents: Vec::new(),
+        tree_blocks: 0,
+        depth: nodes.first().map_or(0, |x| x.depth),
+        claimed: Vec::new(),
     };
-    let nodes = match nodes {
-        Ok(v) => v,
-        Err(e) => {
-            if c.fix(problem::EXTENT_TREE_CORRUPT, format!("inode {n}: {e}"), Some(n), None) {
-                clear_inode(c, n)?;
-            }
-            return Ok(None);
-        }
-    };
-    let mut out = TreeWalk { extents: Vec::new(), tree_blocks: 0, depth: nodes.first().map_or(0, |x| x.depth) };
-    let mut claimed = Vec::new();
+    let claimed = &mut out.claimed;
     for x in &nodes {
         if let Some(b) = x.block {
             if !c.block_found.set(b) {
                 claimed.push(b);
             } else if c.fix(claimed_twice(c, n), format!("inode {n}: extent block {b}"), Some(n), Some(b)) {
                 // The nodes marked before this one are free again (pass 5 frees them).
+                let claimed = std::mem::take(claimed);
                 unclaim(c, &claimed);
                 clear_inode(c, n)?;
                 return Ok(None);
@@ -451,6 +441,68 @@ fn walk_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Res
         }
     }
     Ok(Some(out))
+}
+
+/// The nodes of inode `n`'s extent tree, after e2fsck's repairs inside it (bad entries removed,
+/// index starts corrected: [`prune`](super::prune)); a tree still unreadable clears the inode.
+/// `None`: the inode was cleared, or left as it is (a repair answered no).
+fn read_tree<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<Option<Vec<extent::NodeInfo>>> {
+    use super::prune::{prune, Pruned};
+    let seed = c.fs.inode_csum_seed(n, node);
+    let read = |c: &Checker<'_, D>, node: &Inode| {
+        let io = ReadTree { fs: &*c.fs };
+        let mut ib = node.f.i_block;
+        let root = Root { i_block: &mut ib, csum_seed: seed };
+        extent::nodes(&io, &root)
+    };
+    let mut pruned = false;
+    let first = read(c, node);
+    let nodes = match first {
+        Ok(v) if !index_starts_differ(&v) => Ok(v),
+        first => match prune(c, n, node)? {
+            Pruned::Nothing => first,
+            // Left as it is: a tree that reads (only an index start is off) is still walked.
+            Pruned::Left => match first {
+                Ok(v) => Ok(v),
+                Err(_) => return Ok(None),
+            },
+            Pruned::Repaired => {
+                pruned = true;
+                read(c, node)
+            }
+        },
+    };
+    match nodes {
+        Ok(v) => {
+            if pruned && c.writable() {
+                let mut h = c.fs.handle(2)?;
+                h.write_inode(n, node)?;
+            }
+            Ok(Some(v))
+        }
+        Err(e) => {
+            if c.fix(problem::EXTENT_TREE_CORRUPT, format!("inode {n}: {e}"), Some(n), None) {
+                clear_inode(c, n)?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Whether an index of the tree starts at another logical block than its child's first
+/// (e2fsck's PR_1_EXTENT_INDEX_START_INVALID).
+fn index_starts_differ(nodes: &[extent::NodeInfo]) -> bool {
+    if nodes.len() < 2 {
+        return false;
+    }
+    let first: std::collections::HashMap<u64, Option<u32>> =
+        nodes.iter().filter_map(|x| x.block.map(|b| (b, x.first))).collect();
+    nodes.iter().any(|x| match &x.content {
+        NodeEntries::Index(v) => {
+            v.iter().any(|ix| first.get(&ix.child).is_some_and(|f| f.is_some_and(|f| f != ix.logical)))
+        }
+        NodeEntries::Leaf(_) => false,
+    })
 }
 
 /// What pass 1 found in a block map.
@@ -590,6 +642,51 @@ fn claimed_twice<D: Device>(c: &Checker<'_, D>, n: u32) -> u32 {
     } else {
         problem::BLOCK_CLAIMED_TWICE
     }
+}
+
+/// Mark extent `e` of inode `n` in use. When some of its blocks were claimed already, it is
+/// "claimed twice" (the first owner keeps those blocks either way); a yes removes the extent,
+/// and the blocks only it had claimed are free again. Whether it is removed.
+fn claim_or_remove<D: Device>(c: &mut Checker<'_, D>, n: u32, e: &Extent) -> bool {
+    let len = u64::from(e.len);
+    if c.block_found.count_range(e.physical, len) == 0 {
+        c.block_found.set_range(e.physical, len);
+        return false;
+    }
+    let fresh: Vec<u64> = (e.physical..e.physical + len).filter(|&b| !c.block_found.get(b)).collect();
+    c.block_found.set_range(e.physical, len);
+    let what = format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len);
+    if !c.fix(claimed_twice(c, n), what, Some(n), Some(e.physical)) {
+        return false;
+    }
+    unclaim(c, &fresh);
+    true
+}
+
+/// As e2fsck (PR_1_ZERO_LENGTH_DIR): a directory that maps no block (its extents all gone) is
+/// cleared, its tree blocks given back; pass 3 makes a new root when it was the root. Whether
+/// it was cleared.
+fn zero_length_dir<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode, claimed: &[u64]) -> Result<bool> {
+    if node.has_flag(ino::FL_INLINE_DATA) || !c.fix(problem::DIR_ZERO_LENGTH, format!("inode {n}"), Some(n), None) {
+        return Ok(false);
+    }
+    unclaim(c, claimed);
+    clear_inode(c, n)?;
+    Ok(true)
+}
+
+/// After extents were removed from a tree whose node blocks `claimed` were marked in use: a
+/// node the removal freed (the tree got shallower) is free again, a node it allocated is in
+/// use.
+fn retree<D: Device>(c: &mut Checker<'_, D>, claimed: &mut Vec<u64>, nodes: &[extent::NodeInfo]) {
+    let now: Vec<u64> = nodes.iter().filter_map(|x| x.block).collect();
+    let kept: std::collections::HashSet<u64> = now.iter().copied().collect();
+    let gone: Vec<u64> = claimed.iter().copied().filter(|b| !kept.contains(b)).collect();
+    unclaim(c, &gone);
+    for &b in &now {
+        c.block_found.set(b);
+    }
+    *claimed = now;
 }
 
 /// Blocks an inode being cleared had marked in use: free again.

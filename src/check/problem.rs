@@ -104,6 +104,9 @@ problems! {
     RESIZE_INODE_INVALID = 0x01_0028, Create, NO_OK, "resize inode not valid (recreate it)";
     BAD_BLOCK_IN_USE = 0x01_0029, Report, NO_REPAIR, "a block of the bad block list is in use (e4dax does not clone it: run e2fsck)";
     JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal claims a block already used by another inode or metadata (not repaired: run e2fsck)";
+    EXTENT_ENTRY_BAD = 0x01_002B, Clear, 0, "extent tree entry is out of order, empty, past its parent's range, or names a node that cannot be read";
+    EXTENT_INDEX_START = 0x01_002C, Fix, 0, "interior extent node's logical start does not match the logical start at the next level";
+    DIR_ZERO_LENGTH = 0x01_002D, Clear, 0, "directory maps no block (a zero-length directory)";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

@@ -179,6 +179,10 @@ const KINDS: &[Kind] = &[
     k("mmp-magic", "mmp", &["zap_block -o 0 -l 4 -p 0x11 {MMP}"]),
     k("mmp-checksum", "mmp", &["zap_block -o 1020 -l 4 -p 0x11 {MMP}"]),
     k("mmp-block-out-of-range", "mmp", &["ssv mmp_block 99999999"]),
+    // An extent in /big's root starting past the last block, or running past it: only that
+    // extent is removed (e2fsck's PR_1_EXTENT_BAD_START_BLK, PR_1_EXTENT_ENDS_BEYOND).
+    k("extent-bad-start", "ext4-4k", &["sif /big block[5] 99999999"]),
+    k("extent-ends-beyond-1k", "ext4-1k", &["sif /big block[5] 32700"]),
     // The resize inode (e2fsck's check_resize_inode: "Resize inode not valid. Recreate?"; a
     // read-only e2fsck does not count it as an error, so damage pass 1 also sees is used).
     k("resize-inode-mode", "ext4-4k", &["sif <7> mode 040755"]),
