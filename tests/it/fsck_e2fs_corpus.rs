@@ -183,6 +183,12 @@ const KINDS: &[Kind] = &[
     // extent is removed (e2fsck's PR_1_EXTENT_BAD_START_BLK, PR_1_EXTENT_ENDS_BEYOND).
     k("extent-bad-start", "ext4-4k", &["sif /big block[5] 99999999"]),
     k("extent-ends-beyond-1k", "ext4-1k", &["sif /big block[5] 32700"]),
+    // The journal inode's i_size past the blocks it maps ("Superblock has an invalid journal":
+    // both clear the journal; e2fsck makes a new one), below the smallest journal, and its
+    // i_blocks (pass 1's count).
+    k("journal-size-past-blocks", "ext4-4k", &["sif <8> size 999999999"]),
+    k("journal-size-small-1k", "ext4-1k", &["sif <8> size 4096"]),
+    k("journal-i-blocks", "ext4-4k", &["sif <8> blocks 5"]),
     // The resize inode (e2fsck's check_resize_inode: "Resize inode not valid. Recreate?"; a
     // read-only e2fsck does not count it as an error, so damage pass 1 also sees is used).
     k("resize-inode-mode", "ext4-4k", &["sif <7> mode 040755"]),

@@ -630,7 +630,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (E2K, "inode 80", 0x21, Unclean, FLAGS),
     (E2K, "inode 83", 0x23, Unclean, FLAGS),
     (E2K, "inode 115", 0x21, Unclean, FLAGS),
-    (O16, "inode 8", 0x5, Unclean, "the journal inode's i_size is not checked against its extents (e2fsck: invalid journal)"),
     (O16, "inode 16 level 1 block 1127", 0xe, Unclean, "an extent out of order is removed as e2fsck removes it; e2fsck then \
         finds the tree could be shorter (pass 1E rebuilds it; e4dax does not rebuild extent trees)"),
     // A directory left without '..' (DIR_NO_DOTDOT) is reported, never repaired: -y exits 4.
