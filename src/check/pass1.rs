@@ -51,7 +51,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                 }
                 if ino == ino::RESIZE_INO && sb.has_compat(compat::RESIZE_INODE) {
                     recreate_resize = special::resize_inode_invalid(c)?;
-                    if recreate_resize.is_some() {
+                    // As e2fsck's pass 1: a resize inode of mode 0 is not checked as a file
+                    // (with no reserved descriptor blocks there is nothing to recreate).
+                    if recreate_resize.is_some() || c.fs.inode(ino)?.f.i_mode == 0 {
                         continue;
                     }
                 }
