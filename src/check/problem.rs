@@ -104,9 +104,8 @@ problems! {
     RESIZE_INODE_INVALID = 0x01_0028, Create, NO_OK, "resize inode not valid (recreate it)";
     BAD_BLOCK_IN_USE = 0x01_0029, Report, NO_REPAIR, "a block of the bad block list is in use (e4dax does not clone it: run e2fsck)";
     JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal claims a block already used by another inode or metadata (not repaired: run e2fsck)";
-    EXTENT_ENTRY_BAD = 0x01_002B, Clear, 0, "extent tree entry is out of order, empty, past its parent's range, or names a node that cannot be read";
-    EXTENT_INDEX_START = 0x01_002C, Fix, 0, "interior extent node's logical start does not match the logical start at the next level";
-    DIR_ZERO_LENGTH = 0x01_002D, Clear, 0, "directory maps no block (a zero-length directory)";
+    EXTENT_ENTRY_BAD = 0x01_0031, Clear, 0, "extent tree entry is out of order, empty, past its parent's range, or names a node that cannot be read";
+    EXTENT_INDEX_START = 0x01_0032, Fix, 0, "interior extent node's logical start does not match the logical start at the next level";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
@@ -121,10 +120,11 @@ problems! {
     DIR_ENTRY_UNUSED_INODE = 0x02_000B, Clear, PREEN_OK, "directory entry refers to a deleted or unused inode";
     DIR_HOLE = 0x02_000C, Create, 0, "directory has an unallocated block (a hole)";
     DIR_NO_DOTDOT = 0x02_000D, Report, NO_REPAIR, "directory has no '..' entry";
-    DIR_NO_ROOM_FOR_TAIL = 0x02_000E, Report, NO_REPAIR, "directory block has no room for a checksum tail (e4dax does not rebuild directories: run e2fsck)";
-    DIR_BAD_NAME = 0x02_000F, Fix, 0, "directory entry has illegal characters in its name";
-    DIR_DOT_NULL_TERM = 0x02_0010, Fix, 0, "'.' directory entry is not NUL terminated";
-    DIR_DOTDOT_NULL_TERM = 0x02_0011, Fix, 0, "'..' directory entry is not NUL terminated";
+    DIR_ZERO_LENGTH = 0x02_000E, Clear, 0, "directory has no data (zero length)";
+    DIR_NO_ROOM_FOR_TAIL = 0x02_000F, Report, NO_REPAIR, "directory block has no room for a checksum tail (e4dax does not rebuild directories: run e2fsck)";
+    DIR_BAD_NAME = 0x02_0010, Fix, 0, "directory entry has illegal characters in its name";
+    DIR_DOT_NULL_TERM = 0x02_0011, Fix, 0, "'.' directory entry is not NUL terminated";
+    DIR_DOTDOT_NULL_TERM = 0x02_0012, Fix, 0, "'..' directory entry is not NUL terminated";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";
