@@ -18,6 +18,7 @@ mod pass2;
 mod pass34;
 mod pass5;
 pub mod problem;
+mod prune;
 pub mod special;
 mod xattr;
 

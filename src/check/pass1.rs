@@ -26,6 +26,8 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let groups = c.fs.groups().len() as u64;
     let mut bad_blocks = Vec::new();
     let mut ahead = Ahead::default();
+    // The resize inode cleared to be made anew (its old double indirect block).
+    let mut recreate_resize = None;
     for g in 0..c.fs.groups().len() {
         c.tick(1, g as u64, groups);
         let d = c.fs.groups()[g].clone();
@@ -51,6 +53,14 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                     }
                     continue;
                 }
+                if ino == ino::RESIZE_INO && sb.has_compat(compat::RESIZE_INODE) {
+                    recreate_resize = special::resize_inode_invalid(c)?;
+                    // As e2fsck's pass 1: a resize inode of mode 0 is not checked as a file
+                    // (with no reserved descriptor blocks there is nothing to recreate).
+                    if recreate_resize.is_some() || c.fs.inode(ino)?.f.i_mode == 0 {
+                        continue;
+                    }
+                }
                 if !reserved_in_use(&sb, ino) {
                     if ino == ino::JOURNAL_INO {
                         journal_inode_not_clear(c)?;
@@ -64,6 +74,9 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     }
     c.tick(1, groups, groups);
     special::claim_bad_blocks(c, &bad_blocks);
+    if let Some(old) = recreate_resize {
+        special::recreate_resize_inode(c, old)?;
+    }
     xattr::check_refcounts(c)?;
     Ok(())
 }
@@ -294,7 +307,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
         // Inline data claims no blocks.
     } else if node.has_flag(ino::FL_EXTENTS) {
         let tree = tree.filter(|(ib, _)| *ib == node.f.i_block).map(|(_, t)| t);
-        let Some(walk) = walk_tree(c, n, &mut node, tree)? else { return Ok(()) };
+        let Some(mut walk) = walk_tree(c, n, &mut node, tree)? else { return Ok(()) };
         counted_blocks += walk.tree_blocks;
         let depth = usize::from(walk.depth);
         if c.stats.extent_depths.len() <= depth {
@@ -339,15 +352,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
                     marked_until = end;
                 }
             }
-            if i >= marked_until
-                && c.block_found.set_range(e.physical, u64::from(e.len)) > 0
-                && c.fix(
-                    claimed_twice(c, n),
-                    format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len),
-                    Some(n),
-                    Some(e.physical),
-                )
-            {
+            if i >= marked_until && claim_or_remove(c, n, e) {
                 removed.push(*e);
                 continue;
             }
@@ -385,6 +390,11 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
             let nodes = extent::nodes(&io, &root)?;
             counted_blocks = nodes.iter().filter(|x| x.block.is_some()).count() as u64
                 + extent::extents(&io, &root)?.iter().map(|e| u64::from(e.len)).sum::<u64>();
+            drop(h);
+            retree(c, &mut walk.claimed, &nodes);
+        }
+        if node.is_dir() && last_mapped.is_none() && zero_length_dir(c, n, &node, &walk.claimed)? {
+            return Ok(());
         }
     } else if uses_blocks(&node) && n == ino::RESIZE_INO {
         counted_blocks += mark_resize_inode(c, n, &node)?;
@@ -539,6 +549,8 @@ struct TreeWalk {
     extents: Vec<Extent>,
     tree_blocks: u64,
     depth: u16,
+    /// The node blocks it marked in use.
+    claimed: Vec<u64>,
 }
 
 /// Walk the tree: structural damage clears the inode; bad node checksums are rewritten; node
@@ -550,25 +562,22 @@ fn walk_tree<D: Device>(
     read: Option<Result<Vec<extent::NodeInfo>>>,
 ) -> Result<Option<TreeWalk>> {
     let seed = c.fs.inode_csum_seed(n, node);
-    let nodes = match read {
-        Some(nodes) => nodes,
-        None => tree_nodes(&*c.fs, n, node),
+    let Some(nodes) = read_tree(c, n, node, read)? else { return Ok(None) };
+    let mut out = TreeWalk {
+        extents: Vec::new(),
+        tree_blocks: 0,
+        depth: nodes.first().map_or(0, |x| x.depth),
+        claimed: Vec::new(),
     };
-    let nodes = match nodes {
-        Ok(v) => v,
-        Err(e) => {
-            if c.fix(problem::EXTENT_TREE_CORRUPT, format!("inode {n}: {e}"), Some(n), None) {
-                clear_inode(c, n)?;
-            }
-            return Ok(None);
-        }
-    };
-    let mut out = TreeWalk { extents: Vec::new(), tree_blocks: 0, depth: nodes.first().map_or(0, |x| x.depth) };
+    let claimed = &mut out.claimed;
     for x in &nodes {
         if let Some(b) = x.block {
-            if c.block_found.set(b)
-                && c.fix(claimed_twice(c, n), format!("inode {n}: extent block {b}"), Some(n), Some(b))
-            {
+            if !c.block_found.set(b) {
+                claimed.push(b);
+            } else if c.fix(claimed_twice(c, n), format!("inode {n}: extent block {b}"), Some(n), Some(b)) {
+                // The nodes marked before this one are free again (pass 5 frees them).
+                let claimed = std::mem::take(claimed);
+                unclaim(c, &claimed);
                 clear_inode(c, n)?;
                 return Ok(None);
             }
@@ -589,6 +598,74 @@ fn walk_tree<D: Device>(
         }
     }
     Ok(Some(out))
+}
+
+/// The nodes of inode `n`'s extent tree, after e2fsck's repairs inside it (bad entries removed,
+/// index starts corrected: [`prune`](super::prune)); a tree still unreadable clears the inode.
+/// `None`: the inode was cleared, or left as it is (a repair answered no).
+fn read_tree<D: Device>(
+    c: &mut Checker<'_, D>,
+    n: u32,
+    node: &mut Inode,
+    ahead: Option<Result<Vec<extent::NodeInfo>>>,
+) -> Result<Option<Vec<extent::NodeInfo>>> {
+    use super::prune::{prune, Pruned};
+    let seed = c.fs.inode_csum_seed(n, node);
+    let read = |c: &Checker<'_, D>, node: &Inode| {
+        let io = ReadTree { fs: &*c.fs };
+        let mut ib = node.f.i_block;
+        let root = Root { i_block: &mut ib, csum_seed: seed };
+        extent::nodes(&io, &root)
+    };
+    let mut pruned = false;
+    // Read ahead by another thread, or read now: the same nodes.
+    let first = ahead.unwrap_or_else(|| read(c, node));
+    let nodes = match first {
+        Ok(v) if !index_starts_differ(&v) => Ok(v),
+        first => match prune(c, n, node)? {
+            Pruned::Nothing => first,
+            // Left as it is: a tree that reads (only an index start is off) is still walked.
+            Pruned::Left => match first {
+                Ok(v) => Ok(v),
+                Err(_) => return Ok(None),
+            },
+            Pruned::Repaired => {
+                pruned = true;
+                read(c, node)
+            }
+        },
+    };
+    match nodes {
+        Ok(v) => {
+            if pruned && c.writable() {
+                let mut h = c.fs.handle(2)?;
+                h.write_inode(n, node)?;
+            }
+            Ok(Some(v))
+        }
+        Err(e) => {
+            if c.fix(problem::EXTENT_TREE_CORRUPT, format!("inode {n}: {e}"), Some(n), None) {
+                clear_inode(c, n)?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Whether an index of the tree starts at another logical block than its child's first
+/// (e2fsck's PR_1_EXTENT_INDEX_START_INVALID).
+fn index_starts_differ(nodes: &[extent::NodeInfo]) -> bool {
+    if nodes.len() < 2 {
+        return false;
+    }
+    let first: std::collections::HashMap<u64, Option<u32>> =
+        nodes.iter().filter_map(|x| x.block.map(|b| (b, x.first))).collect();
+    nodes.iter().any(|x| match &x.content {
+        NodeEntries::Index(v) => {
+            v.iter().any(|ix| first.get(&ix.child).is_some_and(|f| f.is_some_and(|f| f != ix.logical)))
+        }
+        NodeEntries::Leaf(_) => false,
+    })
 }
 
 /// What pass 1 found in a block map.
@@ -624,12 +701,15 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
     let mut dups = 0u32;
     let mut dup_answer = None;
     let mut prev: Option<u64> = None;
+    // The blocks this walk marked in use: given back when the inode is cleared.
+    let mut claimed = Vec::new();
     while let Some(p) = w.next_pointer() {
         let at = if p.level == 0 { format!("block #{}", p.logical) } else { format!("{} block", p.what()) };
         let clear = if p.out_of_range {
             illegal += 1;
             if illegal.is_multiple_of(ILLEGAL_BLOCKS_ASK) && !suppress {
                 if c.fix(problem::TOO_MANY_ILLEGAL_BLOCKS, format!("inode {n}"), Some(n), None) {
+                    unclaim(c, &claimed);
                     clear_inode(c, n)?;
                     return Ok(None);
                 }
@@ -660,6 +740,7 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
             // Left alone, the block stays the file's (not followed again if indirect).
             yes
         } else {
+            claimed.push(p.block);
             false
         };
         if clear {
@@ -723,6 +804,58 @@ fn claimed_twice<D: Device>(c: &Checker<'_, D>, n: u32) -> u32 {
         problem::JOURNAL_BLOCK_CLAIMED_TWICE
     } else {
         problem::BLOCK_CLAIMED_TWICE
+    }
+}
+
+/// Mark extent `e` of inode `n` in use. When some of its blocks were claimed already, it is
+/// "claimed twice" (the first owner keeps those blocks either way); a yes removes the extent,
+/// and the blocks only it had claimed are free again. Whether it is removed.
+fn claim_or_remove<D: Device>(c: &mut Checker<'_, D>, n: u32, e: &Extent) -> bool {
+    let len = u64::from(e.len);
+    if c.block_found.count_range(e.physical, len) == 0 {
+        c.block_found.set_range(e.physical, len);
+        return false;
+    }
+    let fresh: Vec<u64> = (e.physical..e.physical + len).filter(|&b| !c.block_found.get(b)).collect();
+    c.block_found.set_range(e.physical, len);
+    let what = format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len);
+    if !c.fix(claimed_twice(c, n), what, Some(n), Some(e.physical)) {
+        return false;
+    }
+    unclaim(c, &fresh);
+    true
+}
+
+/// As e2fsck (PR_1_ZERO_LENGTH_DIR): a directory that maps no block (its extents all gone) is
+/// cleared, its tree blocks given back; pass 3 makes a new root when it was the root. Whether
+/// it was cleared.
+fn zero_length_dir<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode, claimed: &[u64]) -> Result<bool> {
+    if node.has_flag(ino::FL_INLINE_DATA) || !c.fix(problem::DIR_ZERO_LENGTH, format!("inode {n}"), Some(n), None) {
+        return Ok(false);
+    }
+    unclaim(c, claimed);
+    clear_inode(c, n)?;
+    Ok(true)
+}
+
+/// After extents were removed from a tree whose node blocks `claimed` were marked in use: a
+/// node the removal freed (the tree got shallower) is free again, a node it allocated is in
+/// use.
+fn retree<D: Device>(c: &mut Checker<'_, D>, claimed: &mut Vec<u64>, nodes: &[extent::NodeInfo]) {
+    let now: Vec<u64> = nodes.iter().filter_map(|x| x.block).collect();
+    let kept: std::collections::HashSet<u64> = now.iter().copied().collect();
+    let gone: Vec<u64> = claimed.iter().copied().filter(|b| !kept.contains(b)).collect();
+    unclaim(c, &gone);
+    for &b in &now {
+        c.block_found.set(b);
+    }
+    *claimed = now;
+}
+
+/// Blocks an inode being cleared had marked in use: free again.
+fn unclaim<D: Device>(c: &mut Checker<'_, D>, blocks: &[u64]) {
+    for &b in blocks {
+        c.block_found.clear(b);
     }
 }
 

@@ -133,7 +133,7 @@ fn check_block<D: Device>(
     seed: u32,
     htree: bool,
     names: &mut NameSet,
-    buf: &mut [u8],
+    buf: &mut Vec<u8>,
 ) -> Result<()> {
     let mut changed = false;
     // An htree index block (not the root): one empty entry over the whole block, dx tail.
@@ -144,9 +144,6 @@ fn check_block<D: Device>(
     let dx_root = htree && lblk == 0;
     let has_tail = dirent::has_tail(buf);
     let end = if has_tail { buf.len() - TAIL_SIZE } else { buf.len() };
-    if csum && !has_tail && !dx_root {
-        c.fix(problem::DIR_NO_TAIL, format!("directory {d}, block {lblk}"), Some(d), Some(phys));
-    }
     let mut off = 0usize;
     let mut prev: Option<usize> = None;
     let mut index = 0usize;
@@ -200,13 +197,17 @@ fn check_block<D: Device>(
         if is_dot {
             if (name != b"." || inode != d) && c.fix(problem::DIR_DOT, format!("directory {d}"), Some(d), None) {
                 dirent::write_at(buf, off, d, rec_len, if filetype { dirent::FT_DIR } else { 0 }, b".", bs)?;
+                terminate(buf, off, 1, rec_len);
                 changed = true;
+            } else if name == b"." {
+                changed |= null_terminated(c, d, buf, off, 1, rec_len, problem::DIR_DOT_NULL_TERM);
             }
             *c.refs.slot(d) += 1;
         } else if is_dotdot {
-            if name != b".." {
-                c.fix(problem::DIR_DOTDOT, format!("directory {d}: second entry is not '..'"), Some(d), None);
-            } else if inode != 0 {
+            if name != b".." || inode == 0 {
+                changed |= fix_dotdot(c, d, buf, off, rec_len, &name, filetype, bs)?;
+            } else {
+                changed |= null_terminated(c, d, buf, off, 2, rec_len, problem::DIR_DOTDOT_NULL_TERM);
                 c.dotdot.set(d, inode);
                 *c.refs.slot(inode) += 1;
             }
@@ -224,6 +225,26 @@ fn check_block<D: Device>(
             } else if !c.inode_used.get(u64::from(inode)) {
                 Some(problem::DIR_ENTRY_UNUSED_INODE)
             } else {
+                // As e2fsck's check_name: '/' and NUL in a name become '.'.
+                if name.iter().any(|&b| b == 0 || b == b'/')
+                    && c.fix(
+                        problem::DIR_BAD_NAME,
+                        format!(
+                            "directory {d}: entry '{}' -> inode {inode}",
+                            String::from_utf8_lossy(name).escape_debug()
+                        ),
+                        Some(d),
+                        Some(phys),
+                    )
+                {
+                    for b in name_buf[..name_len].iter_mut().filter(|b| **b == 0 || **b == b'/') {
+                        *b = b'.';
+                    }
+                    buf[off + dirent::HEADER_SIZE..off + dirent::HEADER_SIZE + name_len]
+                        .copy_from_slice(&name_buf[..name_len]);
+                    changed = true;
+                }
+                let name = &name_buf[..name_len];
                 // Pass 1's mode while nothing changed since (no inode read per entry).
                 let mode = match c.facts.get(inode).mode {
                     m if m != 0 && c.writes == 0 => m,
@@ -259,7 +280,10 @@ fn check_block<D: Device>(
                 }
             };
             if let Some(code) = clear {
-                let what = format!("directory {d}: entry '{}' -> inode {inode}", String::from_utf8_lossy(name));
+                let what = format!(
+                    "directory {d}: entry '{}' -> inode {inode}",
+                    String::from_utf8_lossy(&name_buf[..name_len])
+                );
                 if c.fix(code, what, Some(d), Some(phys)) {
                     dirent::remove_at(buf, off, prev, bs)?;
                     changed = true;
@@ -275,6 +299,9 @@ fn check_block<D: Device>(
         prev = Some(off);
         off += rec_len as usize;
         index += 1;
+    }
+    if csum && !has_tail && !dx_root {
+        changed |= insert_tail(c, d, lblk, phys, bs, buf);
     }
     if csum
         && has_tail
@@ -292,4 +319,134 @@ fn check_block<D: Device>(
         h.get_write(phys)?.copy_from_slice(buf);
     }
     Ok(())
+}
+
+/// As e2fsck's `check_dotdot`: a second entry of a first block that is not '..', or names no
+/// inode, becomes '..' of the root (the directory's own parent is pass 3's business: it
+/// corrects '..' once every entry is known). Whether `buf` changed; an entry too short for
+/// the name is left (the directory then has no '..', reported as such).
+#[allow(clippy::too_many_arguments)]
+fn fix_dotdot<D: Device>(
+    c: &mut Checker<'_, D>,
+    d: u32,
+    buf: &mut [u8],
+    off: usize,
+    rec_len: u32,
+    name: &[u8],
+    filetype: bool,
+    bs: u32,
+) -> Result<bool> {
+    let what = if name == b".." {
+        format!("directory {d}: '..' names no inode")
+    } else {
+        format!("directory {d}: second entry '{}' is not '..'", String::from_utf8_lossy(name))
+    };
+    if !c.fix(problem::DIR_DOTDOT, what, Some(d), None) || (rec_len as usize) < dirent::rec_len_for(2) {
+        return Ok(false);
+    }
+    let ft = if filetype { dirent::FT_DIR } else { 0 };
+    dirent::write_at(buf, off, ROOT_INO, rec_len, ft, b"..", bs)?;
+    terminate(buf, off, 2, rec_len);
+    c.dotdot.set(d, ROOT_INO);
+    *c.refs.slot(ROOT_INO) += 1;
+    Ok(true)
+}
+
+/// The byte after the name of the entry at `off` (`name_len` bytes, `rec_len` long), when the
+/// entry has room for it.
+fn terminator(off: usize, name_len: usize, rec_len: u32) -> Option<usize> {
+    let at = off + dirent::HEADER_SIZE + name_len;
+    (at < off + rec_len as usize).then_some(at)
+}
+
+fn terminate(buf: &mut [u8], off: usize, name_len: usize, rec_len: u32) {
+    if let Some(at) = terminator(off, name_len, rec_len) {
+        buf[at] = 0;
+    }
+}
+
+/// As e2fsck: '.' and '..' are followed by a NUL (`code` is DIR_DOT_NULL_TERM or
+/// DIR_DOTDOT_NULL_TERM). Whether `buf` changed.
+fn null_terminated<D: Device>(
+    c: &mut Checker<'_, D>,
+    d: u32,
+    buf: &mut [u8],
+    off: usize,
+    name_len: usize,
+    rec_len: u32,
+    code: u32,
+) -> bool {
+    let Some(at) = terminator(off, name_len, rec_len) else { return false };
+    if buf[at] == 0 || !c.fix(code, format!("directory {d}"), Some(d), None) {
+        return false;
+    }
+    buf[at] = 0;
+    true
+}
+
+/// As e2fsck's pass 2: a leaf block of a `metadata_csum` directory without its checksum tail
+/// gets one (the caller writes the block, checksummed). Whether `buf` changed.
+fn insert_tail<D: Device>(c: &mut Checker<'_, D>, d: u32, lblk: u32, phys: u64, bs: u32, buf: &mut Vec<u8>) -> bool {
+    let what = format!("directory {d}, block {lblk}");
+    match with_tail(buf, bs) {
+        Some(t) => {
+            if c.fix(problem::DIR_NO_TAIL, what, Some(d), Some(phys)) {
+                *buf = t;
+                return true;
+            }
+        }
+        // e2fsck rebuilds the directory (pass 3A); e4dax reports it (-y exits 4).
+        None => {
+            c.fix(problem::DIR_NO_ROOM_FOR_TAIL, what, Some(d), Some(phys));
+        }
+    }
+    false
+}
+
+/// `block` with a checksum tail: its last 12 bytes, when no entry uses them; else taken from
+/// the last entry before them, when that one has room to spare past its name (e2fsck's
+/// `insert_dirent_tail`); else the entries in use are packed to the front. What follows the
+/// first entry that does not parse is dropped, as pass 2's salvage drops it. `None`: the
+/// entries leave no room.
+fn with_tail(block: &[u8], bs: u32) -> Option<Vec<u8>> {
+    let top = block.len().checked_sub(TAIL_SIZE)?;
+    // (offset, rec_len needed for its name, inode) of each entry that starts before the tail.
+    let mut entries = Vec::new();
+    let mut off = 0usize;
+    while off < top {
+        let Ok(e) = dirent::parse_at(block, off, bs) else { break };
+        entries.push((off, dirent::rec_len_for(e.name.len()), e.inode));
+        off += e.rec_len as usize;
+    }
+    let mut out = block.to_vec();
+    if off == top {
+        dirent::init_tail(&mut out);
+        return Some(out);
+    }
+    match entries.last() {
+        None => {
+            out[..top].fill(0);
+            dirent::write_at(&mut out, 0, 0, top as u32, 0, b"", bs).ok()?;
+        }
+        Some(&(last, need, _)) if last + need <= top => dirent::set_rec_len(&mut out, last, (top - last) as u32, bs),
+        Some(_) => {
+            // Packed: the first two entries stay ('.' and '..' in a first block), and every
+            // entry in use.
+            let keep: Vec<(usize, usize)> =
+                entries.iter().enumerate().filter(|&(i, e)| i < 2 || e.2 != 0).map(|(_, e)| (e.0, e.1)).collect();
+            if keep.iter().map(|e| e.1).sum::<usize>() > top {
+                return None;
+            }
+            out.fill(0);
+            let mut at = 0usize;
+            for (k, &(from, need)) in keep.iter().enumerate() {
+                out[at..at + need].copy_from_slice(&block[from..from + need]);
+                let rec_len = if k + 1 == keep.len() { top - at } else { need };
+                dirent::set_rec_len(&mut out, at, rec_len as u32, bs);
+                at += need;
+            }
+        }
+    }
+    dirent::init_tail(&mut out);
+    Some(out)
 }

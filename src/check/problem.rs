@@ -101,7 +101,7 @@ problems! {
     ILLEGAL_BLOCK = 0x01_0025, Clear, 0, "illegal block in inode (a block map pointer outside the file system)";
     TOO_MANY_ILLEGAL_BLOCKS = 0x01_0026, Clear, 0, "too many illegal blocks in inode";
     JOURNAL_INODE_NOT_CLEAR = 0x01_0027, Clear, PREEN_OK, "journal inode is not in use, but contains data";
-    RESIZE_INODE_INVALID = 0x01_0028, Report, NO_REPAIR, "resize inode not valid (e4dax does not recreate it: run e2fsck)";
+    RESIZE_INODE_INVALID = 0x01_0028, Create, NO_OK, "resize inode not valid (recreate it)";
     BAD_BLOCK_IN_USE = 0x01_0029, Report, NO_REPAIR, "a block of the bad block list is in use (e4dax does not clone it: run e2fsck)";
     JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal claims a block already used by another inode or metadata (not repaired: run e2fsck)";
     INLINE_DATA_FEATURE = 0x01_002B, Fix, PREEN_OK, "inode has inline data, but the superblock is missing the inline_data feature";
@@ -110,12 +110,14 @@ problems! {
     INLINE_EXTENT_FLAGS = 0x01_002E, Fix, 0, "inode has both INLINE_DATA_FL and EXTENTS_FL";
     INLINE_EXTENT_INODE = 0x01_002F, Clear, 0, "inode has INLINE_DATA_FL and EXTENTS_FL but holds neither inline data, an extent tree nor a block map";
     SYMLINK_INVALID = 0x01_0030, Clear, 0, "symlink is invalid";
+    EXTENT_ENTRY_BAD = 0x01_0031, Clear, 0, "extent tree entry is out of order, empty, past its parent's range, or names a node that cannot be read";
+    EXTENT_INDEX_START = 0x01_0032, Fix, 0, "interior extent node's logical start does not match the logical start at the next level";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
     DIR_ENTRY_FILE_TYPE = 0x02_0003, Fix, 0, "directory entry has the wrong file type";
     DIR_LEAF_CHECKSUM = 0x02_0004, Recompute, PREEN_OK, "directory block checksum does not match";
-    DIR_NO_TAIL = 0x02_0005, Fix, 0, "directory block has no checksum tail";
+    DIR_NO_TAIL = 0x02_0005, Fix, PREEN_OK, "directory block has no checksum tail";
     DIR_DOT = 0x02_0006, Fix, 0, "directory '.' entry is missing or wrong";
     DIR_DOTDOT = 0x02_0007, Fix, 0, "directory '..' entry is missing or wrong";
     DIR_BAD_SIZE = 0x02_0008, Fix, 0, "directory size is not a whole number of blocks";
@@ -125,6 +127,10 @@ problems! {
     DIR_HOLE = 0x02_000C, Create, 0, "directory has an unallocated block (a hole)";
     DIR_NO_DOTDOT = 0x02_000D, Report, NO_REPAIR, "directory has no '..' entry";
     DIR_ZERO_LENGTH = 0x02_000E, Clear, 0, "directory has no data (zero length)";
+    DIR_NO_ROOM_FOR_TAIL = 0x02_000F, Report, NO_REPAIR, "directory block has no room for a checksum tail (e4dax does not rebuild directories: run e2fsck)";
+    DIR_BAD_NAME = 0x02_0010, Fix, 0, "directory entry has illegal characters in its name";
+    DIR_DOT_NULL_TERM = 0x02_0011, Fix, 0, "'.' directory entry is not NUL terminated";
+    DIR_DOTDOT_NULL_TERM = 0x02_0012, Fix, 0, "'..' directory entry is not NUL terminated";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";

@@ -238,3 +238,147 @@ pub fn check_mmp<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     }
     Ok(())
 }
+
+/// The resize inode's layout (`resize_inode`): its double indirect block lists, at entry
+/// `(desc_blocks + i) % per_block`, reserved descriptor block `i` of group 0; that block lists
+/// the same reserved block in every group holding a backup superblock, in group order.
+struct ResizeLayout {
+    /// Reserved descriptor blocks of group 0, each with its dind entry and the backups it
+    /// lists.
+    reserved: Vec<(usize, u64, Vec<u64>)>,
+    per_block: usize,
+}
+
+fn resize_layout(sb: &Superblock) -> ResizeLayout {
+    let per_block = sb.block_size() as usize / 4;
+    let first = u64::from(sb.f.s_first_data_block);
+    let desc = sb.gdt_blocks();
+    let bpg = u64::from(sb.f.s_blocks_per_group);
+    let backups: Vec<u64> = (1..sb.group_count()).filter(|&g| sb.group_has_super(g)).take(per_block).collect();
+    // Bounded: pass 0 refuses more reserved blocks than a block has entries.
+    let count = usize::from(sb.f.s_reserved_gdt_blocks).min(per_block);
+    let reserved = (0..count)
+        .map(|i| {
+            let blk = first + 1 + desc + i as u64;
+            let entry = (desc as usize + i) % per_block;
+            (entry, blk, backups.iter().map(|&g| blk + g * bpg).collect())
+        })
+        .collect();
+    ResizeLayout { reserved, per_block }
+}
+
+/// As e2fsck's `check_resize_inode`: with `resize_inode`, inode 7 must map nothing but its
+/// double indirect block (inside the file system), be a linked regular file, and its blocks must
+/// list the reserved descriptor blocks and their backups as `mke2fs` lays them out. e4dax also
+/// refuses the flags no block-mapped file has (extents, inline data, an htree index), which
+/// e2fsck clears in pass 1 before recreating the inode on its next run. The reason it is not
+/// valid, or `None`.
+fn resize_inode_fault<D: Device>(c: &Checker<'_, D>, node: &Inode) -> Result<Option<String>> {
+    use crate::fs::map::DIND_SLOT;
+    let sb = &c.fs.sb;
+    let ptr = |i: usize| le::u32(&node.f.i_block, 4 * i);
+    if let Some(i) = (0..15).find(|&i| i != DIND_SLOT && ptr(i) != 0) {
+        return Ok(Some(format!("i_block[{i}] is {}", ptr(i))));
+    }
+    let dind = u64::from(ptr(DIND_SLOT));
+    if dind < u64::from(sb.f.s_first_data_block) || dind >= sb.blocks_count() {
+        return Ok(Some(format!("double indirect block {dind}")));
+    }
+    if node.f.i_links_count == 0 || node.file_type() != ino::S_IFREG {
+        return Ok(Some(format!("mode {:#o}, {} links", node.f.i_mode, node.f.i_links_count)));
+    }
+    let bad_flags = ino::FL_EXTENTS | ino::FL_INLINE_DATA | ino::FL_INDEX;
+    if node.f.i_flags & bad_flags != 0 {
+        return Ok(Some(format!("flags {:#x}", node.f.i_flags)));
+    }
+    let layout = resize_layout(sb);
+    let dind_buf = c.fs.block(dind)?.into_owned();
+    let mut expected = vec![false; layout.per_block];
+    for (entry, blk, backups) in &layout.reserved {
+        expected[*entry] = true;
+        let got = u64::from(le::u32(&dind_buf, 4 * entry));
+        if got != *blk {
+            return Ok(Some(format!("double indirect entry {entry} is {got}, should be {blk}")));
+        }
+        // Stricter than e2fsck, which leaves the other entries to pass 1: anything past the
+        // backups (or in another entry of the DIND block) is not the layout recreated.
+        let ind = c.fs.block(*blk)?;
+        for k in 0..layout.per_block {
+            let got = u64::from(le::u32(&ind, 4 * k));
+            let want = backups.get(k).copied().unwrap_or(0);
+            if got != want {
+                return Ok(Some(format!("block {blk} entry {k} is {got}, should be {want}")));
+            }
+        }
+    }
+    if let Some(e) = (0..layout.per_block).find(|&e| !expected[e] && le::u32(&dind_buf, 4 * e) != 0) {
+        return Ok(Some(format!("double indirect entry {e} is {}, should be 0", le::u32(&dind_buf, 4 * e))));
+    }
+    Ok(None)
+}
+
+/// Pass 1 for the resize inode, before it is checked as a file: when it is not valid and the
+/// answer is yes, it is cleared and its old double indirect block returned —
+/// [`recreate_resize_inode`] makes it anew once every other inode has claimed its blocks (as
+/// e2fsck does at the end of its check).
+pub fn resize_inode_invalid<D: Device>(c: &mut Checker<'_, D>) -> Result<Option<u64>> {
+    let n = ino::RESIZE_INO;
+    if c.fs.sb.f.s_reserved_gdt_blocks == 0 {
+        return Ok(None);
+    }
+    let node = c.fs.inode(n)?;
+    let Some(why) = resize_inode_fault(c, &node)? else { return Ok(None) };
+    if !c.fix(problem::RESIZE_INODE_INVALID, format!("inode {n}: {why}"), Some(n), None) {
+        return Ok(None);
+    }
+    let isz = usize::from(c.fs.sb.inode_size());
+    let mut h = c.fs.handle(1)?;
+    h.edit_inode_slot(n, |slot| slot[..isz].fill(0))?;
+    Ok(Some(u64::from(le::u32(&node.f.i_block, 4 * crate::fs::map::DIND_SLOT))))
+}
+
+/// As `ext2fs_create_resize_inode` on a cleared inode: a new double indirect block (a block no
+/// one claimed, the old one when it is free), the reserved descriptor blocks of group 0 listed
+/// in it, each listing its backups; inode 7 a regular file of mode 0600 whose size spans the
+/// double indirect range. The blocks are marked in use for pass 5.
+pub fn recreate_resize_inode<D: Device>(c: &mut Checker<'_, D>, old_dind: u64) -> Result<()> {
+    let sb = c.fs.sb.clone();
+    let bs = u64::from(sb.block_size());
+    let first = u64::from(sb.f.s_first_data_block);
+    let blocks = sb.blocks_count();
+    let goal = if (first..blocks).contains(&old_dind) { old_dind } else { first };
+    let Some(dind) = (goal..blocks).chain(first..goal).find(|&b| !c.block_found.get(b)) else {
+        // No free block to recreate it with: left cleared, and said so (-y exits 4).
+        c.note(problem::RESIZE_INODE_INVALID, "no free block to recreate the resize inode".into(), false);
+        return Ok(());
+    };
+    c.block_found.set(dind);
+    let layout = resize_layout(&sb);
+    let mut dind_buf = vec![0u8; bs as usize];
+    let mut mapped = 1u64;
+    for (entry, blk, backups) in &layout.reserved {
+        le::put32(&mut dind_buf, 4 * entry, *blk as u32);
+        let mut h = c.fs.handle(1)?;
+        let b = h.get_write(*blk)?;
+        b.fill(0);
+        for (k, &g) in backups.iter().enumerate() {
+            le::put32(b, 4 * k, g as u32);
+        }
+        mapped += 1 + backups.len() as u64;
+    }
+    let per = layout.per_block as u64;
+    let size = (12 + per + per * per) * bs;
+    let mut node = Inode::new(ino::S_IFREG | 0o600);
+    node.f.i_links_count = 1;
+    le::put32(&mut node.f.i_block, 4 * crate::fs::map::DIND_SLOT, dind as u32);
+    node.set_size(size);
+    node.set_blocks_512(mapped * (bs / 512));
+    node.set_times(c.fs.clock.now());
+    let mut h = c.fs.handle(3)?;
+    h.get_write(dind)?.copy_from_slice(&dind_buf);
+    h.write_inode(ino::RESIZE_INO, &node)?;
+    if size > 0x7FFF_FFFF && !sb.has_ro_compat(ro_compat::LARGE_FILE) {
+        h.sb_mut().f.s_feature_ro_compat |= ro_compat::LARGE_FILE;
+    }
+    Ok(())
+}

@@ -177,6 +177,16 @@ fn invalid_journal_inode<D: Device>(fs: &Fs<D>) -> Option<String> {
     if node.size() < u64::from(fs.block_size()) * 1024 {
         return Some(format!("size {} is below the 1024 blocks of the smallest journal", node.size()));
     }
+    // As e2fsck ("journal too small"): an i_size past the last block it maps, when the map is
+    // the one the superblock keeps a copy of (a map that lost blocks e2fsck reads from that
+    // copy instead; e4dax's later checks see it).
+    let map_is_backup = (0..15).all(|i| crate::ondisk::le::u32(&node.f.i_block, 4 * i) == fs.sb.f.s_jnl_blocks[i]);
+    if let (true, Ok(extents)) = (map_is_backup, fs.file_extents(ino, &node)) {
+        let mapped = extents.iter().map(|e| e.logical_end()).max().unwrap_or(0);
+        if mapped.saturating_mul(u64::from(fs.block_size())) < node.size() {
+            return Some(format!("size {} is past the {mapped} blocks it maps", node.size()));
+        }
+    }
     None
 }
 

@@ -89,7 +89,7 @@ const BASES: &[Base] = &[
 
 /// A damage kind: its base and the `debugfs -w` commands. In commands, `{ACL}` is the attribute
 /// block of /d1/f2, `{IBLK}`/`{IOFF:+N}` the block holding /d1/f1's inode and its offset plus
-/// N, `{MMP}` the MMP block.
+/// N, `{MMP}` the MMP block, `{D1}` the first block of /d1.
 struct Kind {
     name: &'static str,
     base: &'static str,
@@ -194,6 +194,28 @@ const KINDS: &[Kind] = &[
     // system.data's hash (e2fsck -fn aborts, exit 8): the attribute area is cleared, and the
     // inline file without its attribute truncated, so that e2fsck finds it clean after -y.
     k("inline-system-data-hash", "inline-data", &["zap_block -o {IOFF:+176} -l 1 -p 0x55 {IBLK}"]),
+    // An extent in /big's root starting past the last block, or running past it: only that
+    // extent is removed (e2fsck's PR_1_EXTENT_BAD_START_BLK, PR_1_EXTENT_ENDS_BEYOND).
+    k("extent-bad-start", "ext4-4k", &["sif /big block[5] 99999999"]),
+    k("extent-ends-beyond-1k", "ext4-1k", &["sif /big block[5] 32700"]),
+    // The journal inode's i_size past the blocks it maps ("Superblock has an invalid journal":
+    // both clear the journal; e2fsck makes a new one), below the smallest journal, and its
+    // i_blocks (pass 1's count).
+    k("journal-size-past-blocks", "ext4-4k", &["sif <8> size 999999999"]),
+    k("journal-size-small-1k", "ext4-1k", &["sif <8> size 4096"]),
+    k("journal-i-blocks", "ext4-4k", &["sif <8> blocks 5"]),
+    // The resize inode (e2fsck's check_resize_inode: "Resize inode not valid. Recreate?"; a
+    // read-only e2fsck does not count it as an error, so damage pass 1 also sees is used).
+    k("resize-inode-mode", "ext4-4k", &["sif <7> mode 040755"]),
+    k("ext2-resize-inode-dind", "ext2-1k", &["sif <7> block[DIND] 99999999"]),
+    k("ext3-resize-inode-direct", "ext3-1k", &["sif <7> block[0] 1234"]),
+    // '.' and '..' of /d1's first block ({D1}), and a name in it: '..' renamed, a byte after
+    // '.' or '..' that is not NUL, a '/' in the third entry's name.
+    k("dotdot-name", "no-csum", &["zap_block -o 21 -l 1 -p 0x41 {D1}"]),
+    k("dotdot-name-csum", "ext4-4k", &["zap_block -o 20 -l 1 -p 0x41 {D1}"]),
+    k("dot-not-nul-terminated", "no-csum", &["zap_block -o 9 -l 1 -p 0x41 {D1}"]),
+    k("dotdot-not-nul-terminated", "ext2-1k", &["zap_block -o 22 -l 1 -p 0x41 {D1}"]),
+    k("name-with-slash", "no-csum", &["zap_block -o 33 -l 1 -p 0x2f {D1}"]),
 ];
 
 fn run(cmd: &mut Command) -> (i32, String) {
@@ -311,6 +333,11 @@ fn commands(img: &Path, cmds: &[&str]) -> Vec<String> {
                     .and_then(|x| x.iter().find_map(|a| a["value_inode"].as_u64().filter(|&i| i != 0)))
                     .expect("/d1/f2 has an attribute in a value inode");
                 c = c.replace("{EAI}", &eai.to_string());
+            }
+            if c.contains("{D1}") {
+                let out = debugfs(img, "bmap /d1 0");
+                let blk = out.lines().rev().find_map(|l| l.trim().parse::<u64>().ok()).expect("bmap /d1 0");
+                c = c.replace("{D1}", &blk.to_string());
             }
             if c.contains("{MMP}") {
                 let h = dumpe2fs_h(img);
