@@ -135,7 +135,7 @@ Register-ArgumentCompleter -Native -CommandName 'e4dax' -ScriptBlock {
         'e4dax;fsck' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with 1 KiB), as e2fsck -b; it replaces the primary when the check writes')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Progress: 0 draws a bar on the terminal, another FD gets e2fsck''s "pass done total device" lines')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Threads reading inodes and directory blocks ahead of the check (default: every core); the output is the same for any number')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Threads: with more than one, pass 1 reads inodes ahead and the data pass scans blocks on N threads (default 1: on two cores reading ahead costs pass 1 more than it saves; --data scans faster); the output is the same for any number')
             [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Check only: open read-only and change nothing (the default without a terminal)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)')

@@ -123,7 +123,7 @@ set edit:completion:arg-completer[e4dax] = {|@words|
         &'e4dax;fsck'= {
             cand -b 'Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with 1 KiB), as e2fsck -b; it replaces the primary when the check writes'
             cand -C 'Progress: 0 draws a bar on the terminal, another FD gets e2fsck''s "pass done total device" lines'
-            cand --jobs 'Threads reading inodes and directory blocks ahead of the check (default: every core); the output is the same for any number'
+            cand --jobs 'Threads: with more than one, pass 1 reads inodes ahead and the data pass scans blocks on N threads (default 1: on two cores reading ahead costs pass 1 more than it saves; --data scans faster); the output is the same for any number'
             cand --time 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)'
             cand -n 'Check only: open read-only and change nothing (the default without a terminal)'
             cand -p 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'

@@ -99,7 +99,7 @@ complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -l json -d '
 complete -c e4dax -n "__fish_e4dax_using_subcommand journal-replay" -s h -l help -d 'Print help'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s b -d 'Use the superblock at block SUPERBLOCK (a backup: 32768 with 4 KiB blocks, 8193 with 1 KiB), as e2fsck -b; it replaces the primary when the check writes' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s C -d 'Progress: 0 draws a bar on the terminal, another FD gets e2fsck\'s "pass done total device" lines' -r
-complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l jobs -d 'Threads reading inodes and directory blocks ahead of the check (default: every core); the output is the same for any number' -r
+complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l jobs -d 'Threads: with more than one, pass 1 reads inodes ahead and the data pass scans blocks on N threads (default 1: on two cores reading ahead costs pass 1 more than it saves; --data scans faster); the output is the same for any number' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -l time -d 'Use this time (seconds since the epoch) for every timestamp written (default: $E4DAX_TIME, else now)' -r
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s n -d 'Check only: open read-only and change nothing (the default without a terminal)'
 complete -c e4dax -n "__fish_e4dax_using_subcommand fsck" -s p -s a -d 'Fix only what is safe without asking; exit 4 when anything else is found (-a: the same)'

@@ -102,7 +102,7 @@ fn reserved_in_use(sb: &crate::ondisk::superblock::Superblock, n: u32) -> bool {
 }
 
 /// Inodes read ahead of the check at a time (by `jobs` threads, each a contiguous share).
-const BATCH: u32 = 4096;
+const BATCH: u32 = 16384;
 /// Fewer inodes than this are not worth a thread.
 const MIN_SHARE: u32 = 8;
 

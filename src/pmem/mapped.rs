@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
 
@@ -29,11 +28,6 @@ pub struct MappedImage {
     tag: &'static str,
     /// See [`MappedImage::set_map_budget`].
     map_budget: Option<u64>,
-    /// Bytes viewed (each view weighing [`VIEW_WEIGHT`] more, or [`FAULT_WINDOW`] more outside
-    /// the window of the one before) since the budget was last checked.
-    viewed: AtomicU64,
-    /// The [`FAULT_WINDOW`] of the last view.
-    last_window: AtomicU64,
     /// Holds the lock; dropped (unlocked) after the mapping.
     _file: File,
 }
@@ -111,16 +105,7 @@ impl MappedImage {
             }
         }
         .map_err(|e| io_error(path, e))?;
-        Ok(MappedImage {
-            path: path.to_path_buf(),
-            map,
-            len,
-            tag: DEFAULT_TAG,
-            map_budget: None,
-            viewed: AtomicU64::new(0),
-            last_window: AtomicU64::new(u64::MAX),
-            _file: file,
-        })
+        Ok(MappedImage { path: path.to_path_buf(), map, len, tag: DEFAULT_TAG, map_budget: None, _file: file })
     }
 
     /// Keep the pages of mapped files in this process (`RssFile` + `RssShmem`, which counts the
@@ -140,24 +125,21 @@ impl MappedImage {
     #[inline]
     fn note_view(&self, off: u64, len: usize) {
         let Some(budget) = self.map_budget else { return };
-        // A view outside the last one's window can fault a whole window in (the kernel maps
-        // the cached pages around a faulting one): it weighs a window more than its length.
+        // Counted per thread (threads reading an image together would otherwise share one
+        // cache line on every view): a view outside the thread's last window can fault a whole
+        // window in (the kernel maps the cached pages around a faulting one), so it weighs a
+        // window more than its length. The count is a hint; a thread reading several images
+        // counts them together, which only brings the next check forward.
         let window = off / FAULT_WINDOW;
-        let weight = if self.last_window.load(Ordering::Relaxed) == window {
-            len_u64(len) + VIEW_WEIGHT
-        } else {
-            self.last_window.store(window, Ordering::Relaxed);
-            len_u64(len) + FAULT_WINDOW
-        };
-        // Plain loads and stores, not locked adds: this is a hint, and a count lost to a race
-        // between threads only delays the next check.
-        let seen = self.viewed.load(Ordering::Relaxed).saturating_add(weight);
-        if seen < BUDGET_CHECK_BYTES {
-            self.viewed.store(seen, Ordering::Relaxed);
-            return;
-        }
-        self.viewed.store(0, Ordering::Relaxed);
-        if mapped_file_bytes().is_some_and(|b| b > budget) {
+        let due = VIEWS.with(|v| {
+            let (seen, last) = v.get();
+            let weight = if last == window { len_u64(len) + VIEW_WEIGHT } else { len_u64(len) + FAULT_WINDOW };
+            let seen = seen.saturating_add(weight);
+            let due = seen >= BUDGET_CHECK_BYTES;
+            v.set((if due { 0 } else { seen }, window));
+            due
+        });
+        if due && mapped_file_bytes().is_some_and(|b| b > budget) {
             self.release();
         }
     }
@@ -252,6 +234,13 @@ impl MappedImage {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// Bytes this thread viewed since it last checked the budget (each view weighing
+    /// [`VIEW_WEIGHT`] more, or [`FAULT_WINDOW`] more outside the window of the one before),
+    /// and the [`FAULT_WINDOW`] of its last view.
+    static VIEWS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, u64::MAX)) };
 }
 
 /// How often (in bytes viewed) [`MappedImage::set_map_budget`]'s budget is checked.

@@ -121,7 +121,7 @@ fn check_image(a: &FsckArgs, clock: Clock, json_out: bool) -> anyhow::Result<i32
     let progress = progress_to(a)?;
     // No spinner under -C (it has its own) nor between questions.
     let pb = if progress.is_none() && mode != Mode::Ask { output::spinner() } else { indicatif::ProgressBar::hidden() };
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = a.jobs.max(1);
     let opts = Options { mode, data: a.data };
     let mut progress = progress;
     let mut checker = Checker::new(&mut fs, opts).with_jobs(jobs);
