@@ -205,7 +205,7 @@ fn check_block<D: Device>(
             *c.refs.slot(d) += 1;
         } else if is_dotdot {
             if name != b".." || inode == 0 {
-                changed |= fix_dotdot(c, d, buf, off, rec_len, &name, filetype, bs)?;
+                changed |= fix_dotdot(c, d, buf, off, rec_len, name, filetype, bs)?;
             } else {
                 changed |= null_terminated(c, d, buf, off, 2, rec_len, problem::DIR_DOTDOT_NULL_TERM);
                 c.dotdot.set(d, inode);
