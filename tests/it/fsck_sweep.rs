@@ -623,7 +623,6 @@ const ALLOWED: &[(&str, &str, u64, Shortfall, &str)] = &[
     (O16, "inode 2 block 0 (68)", 0xf, Unclean, "the root's '..' naming an inode past the last is left (e2fsck sets it to 2)"),
     (E2K, "superblock", 0xd2, Unclean, "the journal UUID/device fields of a file system without a journal are not checked (e2fsck looks for an external journal)"),
     (E2K, "superblock", 0x15e, Unclean, "s_want_extra_isize is not checked (e2fsck: bad desired extra isize)"),
-    (E2K, "inode 13", 0x23, Unclean, FLAGS),
     (E2K, "inode 45", 0x21, Unclean, FLAGS),
     (E2K, "inode 80", 0x21, Unclean, FLAGS),
     (E2K, "inode 115", 0x21, Unclean, FLAGS),
