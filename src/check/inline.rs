@@ -292,19 +292,7 @@ fn check_region<D: Device>(
                 buf[off + 7] = want;
                 changed = true;
             }
-            let is_dir = c.dir_bits.get(u64::from(inode));
-            if names.contains(&name) {
-                Some(problem::DIR_DUPLICATE)
-            } else if is_dir && c.entry_parent.get(inode) != 0 {
-                Some(problem::DIR_HARD_LINK)
-            } else {
-                *c.refs.slot(inode) += 1;
-                if is_dir {
-                    c.entry_parent.set(inode, d);
-                }
-                names.insert(&name);
-                None
-            }
+            super::pass2::count_entry(c, d, inode, &name, names)
         };
         if let Some(code) = clear {
             if c.fix(code, format!("directory {d}: entry '{shown}' -> inode {inode}"), Some(d), None) {

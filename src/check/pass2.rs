@@ -265,19 +265,7 @@ fn check_block<D: Device>(
                     buf[off + 7] = want;
                     changed = true;
                 }
-                let is_dir = c.dir_bits.get(u64::from(inode));
-                if names.contains(name) {
-                    Some(problem::DIR_DUPLICATE)
-                } else if is_dir && c.entry_parent.get(inode) != 0 {
-                    Some(problem::DIR_HARD_LINK)
-                } else {
-                    *c.refs.slot(inode) += 1;
-                    if is_dir {
-                        c.entry_parent.set(inode, d);
-                    }
-                    names.insert(name);
-                    None
-                }
+                count_entry(c, d, inode, name, names)
             };
             if let Some(code) = clear {
                 let what = format!(
@@ -319,6 +307,31 @@ fn check_block<D: Device>(
         h.get_write(phys)?.copy_from_slice(buf);
     }
     Ok(())
+}
+
+/// Count an entry of directory `d` naming `inode` (in use, with a sound name): a reference, and
+/// for a directory its parent; or the problem that makes it go (a name already in `d`, a second
+/// entry for a directory).
+pub(super) fn count_entry<D: Device>(
+    c: &mut Checker<'_, D>,
+    d: u32,
+    inode: u32,
+    name: &[u8],
+    names: &mut NameSet,
+) -> Option<u32> {
+    let is_dir = c.dir_bits.get(u64::from(inode));
+    if names.contains(name) {
+        Some(problem::DIR_DUPLICATE)
+    } else if is_dir && c.entry_parent.get(inode) != 0 {
+        Some(problem::DIR_HARD_LINK)
+    } else {
+        *c.refs.slot(inode) += 1;
+        if is_dir {
+            c.entry_parent.set(inode, d);
+        }
+        names.insert(name);
+        None
+    }
 }
 
 /// As e2fsck's `check_dotdot`: a second entry of a first block that is not '..', or names no
