@@ -9,6 +9,7 @@
 pub mod bits;
 mod data;
 mod dense;
+mod dup;
 mod fields;
 mod inline;
 mod names;
@@ -66,6 +67,8 @@ pub fn question(p: &problem::Problem) -> &'static str {
         problem::Prompt::Create => "Create",
         problem::Prompt::Recompute => "Recompute",
         problem::Prompt::Replay => "Replay journal",
+        problem::Prompt::Clone => "Clone multiply-claimed blocks",
+        problem::Prompt::Delete => "Delete file",
         problem::Prompt::Report => "",
     }
 }
@@ -150,6 +153,13 @@ pub struct Checker<'f, D: Device> {
     pub(crate) block_found: Bits,
     /// Inodes in use, from pass 1.
     pub(crate) inode_used: Bits,
+    /// Inodes whose blocks pass 1 claimed (pass 1B reads them again).
+    pub(crate) claimers: Bits,
+    /// Blocks pass 1 found claimed when already claimed (resolved by passes 1B–1D).
+    pub(crate) dup_blocks: Bits,
+    pub(crate) any_dup: bool,
+    /// The file system's own metadata blocks (pass 0).
+    pub(crate) meta_blocks: Bits,
     /// Directories in use, from pass 1.
     pub(crate) dirs: Vec<u32>,
     pub(crate) dir_bits: Bits,
@@ -229,6 +239,10 @@ impl<'f, D: Device> Checker<'f, D> {
             uncorrected: false,
             block_found: Bits::new(blocks),
             inode_used: Bits::new(inodes),
+            claimers: Bits::new(inodes),
+            dup_blocks: Bits::new(blocks),
+            any_dup: false,
+            meta_blocks: Bits::new(blocks),
             dirs: Vec::new(),
             dir_bits: Bits::new(inodes),
             refs: InodeArray::new(inodes),

@@ -2,6 +2,7 @@
 //! (superblocks, descriptor tables, reserved GDT blocks, bitmaps, inode tables), marked in use
 //! before any file claims a block.
 
+use super::bits::Bits;
 use super::{problem, special, Checker};
 use crate::error::Result;
 use crate::pmem::Device;
@@ -43,19 +44,26 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
 
 /// Mark every block of the file system's own metadata in `block_found`.
 pub(crate) fn mark_metadata<D: Device>(c: &mut Checker<'_, D>) {
-    let sb = &c.fs.sb;
+    mark_metadata_into(c.fs, &mut c.block_found);
+    mark_metadata_into(c.fs, &mut c.meta_blocks);
+}
+
+/// Mark every block of the file system's own metadata (superblocks, descriptor blocks and
+/// their reserve, bitmaps, inode tables) in `bits`.
+pub(crate) fn mark_metadata_into<D: Device>(fs: &crate::fs::Fs<D>, bits: &mut Bits) {
+    let sb = &fs.sb;
     let itb = sb.inode_table_blocks();
     let first_data = u64::from(sb.f.s_first_data_block);
     if first_data > 0 {
-        c.block_found.set_range(0, first_data);
+        bits.set_range(0, first_data);
     }
-    for (g, d) in c.fs.groups().iter().enumerate() {
+    for (g, d) in fs.groups().iter().enumerate() {
         let g = g as u64;
         for (b, n) in sb.group_sb_gdt_runs(g) {
-            c.block_found.set_range(b, n);
+            bits.set_range(b, n);
         }
-        c.block_found.set(d.block_bitmap);
-        c.block_found.set(d.inode_bitmap);
-        c.block_found.set_range(d.inode_table, itb);
+        bits.set(d.block_bitmap);
+        bits.set(d.inode_bitmap);
+        bits.set_range(d.inode_table, itb);
     }
 }

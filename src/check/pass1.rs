@@ -77,6 +77,7 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     if let Some(old) = recreate_resize {
         special::recreate_resize_inode(c, old)?;
     }
+    super::dup::run(c)?;
     xattr::check_refcounts(c)?;
     Ok(())
 }
@@ -303,6 +304,10 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
         }
         node.f.i_flags |= ino::FL_EXTENTS;
     }
+    if !inline {
+        // Pass 1B reads its blocks again when any is claimed twice.
+        c.claimers.set(u64::from(n));
+    }
     if inline {
         // Inline data claims no blocks.
     } else if node.has_flag(ino::FL_EXTENTS) {
@@ -352,9 +357,8 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
                     marked_until = end;
                 }
             }
-            if i >= marked_until && claim_or_remove(c, n, e) {
-                removed.push(*e);
-                continue;
+            if i >= marked_until {
+                claim(c, e);
             }
             counted_blocks += u64::from(e.len);
             last_mapped = Some(e.logical_end() - 1);
@@ -574,12 +578,8 @@ fn walk_tree<D: Device>(
         if let Some(b) = x.block {
             if !c.block_found.set(b) {
                 claimed.push(b);
-            } else if c.fix(claimed_twice(c, n), format!("inode {n}: extent block {b}"), Some(n), Some(b)) {
-                // The nodes marked before this one are free again (pass 5 frees them).
-                let claimed = std::mem::take(claimed);
-                unclaim(c, &claimed);
-                clear_inode(c, n)?;
-                return Ok(None);
+            } else {
+                c.note_dup(b);
             }
             out.tree_blocks += 1;
             if x.checksum_ok == Some(false)
@@ -683,28 +683,24 @@ struct MapWalk {
 /// Bad pointers in one inode after which e2fsck asks whether to clear the whole inode (and
 /// every this many more).
 const ILLEGAL_BLOCKS_ASK: u32 = 12;
-/// Blocks claimed twice reported one by one in one inode; the rest get the same answer.
-const DUP_REPORTS: u32 = 12;
 
 /// Walk the block map of inode `n` (direct, single, double and triple indirect blocks), as
 /// e2fsck's pass 1 does: a pointer outside the file system is an illegal block (cleared: the
 /// pointer is zeroed, the rest of the map kept); a block already in use (by metadata, an
-/// earlier inode, or this one) is claimed twice (the pointer is cleared here, the first owner
-/// keeps the block; e2fsck would clone it); every [`ILLEGAL_BLOCKS_ASK`] illegal blocks the
-/// question is whether to clear the inode. Blocks kept are marked in use and counted. `None`
-/// when the inode was cleared.
+/// earlier inode, or this one) is noted for passes 1B-1D ([`super::dup`]); every
+/// [`ILLEGAL_BLOCKS_ASK`] illegal blocks the question is whether to clear the inode. Blocks
+/// kept are marked in use and counted. `None` when the inode was cleared.
 fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<Option<MapWalk>> {
     let mut w = BlockMapWalk::new(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT);
     let mut out = MapWalk { blocks: 0, last_data: None, changed: false, fragmented: false };
     let mut illegal = 0u32;
     let mut suppress = false;
-    let mut dups = 0u32;
-    let mut dup_answer = None;
     let mut prev: Option<u64> = None;
     // The blocks this walk marked in use: given back when the inode is cleared.
     let mut claimed = Vec::new();
     while let Some(p) = w.next_pointer() {
         let at = if p.level == 0 { format!("block #{}", p.logical) } else { format!("{} block", p.what()) };
+        let mut follow = true;
         let clear = if p.out_of_range {
             illegal += 1;
             if illegal.is_multiple_of(ILLEGAL_BLOCKS_ASK) && !suppress {
@@ -724,21 +720,20 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
                 continue;
             }
             true
+        } else if p.level > 0 && c.meta_blocks.get(p.block) {
+            // An indirect block inside the superblocks, descriptors, bitmaps or inode tables:
+            // its "pointers" are metadata. Cleared, or left and not followed.
+            if c.fix(problem::METADATA_COLLISION, format!("inode {n}: {at} ({})", p.block), Some(n), Some(p.block)) {
+                true
+            } else {
+                c.note_dup(p.block);
+                follow = false;
+                false
+            }
         } else if c.block_found.set(p.block) {
-            let yes = match dup_answer {
-                Some(a) => a,
-                None => {
-                    dups += 1;
-                    let a =
-                        c.fix(claimed_twice(c, n), format!("inode {n}: {at} ({})", p.block), Some(n), Some(p.block));
-                    if dups >= DUP_REPORTS {
-                        dup_answer = Some(a);
-                    }
-                    a
-                }
-            };
-            // Left alone, the block stays the file's (not followed again if indirect).
-            yes
+            // Claimed already: passes 1B-1D settle who keeps it.
+            c.note_dup(p.block);
+            false
         } else {
             claimed.push(p.block);
             false
@@ -768,7 +763,7 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
         prev = Some(p.block);
         if p.level == 0 {
             out.last_data = Some(p.logical);
-        } else {
+        } else if follow {
             w.follow(&*c.fs, &p)?;
         }
     }
@@ -789,41 +784,26 @@ fn mark_resize_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) ->
             continue;
         }
         count += 1;
-        if p.slot == Slot::Inode(DIND_SLOT) {
-            c.block_found.set(p.block);
+        if p.slot == Slot::Inode(DIND_SLOT) && c.block_found.set(p.block) {
+            c.note_dup(p.block);
         }
         w.follow(&*c.fs, &p)?;
     }
     Ok(count)
 }
 
-/// The problem of inode `n` claiming a block already claimed: the later owner loses it, except
-/// the journal, which is never cut (e2fsck clones in pass 1B; e4dax reports, -y exits 4).
-fn claimed_twice<D: Device>(c: &Checker<'_, D>, n: u32) -> u32 {
-    if c.fs.sb.has_journal() && n == c.fs.sb.f.s_journal_inum {
-        problem::JOURNAL_BLOCK_CLAIMED_TWICE
-    } else {
-        problem::BLOCK_CLAIMED_TWICE
-    }
-}
-
-/// Mark extent `e` of inode `n` in use. When some of its blocks were claimed already, it is
-/// "claimed twice" (the first owner keeps those blocks either way); a yes removes the extent,
-/// and the blocks only it had claimed are free again. Whether it is removed.
-fn claim_or_remove<D: Device>(c: &mut Checker<'_, D>, n: u32, e: &Extent) -> bool {
+/// Mark extent `e` in use; blocks claimed already are noted for pass 1B.
+fn claim<D: Device>(c: &mut Checker<'_, D>, e: &Extent) {
     let len = u64::from(e.len);
     if c.block_found.count_range(e.physical, len) == 0 {
         c.block_found.set_range(e.physical, len);
-        return false;
+        return;
     }
-    let fresh: Vec<u64> = (e.physical..e.physical + len).filter(|&b| !c.block_found.get(b)).collect();
-    c.block_found.set_range(e.physical, len);
-    let what = format!("inode {n}: logical {} physical {} length {}", e.logical, e.physical, e.len);
-    if !c.fix(claimed_twice(c, n), what, Some(n), Some(e.physical)) {
-        return false;
+    for b in e.physical..e.physical + len {
+        if c.block_found.set(b) {
+            c.note_dup(b);
+        }
     }
-    unclaim(c, &fresh);
-    true
 }
 
 /// As e2fsck (PR_1_ZERO_LENGTH_DIR): a directory that maps no block (its extents all gone) is

@@ -21,6 +21,8 @@ pub enum Prompt {
     Create,
     Recompute,
     Replay,
+    Clone,
+    Delete,
     Report,
 }
 
@@ -68,7 +70,7 @@ problems! {
     EXTENT_TREE_CORRUPT = 0x01_0004, Clear, 0, "inode has a corrupt extent tree";
     EXTENT_NODE_CHECKSUM = 0x01_0005, Recompute, PREEN_OK, "extent block checksum does not match";
     EXTENT_OUT_OF_RANGE = 0x01_0006, Clear, 0, "extent points outside the file system or into its metadata";
-    BLOCK_CLAIMED_TWICE = 0x01_0007, Clear, 0, "extent or block pointer claims blocks already used by another inode or metadata";
+    BLOCK_CLAIMED_TWICE = 0x01_0007, Clone, 0, "file has multiply-claimed blocks";
     DIR_UNWRITTEN_EXTENT = 0x01_0008, Fix, 0, "directory has an unwritten extent";
     BAD_I_SIZE = 0x01_0009, Fix, PREEN_OK, "i_size is wrong";
     BAD_I_BLOCKS = 0x01_000A, Fix, PREEN_OK, "i_blocks is wrong";
@@ -103,7 +105,7 @@ problems! {
     JOURNAL_INODE_NOT_CLEAR = 0x01_0027, Clear, PREEN_OK, "journal inode is not in use, but contains data";
     RESIZE_INODE_INVALID = 0x01_0028, Create, NO_OK, "resize inode not valid (recreate it)";
     BAD_BLOCK_IN_USE = 0x01_0029, Report, NO_REPAIR, "a block of the bad block list is in use (e4dax does not clone it: run e2fsck)";
-    JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal claims a block already used by another inode or metadata (not repaired: run e2fsck)";
+    JOURNAL_BLOCK_CLAIMED_TWICE = 0x01_002A, Report, NO_REPAIR, "the journal or the resize inode has multiply-claimed blocks (never cloned: not repaired)";
     INLINE_DATA_FEATURE = 0x01_002B, Fix, PREEN_OK, "inode has inline data, but the superblock is missing the inline_data feature";
     INLINE_DATA_SET = 0x01_002C, Clear, 0, "inode has INLINE_DATA_FL on a file system without inline data support";
     INLINE_DATA_NO_ATTR = 0x01_002D, Fix, 0, "inode has INLINE_DATA_FL but no system.data extended attribute (truncated)";
@@ -112,6 +114,8 @@ problems! {
     SYMLINK_INVALID = 0x01_0030, Clear, 0, "symlink is invalid";
     EXTENT_ENTRY_BAD = 0x01_0031, Clear, 0, "extent tree entry is out of order, empty, past its parent's range, or names a node that cannot be read";
     EXTENT_INDEX_START = 0x01_0032, Fix, 0, "interior extent node's logical start does not match the logical start at the next level";
+    DUP_DELETE = 0x01_0033, Delete, 0, "file with multiply-claimed blocks was not cloned";
+    METADATA_COLLISION = 0x01_0034, Clear, 0, "indirect block conflicts with critical metadata (superblocks, descriptors, bitmaps, inode tables)";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";

@@ -225,7 +225,10 @@ pub(crate) fn check_block<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut 
         rewrite(c, blk, None)?;
     }
     c.ea_blocks.insert(blk, EaBlock { on_disk, seen: 1, charged });
-    c.block_found.set(blk);
+    if c.block_found.set(blk) {
+        // A file's data, or the metadata, holds it too: pass 1B sorts it out.
+        c.note_dup(blk);
+    }
     Ok((1 + charged, false))
 }
 

@@ -54,6 +54,7 @@ pub mod ro_compat {
     pub const METADATA_CSUM: u32 = 0x400;
     pub const READONLY: u32 = 0x1000;
     pub const PROJECT: u32 = 0x2000;
+    pub const SHARED_BLOCKS: u32 = 0x4000;
     pub const VERITY: u32 = 0x8000;
     pub const ORPHAN_PRESENT: u32 = 0x10000;
 }

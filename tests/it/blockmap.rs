@@ -294,7 +294,7 @@ fn damages() -> Vec<Damage> {
         ),
         d(
             "an indirect block in the inode table",
-            "0x010007",
+            "0x010034",
             "conflicts with critical metadata",
             Box::new(|img| {
                 // " Group  0: block bitmap at 34, inode bitmap at 35, inode table at 36"

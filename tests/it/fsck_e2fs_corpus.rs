@@ -89,7 +89,8 @@ const BASES: &[Base] = &[
 
 /// A damage kind: its base and the `debugfs -w` commands. In commands, `{ACL}` is the attribute
 /// block of /d1/f2, `{IBLK}`/`{IOFF:+N}` the block holding /d1/f1's inode and its offset plus
-/// N, `{MMP}` the MMP block, `{D1}` the first block of /d1.
+/// N, `{MMP}` the MMP block, `{D1}` the first block of /d1, `{BMAP:PATH:N}` the block of PATH's
+/// logical block N, `{IND:PATH}` PATH's indirect block, `{IBITMAP}` group 0's inode bitmap.
 struct Kind {
     name: &'static str,
     base: &'static str,
@@ -114,6 +115,17 @@ const KINDS: &[Kind] = &[
     k("ea-checksum-1k", "ext4-1k", &["zap_block -o 16 -l 4 -p 0x55 {ACL}"]),
     k("ea-magic-1k", "ext4-1k", &["zap_block -o 0 -l 1 -p 0x55 {ACL}"]),
     k("ea-hash-1k", "ext4-1k", &["zap_block -o 44 -l 1 -p 0x55 {ACL}"]),
+    // Blocks claimed twice (passes 1B-1D: the lower inode gets a copy, the last claimer keeps
+    // the block; a file sharing with metadata gets a copy).
+    k("dup-data-extent", "ext4-4k", &["sif /d1/f5 block[5] {BMAP:/big:2}"]),
+    k("dup-data-three-claims", "ext4-4k", &["sif /d1/f5 block[5] {BMAP:/big:2}", "sif /d1/f6 block[5] {BMAP:/big:2}"]),
+    k("dup-data-2k", "ext4-2k", &["sif /d1/f5 block[5] {BMAP:/big:7}"]),
+    k("dup-data-64k", "ext4-64k", &["sif /d1/f5 block[5] {BMAP:/big:1}"]),
+    k("dup-dir-block", "ext4-4k", &["sif /d1/f5 block[5] {D1}"]),
+    k("dup-inode-bitmap", "ext4-4k", &["sif /d1/f5 block[5] {IBITMAP}"]),
+    k("dup-data-blockmap", "ext2-1k", &["sif /d1/f5 block[0] {BMAP:/big:3}"]),
+    k("dup-inode-bitmap-blockmap", "ext3-4k", &["sif /d1/f5 block[0] {IBITMAP}"]),
+    k("dup-indirect-block", "ext2-1k", &["sif /d1/f6 block[IND] {IND:/big}"]),
     k("file-acl-out-of-range", "ext4-4k", &["sif /d1/f1 file_acl 99999999"]),
     k("file-acl-out-of-range-1k", "ext4-1k", &["sif /d1/f3 file_acl 12345678"]),
     // In-inode attributes: /d1/f1's entry's value offset (inode + 128 + 32 + 4 + 2).
@@ -338,6 +350,28 @@ fn commands(img: &Path, cmds: &[&str]) -> Vec<String> {
                 let out = debugfs(img, "bmap /d1 0");
                 let blk = out.lines().rev().find_map(|l| l.trim().parse::<u64>().ok()).expect("bmap /d1 0");
                 c = c.replace("{D1}", &blk.to_string());
+            }
+            // {BMAP:PATH:N}: the physical block of PATH's logical block N.
+            while let Some(at) = c.find("{BMAP:") {
+                let end = c[at..].find('}').unwrap() + at;
+                let (path, n) = c[at + 6..end].rsplit_once(':').unwrap();
+                let out = debugfs(img, &format!("bmap {path} {n}"));
+                let blk = out.lines().rev().find_map(|l| l.trim().parse::<u64>().ok()).expect("bmap");
+                c.replace_range(at..=end, &blk.to_string());
+            }
+            // {IND:PATH}: PATH's single indirect block (debugfs stat's "(IND):N").
+            while let Some(at) = c.find("{IND:") {
+                let end = c[at..].find('}').unwrap() + at;
+                let stat = debugfs(img, &format!("stat {}", &c[at + 5..end]));
+                let ind = stat.split("(IND):").nth(1).expect("an indirect block");
+                let blk: String = ind.chars().take_while(char::is_ascii_digit).collect();
+                c.replace_range(at..=end, &blk);
+            }
+            if c.contains("{IBITMAP}") {
+                let out = debugfs(img, "stats");
+                let at = out.split("inode bitmap at ").nth(1).expect("group 0's inode bitmap");
+                let blk: String = at.chars().take_while(char::is_ascii_digit).collect();
+                c = c.replace("{IBITMAP}", &blk);
             }
             if c.contains("{MMP}") {
                 let h = dumpe2fs_h(img);
