@@ -28,6 +28,12 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     let mut ahead = Ahead::default();
     // The resize inode cleared to be made anew (its old double indirect block).
     let mut recreate_resize = None;
+    // Reserved inodes are in use wherever they are, even past a group's initialised part
+    // (a large s_first_ino): the bitmap must say so, whatever the scan below reaches.
+    let reserved_end = u64::from(first_ino).min(u64::from(sb.f.s_inodes_count) + 1);
+    if reserved_end > 1 {
+        c.inode_used.set_range(1, reserved_end - 1);
+    }
     for g in 0..c.fs.groups().len() {
         c.tick(1, g as u64, groups);
         let d = c.fs.groups()[g].clone();

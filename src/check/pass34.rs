@@ -12,6 +12,9 @@ use crate::pmem::Device;
 const CONNECT_CREDITS: u32 = 32;
 
 pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    if c.writable() {
+        protect_found_blocks(c)?;
+    }
     // As e2fsck's pass 3: no root (pass 1 cleared it, or it was never in use) is made anew;
     // every directory it held is then unconnected and goes to lost+found.
     let root_ok = c.inode_used.get(u64::from(ROOT_INO)) && c.dir_bits.get(u64::from(ROOT_INO));
@@ -248,5 +251,45 @@ fn set_dotdot<D: Device>(c: &mut Checker<'_, D>, d: u32, from: u32, to: u32) -> 
     *r = r.saturating_sub(1);
     *c.refs.slot(to) += 1;
     c.dotdot.set(d, to);
+    Ok(())
+}
+
+/// Before passes 3 and 4 allocate (a new root, lost+found, a block for it): the blocks the
+/// check found in use but the bitmaps call free (pass 5 has not rewritten them yet) are kept
+/// from the allocator.
+fn protect_found_blocks<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
+    use crate::ondisk::group_desc::BLOCK_UNINIT;
+    let sb = c.fs.sb.clone();
+    let mut skip = std::collections::BTreeMap::new();
+    let mut disk = Vec::new();
+    for g in 0..c.fs.groups().len() {
+        let d = c.fs.groups()[g].clone();
+        let (first, count) = (sb.group_first_block(g as u64), sb.group_block_count(g as u64));
+        if c.block_found.count_range(first, count) == 0 {
+            continue;
+        }
+        disk.clear();
+        if !d.has_flag(BLOCK_UNINIT) {
+            disk.extend_from_slice(&c.fs.block(d.block_bitmap)?);
+        }
+        let mut run: Option<(u64, u64)> = None;
+        for i in 0..count {
+            let on_disk = disk.get((i / 8) as usize).is_some_and(|b| b & (1 << (i % 8)) != 0);
+            let hidden = c.block_found.get(first + i) && !on_disk;
+            match (&mut run, hidden) {
+                (Some((_, len)), true) => *len += 1,
+                (None, true) => run = Some((first + i, 1)),
+                (Some((s, len)), false) => {
+                    skip.insert(*s, *len);
+                    run = None;
+                }
+                (None, false) => {}
+            }
+        }
+        if let Some((s, len)) = run {
+            skip.insert(s, len);
+        }
+    }
+    c.fs.alloc_skip = skip;
     Ok(())
 }

@@ -35,6 +35,9 @@ pub struct Fs<D: Device> {
     pub(crate) overlay: HashMap<u64, LoggedCopy>,
     /// Blocks freed by the running transaction: not reusable until it commits.
     pending_free: BTreeMap<u64, u64>,
+    /// Runs of blocks the allocator must not hand out although their bitmap says free (fsck:
+    /// blocks its passes found in use before pass 5 has rewritten the bitmaps), start → length.
+    pub(crate) alloc_skip: BTreeMap<u64, u64>,
     /// Extent-tree node blocks whose current contents this `Fs` wrote through the tree code,
     /// with the checksum seed used: reading them back need not verify the checksum again.
     /// Any other write access to a block, or freeing it, removes it.
@@ -104,6 +107,7 @@ impl<D: Device> Fs<D> {
             sb_dirty: false,
             overlay: HashMap::new(),
             pending_free: BTreeMap::new(),
+            alloc_skip: BTreeMap::new(),
             own_nodes: BlockMap::default(),
             journal: None,
             no_checkpoint: false,
@@ -480,8 +484,11 @@ impl<D: Device> Fs<D> {
 
     /// Whether block `blk` was freed by the running transaction; if so, the end of that run.
     pub(crate) fn pending_free_end(&self, blk: u64) -> Option<u64> {
-        let (&s, &len) = self.pending_free.range(..=blk).next_back()?;
-        (blk < s + len).then_some(s + len)
+        let end = |m: &BTreeMap<u64, u64>| {
+            let (&s, &len) = m.range(..=blk).next_back()?;
+            (blk < s + len).then_some(s + len)
+        };
+        end(&self.pending_free).or_else(|| end(&self.alloc_skip))
     }
 
     pub(crate) fn add_pending_free(&mut self, start: u64, len: u64) {
