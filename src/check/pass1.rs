@@ -407,7 +407,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
             return Ok(());
         }
     } else if uses_blocks(&node) && n == ino::RESIZE_INO {
-        counted_blocks += mark_resize_inode(c, n, &node)?;
+        counted_blocks += mark_resize_inode(c, n, &mut node)?;
     } else if uses_blocks(&node) {
         let Some(walk) = check_block_map(c, n, &mut node)? else { return Ok(()) };
         counted_blocks += walk.blocks;
@@ -778,15 +778,21 @@ fn check_block_map<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) 
 
 /// The resize inode: its double indirect block is its own; the blocks it maps (the reserved
 /// descriptor blocks and their backups) are the groups' metadata, marked by pass 0. Counts
-/// every block it maps; pointers out of range are reported (e2fsck checks and recreates the
-/// resize inode on its own terms; not repaired here).
-fn mark_resize_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) -> Result<u64> {
+/// every block it maps. A pointer out of range is an illegal block, as e2fsck's pass 1 has it
+/// (pass 0's check of the resize inode, [`special::resize_inode_invalid`], looks only at what
+/// the reserved descriptor blocks should hold): cleared on yes.
+fn mark_resize_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &mut Inode) -> Result<u64> {
     let mut count = 0u64;
     let mut w = BlockMapWalk::new(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT);
+    let mut changed = false;
     while let Some(p) = w.next_pointer() {
         if p.out_of_range {
-            // e2fsck recreates the resize inode; e4dax says so and leaves it (-y exits 4).
-            c.fix(problem::RESIZE_INODE_INVALID, format!("inode {n}: block {}", p.block), Some(n), Some(p.block));
+            let at = if p.level == 0 { format!("block #{}", p.logical) } else { format!("{} block", p.what()) };
+            if c.fix(problem::ILLEGAL_BLOCK, format!("inode {n}: {at} ({})", p.block), Some(n), Some(p.block)) {
+                let mut h = c.fs.handle(2)?;
+                h.set_map_slot(node, p.slot, 0)?;
+                changed |= matches!(p.slot, Slot::Inode(_));
+            }
             continue;
         }
         count += 1;
@@ -794,6 +800,10 @@ fn mark_resize_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, node: &Inode) ->
             c.note_dup(p.block);
         }
         w.follow(&*c.fs, &p)?;
+    }
+    if changed {
+        let mut h = c.fs.handle(2)?;
+        h.write_inode(n, node)?;
     }
     Ok(count)
 }
