@@ -187,7 +187,7 @@ fn check_block<D: Device>(
                 break;
             }
         };
-        let (inode, rec_len, ft) = (e.inode, e.rec_len, e.file_type);
+        let (inode, mut rec_len, ft) = (e.inode, e.rec_len, e.file_type);
         let mut name_buf = [0u8; 255];
         let name_len = e.name.len().min(255);
         name_buf[..name_len].copy_from_slice(&e.name[..name_len]);
@@ -201,6 +201,24 @@ fn check_block<D: Device>(
                 changed = true;
             } else if name == b"." {
                 changed |= null_terminated(c, d, buf, off, 1, rec_len, problem::DIR_DOT_NULL_TERM);
+            }
+            // As e2fsck's check_dot: a '.' entry spanning more than itself and another entry is
+            // split; what follows it is kept when it reads as an entry, else it becomes one
+            // empty entry.
+            if rec_len > 24
+                && c.fix(
+                    problem::DIR_SPLIT_DOT,
+                    format!("directory {d}: '.' is {rec_len} bytes long"),
+                    Some(d),
+                    Some(phys),
+                )
+            {
+                if dirent::parse_at(&buf[..end], off + 12, bs).is_err() {
+                    dirent::write_at(buf, off + 12, 0, rec_len - 12, 0, b"", bs)?;
+                }
+                dirent::write_at(buf, off, d, 12, if filetype { dirent::FT_DIR } else { 0 }, b".", bs)?;
+                rec_len = 12;
+                changed = true;
             }
             *c.refs.slot(d) += 1;
         } else if is_dotdot {

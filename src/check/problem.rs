@@ -135,6 +135,7 @@ problems! {
     DIR_BAD_NAME = 0x02_0010, Fix, 0, "directory entry has illegal characters in its name";
     DIR_DOT_NULL_TERM = 0x02_0011, Fix, 0, "'.' directory entry is not NUL terminated";
     DIR_DOTDOT_NULL_TERM = 0x02_0012, Fix, 0, "'..' directory entry is not NUL terminated";
+    DIR_SPLIT_DOT = 0x02_0013, Fix, 0, "directory entry for '.' is too big (split it)";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";
