@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time `e4dax fsck -fn IMG` against `e2fsck -fn IMG` on three images (issue 5, "Performance").
+"""Time `e4dax fsck -fn IMG` against `e2fsck -fn IMG` on four images (issue 5, "Performance").
 
   (a) files:    100,000 small files in 100 directories (`mkfs.ext4 -d` from a source tree);
   (b) extents:  262,144 one-block written extents over physically contiguous blocks: 16 files
@@ -9,6 +9,7 @@
                 `e4dax mkfs --size 16G`, `e4dax fallocate /f` of 8 GiB (2,097,152 blocks), then
                 `debugfs -w -f` punches every other block (one `punch /f B B` line each, from
                 the end backwards), leaving every other block free.
+  (d) ext2:     the 100,000 files of (a) on `mke2fs -t ext2 -b 1024` (block maps, no journal).
 
 Each image is checked once to be `e2fsck -fn` clean (exit 0) and to hold the expected number
 of extents, then cached in DIR (bench-fsck-*.img, sparse) so that re-runs skip the set-up.
@@ -22,7 +23,7 @@ median of the per-pair time ratios (e4dax / e2fsck; target <= 1.0, goal 0.5 on (
 0.2 on (c)). For an image where e4dax is slower (ratio > 1), one e4dax run is profiled with
 `perf record -g` (back-to-back runs for about a second of samples) and the top symbols of
 `perf report --stdio --no-children` are printed (BENCH_FSCK_PERF=0 skips, =1 profiles every
-image).
+image). BENCH_FSCK_ONLY=ad runs only images (a) and (d).
 
 Usage: bench/fsck.py [RUNS] [DIR]   (default 5 and /tmp; builds with cargo build --release
 first and honours CARGO_TARGET_DIR). The cached images take about 1.7 GB of DIR (sparse); the
@@ -35,6 +36,8 @@ DIR = sys.argv[2] if len(sys.argv) > 2 else "/tmp"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 E4DAX = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "e4dax")
 PERF = os.environ.get("BENCH_FSCK_PERF", "")
+# BENCH_FSCK_ONLY=ad: only those images (all by default).
+ONLY = os.environ.get("BENCH_FSCK_ONLY", "")
 # Scratch space for the source trees: tmpfs when there is one (writing 100,000 files and 1 GiB of
 # sparse sources to a busy disk took minutes), else DIR.
 WORK = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else DIR
@@ -100,6 +103,25 @@ def build_files(img, work):
     return f"mkfs.ext4 -d of 100 dirs x 1000 files: {mk:.1f} s"
 
 
+def build_files_ext2(img, work):
+    """(d): the same 100,000 files on an ext2 file system of 1 KiB blocks (block-mapped, no
+    journal, no extents, no checksums): what older tools make (issue 10)."""
+    src = os.path.join(work, "src")
+    os.mkdir(src)
+    for d in range(100):
+        dd = os.path.join(src, f"d{d:03}")
+        os.mkdir(dd)
+        for i in range(1000):
+            with open(os.path.join(dd, f"f{i:04}"), "w") as f:
+                f.write(f"{d}/{i}\n")
+    sparse_file(img, 1 << 30)
+    t = time.perf_counter()
+    run([sbin("mke2fs"), "-q", "-F", "-t", "ext2", "-b", "1024", "-N", "200000", "-d", src, img])
+    mk = time.perf_counter() - t
+    shutil.rmtree(src)
+    return f"mke2fs -t ext2 -b 1024 -d of 100 dirs x 1000 files: {mk:.1f} s"
+
+
 FILES_B, DATA_BLOCKS_B = 16, 16384
 
 
@@ -152,6 +174,7 @@ IMAGES = [
     ("a", "files", "100k files / 100 dirs", build_files, 0.5),
     ("b", "extents", "262,144 extents, contiguous", build_extents, 0.5),
     ("c", "unwritten", "1,048,576 unwritten, alternating", build_unwritten, 0.2),
+    ("d", "files-ext2", "100k files, ext2, 1 KiB blocks", build_files_ext2, 0.5),
 ]
 
 
@@ -234,7 +257,7 @@ def must_be_clean(key, cmd, rc, out):
 def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
-    imgs = [(key, image(key, name, build), label, goal) for key, name, label, build, goal in IMAGES]
+    imgs = [(key, image(key, name, build), label, goal) for key, name, label, build, goal in IMAGES if not ONLY or key in ONLY]
     rows = []
     for key, img, label, goal in imgs:
         # e4dax as run by default (one thread), e4dax on every core, e2fsck (single-threaded).
