@@ -40,7 +40,9 @@ impl<D: Device> Checker<'_, D> {
     /// on a `shared_blocks` file system, where sharing is allowed, as e2fsck).
     pub(crate) fn note_dup(&mut self, b: u64) {
         if !self.fs.sb.has_ro_compat(ro_compat::SHARED_BLOCKS) {
-            self.dup_blocks.set(b);
+            if !self.dup_blocks.set(b) {
+                self.dup_list.push(b);
+            }
             self.any_dup = true;
         }
     }
@@ -87,6 +89,13 @@ pub(crate) fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         return Ok(());
     }
     let mut s = scan(c)?;
+    // Pass 1 may have given back a noted block when one claimer let it go (a tree node freed
+    // by a repair while an extent still maps it): what 1B found decides.
+    for &b in &c.dup_list {
+        if s.count(b) > 0 || s.meta.get(b) {
+            c.block_found.set(b);
+        }
+    }
     let journal = if c.fs.sb.has_journal() { c.fs.sb.f.s_journal_inum } else { 0 };
     let reserved = |n: u32| n == journal || n == ino::RESIZE_INO;
     // Reserved inodes last: they are never cloned, so what they share with files goes to

@@ -158,6 +158,8 @@ pub struct Checker<'f, D: Device> {
     /// Blocks pass 1 found claimed when already claimed (resolved by passes 1B–1D).
     pub(crate) dup_blocks: Bits,
     pub(crate) any_dup: bool,
+    /// The blocks of `dup_blocks`, in the order noted.
+    pub(crate) dup_list: Vec<u64>,
     /// The file system's own metadata blocks (pass 0).
     pub(crate) meta_blocks: Bits,
     /// Directories in use, from pass 1.
@@ -242,6 +244,7 @@ impl<'f, D: Device> Checker<'f, D> {
             claimers: Bits::new(inodes),
             dup_blocks: Bits::new(blocks),
             any_dup: false,
+            dup_list: Vec::new(),
             meta_blocks: Bits::new(blocks),
             dirs: Vec::new(),
             dir_bits: Bits::new(inodes),

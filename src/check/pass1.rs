@@ -334,6 +334,7 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
             }
         }
         let mut removed = Vec::new();
+        let mut converted = false;
         // Extents before `marked_until` were marked with the run they belong to (see
         // `mark_run`); before `tried_until`, a run was tried (each extent is in one try).
         let (mut marked_until, mut tried_until) = (0usize, 0usize);
@@ -382,9 +383,11 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
                 extent::convert_to_written(&mut io, &mut root, e.logical, e.len)?;
                 last_written = Some(e.logical_end() - 1);
                 dirty = true;
+                // Written neighbours merge: the tree may lose a node (counted again below).
+                converted = true;
             }
         }
-        if !removed.is_empty() {
+        if !removed.is_empty() || converted {
             let mut h = c.fs.handle(REPAIR_CREDITS + removed.len() as u32)?;
             let seed = h.fs.inode_csum_seed(n, &node);
             let mut io = HandleTree::for_repair(&mut h);

@@ -1049,6 +1049,19 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
         y: Ok(1),
         blockmap: false,
     },
+    FuzzCase {
+        // /frag (unwritten extents in a leaf block) made a directory, one extent's length 1 ->
+        // 68 over the ones after it and over the leaf block itself: -y removed the extents it
+        // covered and converted the rest to written, the tree folded into the inode and its
+        // leaf block was given back although the long extent maps it. i_blocks counted the
+        // leaf, and pass 5 freed the block. Now the tree is counted again after conversions,
+        // and a block noted as claimed twice is in use as long as pass 1B finds a claimer.
+        what: "/frag made a directory, an extent of its leaf 1 -> 68 blocks",
+        changes: &[(At::Inode(27, 0x01), 0x44), (At::ExtentBlock(27, 0, 0x34), 0x44)],
+        n_findings: &[(problem::EXTENT_ENTRY_BAD, Some(27))],
+        y: Ok(1),
+        blockmap: false,
+    },
 ];
 
 /// The fuzz input of `changes`: flags (bit 1: recompute checksums, bit 2: `-y` then `-n`), then
