@@ -246,9 +246,6 @@ fn clone_tree<D: Device>(c: &mut Checker<'_, D>, s: &mut Shared, n: u32, node: &
             Err(_) => return Ok(false),
         }
     };
-    let (first, end) = (u64::from(c.fs.sb.f.s_first_data_block), c.fs.sb.blocks_count());
-    // Node blocks moved: old → new (children name their parent by its old block).
-    let mut moved: HashMap<u64, u64> = HashMap::new();
     // Where each node's entry lives: (the parent's block or None for the root, entry index).
     let mut parent: HashMap<u64, (Option<u64>, usize)> = HashMap::new();
     let mut root_dirty = false;
@@ -259,14 +256,39 @@ fn clone_tree<D: Device>(c: &mut Checker<'_, D>, s: &mut Shared, n: u32, node: &
             }
         }
     }
-    for x in &nodes {
+    let done = clone_nodes(c, s, n, node, seed, &nodes, &parent, &mut root_dirty)?;
+    // Written whether or not every copy was made: a file left to be deleted is read again
+    // from the device, and must name the copies it got.
+    if root_dirty {
+        let mut h = c.fs.handle(1)?;
+        h.write_inode(n, node)?;
+    }
+    Ok(done)
+}
+
+/// [`clone_tree`]'s copies, node by node; false when one cannot be made.
+#[allow(clippy::too_many_arguments)]
+fn clone_nodes<D: Device>(
+    c: &mut Checker<'_, D>,
+    s: &mut Shared,
+    n: u32,
+    node: &mut Inode,
+    seed: Option<u32>,
+    nodes: &[extent::NodeInfo],
+    parent: &HashMap<u64, (Option<u64>, usize)>,
+    root_dirty: &mut bool,
+) -> Result<bool> {
+    let (first, end) = (u64::from(c.fs.sb.f.s_first_data_block), c.fs.sb.blocks_count());
+    // Node blocks moved: old → new (children name their parent by its old block).
+    let mut moved: HashMap<u64, u64> = HashMap::new();
+    for x in nodes {
         if let Some(b) = x.block {
             if s.needs_copy(b) {
                 let Some(nb) = alloc_run(c, 1, b) else { return Ok(false) };
                 copy_metadata_block(c, b, nb)?;
                 let Some(&(up, k)) = parent.get(&b) else { return Ok(false) };
                 let up = up.map(|p| *moved.get(&p).unwrap_or(&p));
-                set_entry(c, node, up, seed, k, EntryField::Child, nb, &mut root_dirty)?;
+                set_entry(c, node, up, seed, k, EntryField::Child, nb, root_dirty)?;
                 moved.insert(b, nb);
                 take_over(c, s, n, &[b], nb);
             }
@@ -287,15 +309,11 @@ fn clone_tree<D: Device>(c: &mut Checker<'_, D>, s: &mut Shared, n: u32, node: &
                 if !e.unwritten {
                     copy_data(c, e.physical, nb, len)?;
                 }
-                set_entry(c, node, here, seed, k, EntryField::Start, nb, &mut root_dirty)?;
+                set_entry(c, node, here, seed, k, EntryField::Start, nb, root_dirty)?;
                 let old: Vec<u64> = range.collect();
                 take_over(c, s, n, &old, nb);
             }
         }
-    }
-    if root_dirty {
-        let mut h = c.fs.handle(1)?;
-        h.write_inode(n, node)?;
     }
     Ok(true)
 }

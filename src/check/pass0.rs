@@ -5,6 +5,8 @@
 use super::bits::Bits;
 use super::{problem, special, Checker};
 use crate::error::Result;
+use crate::ondisk::features::ro_compat;
+use crate::ondisk::group_desc::{BLOCK_UNINIT, INODE_UNINIT};
 use crate::pmem::Device;
 
 pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
@@ -20,18 +22,76 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
             c.fs.desc_from_backup = None;
         }
     }
+    // As e2fsck (ext2fs_update_dynamic_rev): revision 0 knows no features; with some set, the
+    // file system becomes revision 1 with revision 0's geometry (first inode 11, 128-byte
+    // inodes: what revision 0 reads anyway).
+    let f = &c.fs.sb.f;
+    if f.s_rev_level == 0
+        && (f.s_feature_compat | f.s_feature_ro_compat | f.s_feature_incompat) != 0
+        && c.fix(problem::FS_REV_LEVEL, String::new(), None, None)
+    {
+        let mut h = c.fs.handle(1)?;
+        let f = &mut h.sb_mut().f;
+        f.s_rev_level = 1;
+        f.s_first_ino = 11;
+        f.s_inode_size = crate::ondisk::inode::GOOD_OLD_SIZE as u16;
+    }
     for g in 0..groups {
         if !c.fs.group_checksum_ok(g) && c.fix(problem::GD_CHECKSUM, format!("group {g}"), None, None) {
-            // Marking the descriptor dirty rewrites it with a fresh checksum at commit.
+            // As e2fsck: what a descriptor with a bad checksum says of its group is not
+            // trusted: its uninitialised flags and unused count go (the whole group is
+            // checked). Marking it dirty rewrites it with a fresh checksum at commit.
             let mut h = c.fs.handle(2)?;
-            h.group_mut(g);
+            let d = h.group_mut(g);
+            d.flags &= !(BLOCK_UNINIT | INODE_UNINIT);
+            d.itable_unused = 0;
         }
     }
-    // An unused-inode count past the group's inodes would hide inodes from pass 1.
     let ipg = c.fs.sb.f.s_inodes_per_group;
+    let csum = c.fs.sb.has_metadata_csum() || c.fs.sb.has_ro_compat(ro_compat::GDT_CSUM);
+    let first_ino = u64::from(c.fs.sb.f.s_first_ino);
     for g in 0..groups {
-        let unused = c.fs.groups()[g].itable_unused;
-        if unused > ipg && c.fix(problem::GD_BAD_UNUSED, format!("group {g}: {unused}"), None, None) {
+        let d = &c.fs.groups()[g];
+        let uninit = d.flags & (BLOCK_UNINIT | INODE_UNINIT) != 0;
+        if !csum
+            && (uninit || d.itable_unused != 0)
+            && c.fix(problem::GD_UNINIT_NO_CSUM, format!("group {g}"), None, None)
+        {
+            // As e2fsck: only group checksums give these fields a meaning.
+            let mut h = c.fs.handle(2)?;
+            let d = h.group_mut(g);
+            d.flags &= !(BLOCK_UNINIT | INODE_UNINIT);
+            d.itable_unused = 0;
+            continue;
+        }
+        if g + 1 == groups
+            && c.fs.groups()[g].has_flag(BLOCK_UNINIT)
+            && c.fix(problem::GD_BLOCK_UNINIT_LAST, format!("group {g}"), None, None)
+        {
+            let mut h = c.fs.handle(2)?;
+            h.group_mut(g).flags &= !BLOCK_UNINIT;
+        }
+        // The reserved inodes (the root among them) are always in use: a group holding them
+        // cannot be uninitialised (checked, its inodes would all be skipped).
+        let holds_reserved = (g as u64) * u64::from(ipg) + 1 < first_ino;
+        if csum
+            && holds_reserved
+            && c.fs.groups()[g].has_flag(INODE_UNINIT)
+            && c.fix(problem::GD_INODE_UNINIT_RESERVED, format!("group {g}"), None, None)
+        {
+            let mut h = c.fs.handle(2)?;
+            h.group_mut(g).flags &= !INODE_UNINIT;
+        }
+    }
+    // An unused-inode count past the group's inodes (or its free inodes) would hide inodes
+    // from pass 1.
+    for g in 0..groups {
+        let d = &c.fs.groups()[g];
+        let unused = d.itable_unused;
+        if csum
+            && (unused > ipg || unused > d.free_inodes)
+            && c.fix(problem::GD_BAD_UNUSED, format!("group {g}: {unused}"), None, None)
+        {
             let mut h = c.fs.handle(2)?;
             h.group_mut(g).itable_unused = 0;
         }

@@ -37,11 +37,18 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
     for g in 0..c.fs.groups().len() {
         c.tick(1, g as u64, groups);
         let d = c.fs.groups()[g].clone();
-        if csum && d.has_flag(INODE_UNINIT) {
+        // A descriptor failing its checksum is not trusted (pass 0 reported it): its
+        // uninitialised flag and unused count hide nothing.
+        let trusted = csum && c.fs.group_checksum_ok(g);
+        if trusted && d.has_flag(INODE_UNINIT) {
             continue;
         }
         // An impossible unused count (reported by pass 0) hides nothing: scan everything.
-        let n = if csum && d.itable_unused <= ipg { ipg - d.itable_unused } else { ipg };
+        let n = if trusted && d.itable_unused <= ipg { ipg - d.itable_unused } else { ipg };
+        // Reserved inodes are checked wherever they are: once pass 5 counts them in use, the
+        // part of the table they are in is scanned.
+        let reserved_here = (u64::from(first_ino).saturating_sub(1 + g as u64 * u64::from(ipg))).min(u64::from(ipg));
+        let n = n.max(reserved_here as u32);
         for i in 0..n {
             let ino = g as u32 * ipg + i + 1;
             if i % BATCH == 0 && c.jobs > 1 {
@@ -70,6 +77,8 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
                 if !reserved_in_use(&sb, ino) {
                     if ino == ino::JOURNAL_INO {
                         journal_inode_not_clear(c)?;
+                    } else {
+                        special::reserved_inode(c, ino)?;
                     }
                     continue;
                 }
@@ -130,7 +139,7 @@ impl Prepared {
     fn read<D: Device>(fs: &crate::fs::Fs<D>, n: u32) -> Result<Prepared> {
         let slot = fs.inode_slot(n)?;
         let node = Inode::parse(&slot);
-        let csum_ok = !fs.sb.has_metadata_csum() || ino::checksum_ok(&slot, fs.sb.csum_seed(), n);
+        let csum_ok = !fs.sb.has_metadata_csum() || ino::checksum_ok_or_zero(&slot, fs.sb.csum_seed(), n);
         let view = fields::SlotView::of(&slot, &node);
         drop(slot);
         let live = node.f.i_links_count != 0 || n < fs.sb.f.s_first_ino;
@@ -225,6 +234,10 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
             node.f.i_dtime = c.fs.clock.now() as u32;
             let mut h = c.fs.handle(4)?;
             h.write_inode(n, &node)?;
+        } else if !csum_ok && c.fix(problem::INODE_CHECKSUM, format!("inode {n}"), Some(n), None) {
+            // As e2fsck: an unused inode is checked too (its checksum, unless it is all zero).
+            let mut h = c.fs.handle(4)?;
+            h.edit_inode_slot(n, |_| {})?;
         }
         return Ok(());
     }
@@ -335,6 +348,13 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
         }
         let mut removed = Vec::new();
         let mut converted = false;
+        // Directory extents moved down to close a gap: (the extent as it was, its new start).
+        let mut moved: Vec<(Extent, u32)> = Vec::new();
+        let mut next_dir_lblk = 0u64;
+        // As e2fsck: without large_dir (and no size past 4 GiB already), a directory ends by
+        // 2 GiB; an extent past that is removed.
+        let dir_limit = (node.is_dir() && node.f.i_size_high == 0 && !c.fs.sb.has_incompat(incompat::LARGEDIR))
+            .then(|| 1u64 << (21 - c.fs.sb.f.s_log_block_size.min(6)));
         // Extents before `marked_until` were marked with the run they belong to (see
         // `mark_run`); before `tried_until`, a run was tried (each extent is in one try).
         let (mut marked_until, mut tried_until) = (0usize, 0usize);
@@ -355,6 +375,38 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
                 c.set_logical(u64::from(e.logical));
                 continue;
             }
+            if dir_limit.is_some_and(|lim| e.logical_end() > lim)
+                && c.fix(
+                    problem::DIR_TOO_BIG,
+                    format!("inode {n}: logical {} length {}", e.logical, e.len),
+                    Some(n),
+                    Some(e.physical),
+                )
+            {
+                removed.push(*e);
+                continue;
+            }
+            // As e2fsck's PR_1_COLLAPSE_DBLOCK: a directory's blocks follow one another from
+            // logical 0; an extent after a gap moves down to close it (pass 2 would otherwise
+            // fill the hole with empty blocks).
+            let on_disk = *e;
+            let mut e = *e;
+            if node.is_dir() && u64::from(e.logical) > next_dir_lblk {
+                let to = next_dir_lblk as u32;
+                if c.fix(
+                    problem::DIR_COLLAPSE_BLOCK,
+                    format!("directory {n}: block {} should be at block {to}", e.logical),
+                    Some(n),
+                    Some(e.physical),
+                ) {
+                    moved.push((e, to));
+                    e.logical = to;
+                }
+            }
+            if node.is_dir() {
+                next_dir_lblk = next_dir_lblk.max(e.logical_end());
+            }
+            let e = &e;
             // One pass over the bits: marking reports what was already claimed (the first
             // owner keeps those blocks either way).
             if i >= tried_until {
@@ -380,20 +432,29 @@ fn check_inode<D: Device>(c: &mut Checker<'_, D>, n: u32, pre: Option<Result<Pre
                 let seed = h.fs.inode_csum_seed(n, &node);
                 let mut io = HandleTree::for_repair(&mut h);
                 let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
-                extent::convert_to_written(&mut io, &mut root, e.logical, e.len)?;
+                extent::convert_to_written(&mut io, &mut root, on_disk.logical, e.len)?;
+                if let Some(m) = moved.last_mut().filter(|m| m.0 == on_disk) {
+                    m.0.unwritten = false;
+                }
                 last_written = Some(e.logical_end() - 1);
                 dirty = true;
                 // Written neighbours merge: the tree may lose a node (counted again below).
                 converted = true;
             }
         }
-        if !removed.is_empty() || converted {
-            let mut h = c.fs.handle(REPAIR_CREDITS + removed.len() as u32)?;
+        if !removed.is_empty() || converted || !moved.is_empty() {
+            let mut h = c.fs.handle(REPAIR_CREDITS + (removed.len() + 2 * moved.len()) as u32)?;
             let seed = h.fs.inode_csum_seed(n, &node);
             let mut io = HandleTree::for_repair(&mut h);
             let mut root = Root { i_block: &mut node.f.i_block, csum_seed: seed };
             for e in &removed {
                 extent::remove_range(&mut io, &mut root, e.logical, e.len)?;
+            }
+            // Moved in order: each new place is below every extent not yet moved. A directory
+            // extent left unwritten was converted above (or is reported).
+            for (e, to) in &moved {
+                extent::remove_range(&mut io, &mut root, e.logical, e.len)?;
+                extent::insert(&mut io, &mut root, Extent { logical: *to, ..*e })?;
             }
             dirty = true;
             // The tree may have lost nodes: count again.

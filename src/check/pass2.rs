@@ -44,9 +44,13 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32, names: &mut NameSet, buf
         c.fs.file_extents(d, &node)
     };
     let Ok(extents) = extents else { return Ok(()) };
-    if map_kind(&node, bs) == MapKind::Blocks {
-        fill_holes(c, d, node, &extents)?;
-    }
+    // Holes filled are read back as the blocks they now are.
+    let extents = if map_kind(&node, bs) == MapKind::Blocks && fill_holes(c, d, node, &extents)? {
+        let node = c.fs.inode(d)?;
+        readable_runs(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT)?
+    } else {
+        extents
+    };
     names.clear();
     for e in extents.iter().filter(|e| !e.unwritten) {
         for k in 0..e.len {
@@ -65,13 +69,66 @@ fn check_dir<D: Device>(c: &mut Checker<'_, D>, d: u32, names: &mut NameSet, buf
     Ok(())
 }
 
+/// Which length [`resync`] corrects.
+enum Resync {
+    /// The previous entry (at `at`) gets `len`: the entries from its new end on are sound.
+    Previous { at: usize, len: u32 },
+    /// The bad entry itself gets `len`.
+    This { len: u32 },
+}
+
+/// A bad entry at `off` (reached from the entry at `prev`): when some 4-byte-aligned offset
+/// after the previous entry's name (or after this entry's name) starts a chain of sound
+/// entries ending exactly at the block's end, one rec_len was damaged and the entries after
+/// are kept (e2fsck's salvage would drop them). The earliest such offset wins.
+fn resync(block: &[u8], prev: Option<usize>, off: usize, bs: u32, inodes: u32) -> Option<Resync> {
+    if let Some(at) = prev {
+        let e = dirent::parse_at(block, at, bs).ok()?;
+        let from = at + dirent::rec_len_for(e.name.len());
+        for q in (from..off).step_by(4) {
+            if chain_ends(block, q, bs, inodes) {
+                return Some(Resync::Previous { at, len: (q - at) as u32 });
+            }
+        }
+    }
+    // This entry's header and name are readable; only its length is wrong.
+    if off + dirent::HEADER_SIZE <= block.len() {
+        let name_len = usize::from(block[off + 6]);
+        let ino = crate::ondisk::le::u32(block, off);
+        let from = off + dirent::rec_len_for(name_len);
+        if ino <= inodes && (ino == 0 || name_len > 0) && from <= block.len() {
+            for q in (from..=block.len()).step_by(4) {
+                if q == block.len() || chain_ends(block, q, bs, inodes) {
+                    return Some(Resync::This { len: (q - off) as u32 });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether sound entries (an inode in range, a name unless unused) run from `q` to the end.
+fn chain_ends(block: &[u8], mut q: usize, bs: u32, inodes: u32) -> bool {
+    let mut steps = 0;
+    while q < block.len() && steps <= block.len() / dirent::HEADER_SIZE {
+        match dirent::parse_at(block, q, bs) {
+            Ok(e) if e.inode <= inodes && (e.inode == 0 || !e.name.is_empty()) => q += e.rec_len as usize,
+            _ => return false,
+        }
+        steps += 1;
+    }
+    q == block.len() && steps > 0
+}
+
 /// Holes of one block-mapped directory filled at most (more are left as they are).
 const MAX_HOLES: u64 = 4096;
 
 /// As e2fsck: a hole in a block-mapped directory (a pointer zeroed, or cleared by pass 1 as
-/// an illegal block) gets a new empty directory block, taken from the blocks pass 1 found free
-/// (pass 5 marks it in the bitmap). A hole under an indirect block that does not exist is left.
-fn fill_holes<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: Inode, runs: &[Extent]) -> Result<()> {
+/// an illegal block) gets a new directory block, taken from the blocks pass 1 found free
+/// (pass 5 marks it in the bitmap): empty, or for block 0 with '.' and '..' (naming the root,
+/// as e2fsck's; pass 3 corrects it). A hole under an indirect block that does not exist is
+/// left. Whether a block was added.
+fn fill_holes<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: Inode, runs: &[Extent]) -> Result<bool> {
     let mut ranges = Vec::new();
     let mut pos = 0u64;
     for e in runs {
@@ -83,7 +140,7 @@ fn fill_holes<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: Inode, runs: 
     // Bounded: a garbage map can leave billions of blocks between two pointers (left alone).
     let count: u64 = ranges.iter().map(|r| r.end - r.start).sum();
     if count == 0 || count > MAX_HOLES {
-        return Ok(());
+        return Ok(false);
     }
     let holes = ranges.into_iter().flatten();
     let bs = c.fs.block_size();
@@ -100,15 +157,9 @@ fn fill_holes<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: Inode, runs: 
         c.block_found.set(b);
         goal = b + 1;
         let seed = c.fs.inode_csum_seed(d, &node);
-        let tail = if seed.is_some() { TAIL_SIZE } else { 0 };
+        let ft = if c.fs.sb.has_incompat(incompat::FILETYPE) { dirent::FT_DIR } else { 0 };
         let mut h = c.fs.handle(4)?;
-        let buf = h.get_write(b)?;
-        buf.fill(0);
-        dirent::write_at(buf, 0, 0, bs - tail as u32, 0, b"", bs)?;
-        if let Some(s) = seed {
-            dirent::init_tail(buf);
-            dirent::set_tail_checksum(buf, s);
-        }
+        dirent::init_block(h.get_write(b)?, (lblk == 0).then_some((d, ROOT_INO)), ft, seed)?;
         h.set_map_slot(&mut node, slot, b as u32)?;
         added += 1;
     }
@@ -118,7 +169,7 @@ fn fill_holes<D: Device>(c: &mut Checker<'_, D>, d: u32, mut node: Inode, runs: 
         let mut h = c.fs.handle(2)?;
         h.write_inode(d, &node)?;
     }
-    Ok(())
+    Ok(added > 0)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -157,8 +208,25 @@ fn check_block<D: Device>(
                     Some(d),
                     Some(phys),
                 ) {
-                    // Salvage: the block ends at the previous good entry; a directory's first
-                    // block always keeps a '.' and a '..' (pass 3 corrects the parent).
+                    // Salvage: one length is wrong when the entries from some later offset
+                    // run to the block's end (kept, see `resync`); else the block ends at the
+                    // previous good entry; a directory's first block always keeps a '.' and a
+                    // '..' (pass 3 corrects the parent).
+                    let count = c.fs.sb.f.s_inodes_count;
+                    match resync(&buf[..end], prev, off, bs, count) {
+                        Some(Resync::Previous { at, len }) => {
+                            dirent::set_rec_len(buf, at, len, bs);
+                            off = at + len as usize;
+                            changed = true;
+                            continue;
+                        }
+                        Some(Resync::This { len }) => {
+                            dirent::set_rec_len(buf, off, len, bs);
+                            changed = true;
+                            continue;
+                        }
+                        None => {}
+                    }
                     match prev {
                         _ if lblk == 0 && off <= 12 => {
                             let parent = Some(c.entry_parent.get(d)).filter(|&p| p != 0).unwrap_or(ROOT_INO);
@@ -238,7 +306,10 @@ fn check_block<D: Device>(
                 || name.is_empty()
                 || name == b"."
                 || name == b"..";
-            let clear = if bad {
+            let clear = if inode == d {
+                // As e2fsck's PR_2_LINK_DOT: an entry naming its own directory.
+                Some(problem::DIR_LINK_DOT)
+            } else if bad {
                 Some(problem::DIR_ENTRY_BAD_INODE)
             } else if !c.inode_used.get(u64::from(inode)) {
                 Some(problem::DIR_ENTRY_UNUSED_INODE)
@@ -257,6 +328,11 @@ fn check_block<D: Device>(
                 {
                     for b in name_buf[..name_len].iter_mut().filter(|b| **b == 0 || **b == b'/') {
                         *b = b'.';
+                    }
+                    // e2fsck would make a name of "." or ".." here (and clear the entry on the
+                    // next run); those become underscores, so the entry stays.
+                    if matches!(&name_buf[..name_len], b"." | b"..") {
+                        name_buf[..name_len].fill(b'_');
                     }
                     buf[off + dirent::HEADER_SIZE..off + dirent::HEADER_SIZE + name_len]
                         .copy_from_slice(&name_buf[..name_len]);

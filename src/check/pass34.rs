@@ -48,19 +48,40 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         note_new_dir(c, ino, ROOT_INO);
         lpf = Some(ino);
     }
-    // Pass 3: connectivity.
+    // Pass 3: connectivity, as e2fsck's check_directory: walk up from each directory through
+    // the entries naming directories until a directory already known connected; a walk that
+    // ends at a directory no entry names (or comes back on itself) reconnects that topmost
+    // directory, so the ones below it stay where they are.
     let dirs = c.dirs.clone();
+    let mut done = super::bits::Bits::new(c.inode_used.len());
+    done.set(u64::from(ROOT_INO));
+    // The directories of the current walk: a parent among them is a loop.
+    let mut on_path = super::bits::Bits::new(c.inode_used.len());
+    let mut path: Vec<u32> = Vec::new();
     for d in dirs {
         if d == ROOT_INO {
             continue;
         }
-        if !reachable(c, d) {
-            if c.fix(problem::UNREACHABLE_DIR, format!("directory {d}"), Some(d), None) {
-                if let Some(l) = lpf {
-                    connect(c, l, d)?;
-                }
+        let mut ino = d;
+        for p in path.drain(..) {
+            on_path.clear(u64::from(p));
+        }
+        loop {
+            if done.set(u64::from(ino)) {
+                break;
             }
-            continue;
+            path.push(ino);
+            on_path.set(u64::from(ino));
+            let parent = c.entry_parent.get(ino);
+            if parent == 0 || on_path.get(u64::from(parent)) {
+                if c.fix(problem::UNREACHABLE_DIR, format!("directory {ino}"), Some(ino), None) {
+                    if let Some(l) = lpf {
+                        connect(c, l, ino)?;
+                    }
+                }
+                break;
+            }
+            ino = parent;
         }
         let parent = Some(c.entry_parent.get(d)).filter(|&x| x != 0);
         let dd = Some(c.dotdot.get(d)).filter(|&x| x != 0);
@@ -173,21 +194,6 @@ fn mark_blocks<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Whether walking up from `d` through the entries that name directories reaches the root.
-fn reachable<D: Device>(c: &Checker<'_, D>, d: u32) -> bool {
-    let mut cur = d;
-    for _ in 0..=c.dirs.len() {
-        if cur == ROOT_INO {
-            return true;
-        }
-        match c.entry_parent.get(cur) {
-            0 => return false,
-            p => cur = p,
-        }
-    }
-    false
 }
 
 fn note_new_dir<D: Device>(c: &mut Checker<'_, D>, ino: u32, parent: u32) {

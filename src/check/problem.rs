@@ -55,7 +55,7 @@ macro_rules! problems {
 problems! {
     // Pass 0: superblock and group descriptors.
     SB_CHECKSUM = 0x00_0001, Fix, 0, "superblock is damaged (checksum or fields): using the backup in group 1";
-        GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK | NO_OK, "group descriptor checksum is invalid";
+    GD_CHECKSUM = 0x00_0002, Recompute, PREEN_OK | NO_OK, "group descriptor checksum is invalid";
     GD_BAD_LOCATION = 0x00_0003, Report, FATAL, "group descriptor points outside the file system";
     GD_BAD_UNUSED = 0x00_0004, Fix, 0, "group descriptor has an invalid unused inodes count";
     QUOTA_INODE_INVALID = 0x00_0005, Fix, 0, "invalid quota inode in the superblock";
@@ -63,6 +63,10 @@ problems! {
     MMP_BAD_MAGIC = 0x00_0007, Fix, PREEN_OK, "superblock has invalid MMP magic";
     MMP_CHECKSUM = 0x00_0008, Fix, PREEN_OK, "MMP block checksum does not match";
     GD_USE_BACKUP = 0x00_0009, Fix, 0, "group descriptors look bad: using the backup in group 1";
+    FS_REV_LEVEL = 0x00_000A, Fix, PREEN_OK | NO_OK, "file system has feature flags set, but is a revision 0 file system";
+    GD_UNINIT_NO_CSUM = 0x00_000B, Fix, PREEN_OK, "group descriptor marked uninitialised without group checksums";
+    GD_BLOCK_UNINIT_LAST = 0x00_000C, Fix, PREEN_OK, "last group's block bitmap is marked uninitialised";
+    GD_INODE_UNINIT_RESERVED = 0x00_000D, Fix, 0, "group holding the reserved inodes is marked as having no inodes in use";
     // Pass 1: inodes and extent trees.
     INODE_CHECKSUM = 0x01_0001, Recompute, PREEN_OK, "inode passes checks, but its checksum does not match";
     INODE_DTIME_SET = 0x01_0002, Fix, PREEN_OK, "inode is in use, but has dtime set";
@@ -116,6 +120,9 @@ problems! {
     EXTENT_INDEX_START = 0x01_0032, Fix, 0, "interior extent node's logical start does not match the logical start at the next level";
     DUP_DELETE = 0x01_0033, Delete, 0, "file with multiply-claimed blocks was not cloned";
     METADATA_COLLISION = 0x01_0034, Clear, 0, "indirect block conflicts with critical metadata (superblocks, descriptors, bitmaps, inode tables)";
+    RESERVED_BAD_MODE = 0x01_0035, Clear, PREEN_OK, "reserved inode has an invalid mode";
+    DIR_TOO_BIG = 0x01_0036, Clear, 0, "directory is too big: an extent ends past 2 GiB (no large_dir feature)";
+    DIR_COLLAPSE_BLOCK = 0x01_0037, Fix, 0, "directory block is not where it should be (a gap in the directory's blocks)";
     // Pass 2: directories.
     DIR_BAD_ENTRY = 0x02_0001, Fix, 0, "directory block has a corrupt entry";
     DIR_ENTRY_BAD_INODE = 0x02_0002, Clear, 0, "directory entry has an invalid inode number or name";
@@ -136,6 +143,7 @@ problems! {
     DIR_DOT_NULL_TERM = 0x02_0011, Fix, 0, "'.' directory entry is not NUL terminated";
     DIR_DOTDOT_NULL_TERM = 0x02_0012, Fix, 0, "'..' directory entry is not NUL terminated";
     DIR_SPLIT_DOT = 0x02_0013, Fix, 0, "directory entry for '.' is too big (split it)";
+    DIR_LINK_DOT = 0x02_0014, Clear, 0, "directory entry is a link to '.'";
     // Pass 3: connectivity.
     NO_LOST_FOUND = 0x03_0001, Create, PREEN_OK, "/lost+found not found";
     UNREACHABLE_DIR = 0x03_0002, Connect, 0, "unconnected directory inode";

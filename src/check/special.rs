@@ -17,6 +17,8 @@ use crate::pmem::Device;
 /// The reserved inodes of the user and group quota files.
 pub const USR_QUOTA_INO: u32 = 3;
 pub const GRP_QUOTA_INO: u32 = 4;
+/// The boot loader inode (may be a file).
+pub const BOOT_LOADER_INO: u32 = 5;
 
 /// The quota inodes the superblock names: user, group, project (0: none).
 pub fn quota_inums(sb: &Superblock) -> [u32; 3] {
@@ -78,8 +80,44 @@ pub fn reserved_quota_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result
         let isz = usize::from(c.fs.sb.inode_size());
         let mut h = c.fs.handle(1)?;
         h.edit_inode_slot(n, |slot| slot[..isz].fill(0))?;
+    } else if !holds {
+        inode_checksum(c, n)?;
     }
     Ok(false)
+}
+
+/// Pass 1 for a reserved inode that holds nothing (5, 6, 9, 10, the resize inode without
+/// `resize_inode`, ... below `s_first_ino`), as e2fsck: a mode it cannot have is cleared
+/// (the boot loader inode may be a file, the resize inode a regular file), and its checksum
+/// must match unless it is all zero.
+pub fn reserved_inode<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
+    let node = c.fs.inode(n)?;
+    let mode = node.f.i_mode;
+    let bad_mode = match n {
+        BOOT_LOADER_INO => node.file_type() == ino::S_IFDIR,
+        ino::RESIZE_INO => mode != 0 && node.file_type() != ino::S_IFREG,
+        _ => mode != 0,
+    };
+    if bad_mode && c.fix(problem::RESERVED_BAD_MODE, format!("inode {n}: mode {mode:#o}"), Some(n), None) {
+        let mut fixed = node;
+        fixed.f.i_mode = 0;
+        let mut h = c.fs.handle(1)?;
+        h.write_inode(n, &fixed)?;
+    } else {
+        inode_checksum(c, n)?;
+    }
+    Ok(())
+}
+
+/// INODE_CHECKSUM on an inode pass 1 does not otherwise check: the checksum rewritten, unless
+/// the inode is all zero.
+fn inode_checksum<D: Device>(c: &mut Checker<'_, D>, n: u32) -> Result<()> {
+    let ok = !c.fs.sb.has_metadata_csum() || ino::checksum_ok_or_zero(&c.fs.inode_slot(n)?, c.fs.sb.csum_seed(), n);
+    if !ok && c.fix(problem::INODE_CHECKSUM, format!("inode {n}"), Some(n), None) {
+        let mut h = c.fs.handle(1)?;
+        h.edit_inode_slot(n, |_| {})?;
+    }
+    Ok(())
 }
 
 /// Pass 1 for the bad-block inode: its fields must be those of a block list (no mode, owner,
@@ -323,10 +361,12 @@ fn resize_inode_fault<D: Device>(c: &Checker<'_, D>, node: &Inode) -> Result<Opt
 /// e2fsck does at the end of its check).
 pub fn resize_inode_invalid<D: Device>(c: &mut Checker<'_, D>) -> Result<Option<u64>> {
     let n = ino::RESIZE_INO;
-    if c.fs.sb.f.s_reserved_gdt_blocks == 0 {
+    let node = c.fs.inode(n)?;
+    // With no reserved descriptor blocks, a resize inode never made (mode 0) is fine; one
+    // that was made must list nothing (blocks it would list are no longer reserved).
+    if c.fs.sb.f.s_reserved_gdt_blocks == 0 && node.f.i_mode == 0 {
         return Ok(None);
     }
-    let node = c.fs.inode(n)?;
     let Some(why) = resize_inode_fault(c, &node)? else { return Ok(None) };
     if !c.fix(problem::RESIZE_INODE_INVALID, format!("inode {n}: {why}"), Some(n), None) {
         return Ok(None);

@@ -205,17 +205,8 @@ impl<D: Device> Fs<D> {
         h.write_inode(ino, &node)?;
         if dir {
             let phys = h.dir_append_block(ino, &mut node)?;
-            let bs = h.fs.block_size();
             let seed = h.fs.inode_csum_seed(ino, &node);
-            let tail = if seed.is_some() { dirent::TAIL_SIZE } else { 0 };
-            let buf = h.get_write(phys)?;
-            buf.fill(0);
-            dirent::write_at(buf, 0, ino, 12, FT_DIR, b".", bs)?;
-            dirent::write_at(buf, 12, parent, bs - 12 - tail as u32, FT_DIR, b"..", bs)?;
-            if let Some(s) = seed {
-                dirent::init_tail(buf);
-                dirent::set_tail_checksum(buf, s);
-            }
+            dirent::init_block(h.get_write(phys)?, Some((ino, parent)), FT_DIR, seed)?;
             let mut p = h.fs.inode(parent)?;
             p.f.i_links_count = p.f.i_links_count.saturating_add(1);
             h.write_inode(parent, &p)?;

@@ -33,17 +33,8 @@ impl<D: Device> Fs<D> {
         }
         h.write_inode(ROOT_INO, &node)?;
         let phys = h.dir_append_block(ROOT_INO, &mut node)?;
-        let bs = h.fs.block_size();
         let seed = h.fs.inode_csum_seed(ROOT_INO, &node);
-        let tail = if seed.is_some() { dirent::TAIL_SIZE } else { 0 };
-        let buf = h.get_write(phys)?;
-        buf.fill(0);
-        dirent::write_at(buf, 0, ROOT_INO, 12, FT_DIR, b".", bs)?;
-        dirent::write_at(buf, 12, ROOT_INO, bs - 12 - tail as u32, FT_DIR, b"..", bs)?;
-        if let Some(s) = seed {
-            dirent::init_tail(buf);
-            dirent::set_tail_checksum(buf, s);
-        }
+        dirent::init_block(h.get_write(phys)?, Some((ROOT_INO, ROOT_INO)), FT_DIR, seed)?;
         Ok(())
     }
 }

@@ -127,6 +127,27 @@ pub fn has_tail(block: &[u8]) -> bool {
     le::u32(block, t) == 0 && le::u16(block, t + 4) == TAIL_SIZE as u16 && block[t + 6] == 0 && block[t + 7] == TAIL_FT
 }
 
+/// Lay out a new directory block in `buf` (one block): the first block of a directory,
+/// `Some((itself, parent))` ('.' and '..' with file type `ft`), or an empty one; with a
+/// checksum tail when `seed` (the directory inode's checksum seed) is given.
+pub fn init_block(buf: &mut [u8], first: Option<(u32, u32)>, ft: u8, seed: Option<u32>) -> Result<()> {
+    let bs = buf.len() as u32;
+    let tail = if seed.is_some() { TAIL_SIZE as u32 } else { 0 };
+    buf.fill(0);
+    match first {
+        Some((dir, parent)) => {
+            write_at(buf, 0, dir, 12, ft, b".", bs)?;
+            write_at(buf, 12, parent, bs - 12 - tail, ft, b"..", bs)?;
+        }
+        None => write_at(buf, 0, 0, bs - tail, 0, b"", bs)?,
+    }
+    if let Some(s) = seed {
+        init_tail(buf);
+        set_tail_checksum(buf, s);
+    }
+    Ok(())
+}
+
 /// Initialize the checksum tail (checksum left for [`set_tail_checksum`]).
 pub fn init_tail(block: &mut [u8]) {
     let t = block.len() - TAIL_SIZE;

@@ -253,6 +253,12 @@ pub fn checksum_ok(b: &[u8], fs_seed: u32, ino: u32) -> bool {
     }
 }
 
+/// [`checksum_ok`], or an inode whose first 128 bytes are all zero (never written since the
+/// table was zeroed: e2fsprogs takes it as sound whatever its checksum).
+pub fn checksum_ok_or_zero(b: &[u8], fs_seed: u32, ino: u32) -> bool {
+    checksum_ok(b, fs_seed, ino) || b[..b.len().min(GOOD_OLD_SIZE)].iter().all(|&x| x == 0)
+}
+
 /// Store the checksum of slot `b` into it.
 pub fn set_checksum(b: &mut [u8], fs_seed: u32, ino: u32) {
     let gen = le::u32(b, 0x64);
