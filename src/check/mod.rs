@@ -363,6 +363,7 @@ impl<'f, D: Device> Checker<'f, D> {
             }
         }
         if self.opts.mode != Mode::No {
+            self.recreate_journal()?;
             // As e2fsck: a check that leaves no error marks the file system clean.
             let state = self.fs.sb.f.s_state;
             if !self.uncorrected && state & STATE_VALID_ERROR != superblock::STATE_VALID {
@@ -389,6 +390,26 @@ impl<'f, D: Device> Checker<'f, D> {
             uncorrected: self.uncorrected,
             exit_code,
         })
+    }
+
+    /// As e2fsck at the end of a check: a journal deleted as invalid (at open) is made anew,
+    /// of the size e2fsprogs gives a file system of this size.
+    fn recreate_journal(&mut self) -> Result<()> {
+        let deleted =
+            self.findings.iter().any(|f| f.name == problem::get(problem::JOURNAL_INODE_INVALID).name && f.fixed);
+        if !deleted || self.fs.sb.has_journal() {
+            return Ok(());
+        }
+        let Some(blocks) = crate::fs::mkjournal::default_journal_blocks(self.fs.sb.blocks_count()) else {
+            return Ok(());
+        };
+        if self.fix(problem::JOURNAL_RECREATE, format!("{blocks} blocks"), None, None) {
+            if let Err(e) = self.fs.create_journal(blocks) {
+                self.note(problem::JOURNAL_RECREATE, format!("could not make the journal: {e}"), false);
+                self.uncorrected = true;
+            }
+        }
+        Ok(())
     }
 
     /// Whether a finding may write: any fix does.

@@ -170,6 +170,7 @@ problems! {
     JOURNAL_SKIPPED = 0x06_0002, Report, NO_OK, "skipping journal recovery because doing a read-only check";
     JOURNAL_SUPERBLOCK_CORRUPT = 0x06_0003, Fix, 0, "the journal superblock is corrupt";
     JOURNAL_INODE_INVALID = 0x06_0004, Clear, PREEN_OK, "the superblock has an invalid journal";
+    JOURNAL_RECREATE = 0x06_0005, Create, PREEN_OK | NO_OK, "recreate the journal";
     // Data (--data).
     STALE_DATA = 0x07_0001, Report, NO_REPAIR, "stale data (the poison pattern) inside a written extent";
 }

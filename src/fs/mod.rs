@@ -13,6 +13,7 @@ pub mod layout;
 pub mod lookup;
 pub mod map;
 pub mod mkfs;
+pub mod mkjournal;
 pub mod mount;
 pub mod open;
 pub mod root;
