@@ -21,7 +21,7 @@
 //! with a reference count): a file whose data claims one gets a copy. The file list names
 //! inodes, not paths (e2fsck's pass 1C looks the names up).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::bits::Bits;
 use super::{pass0, pass1, problem, Checker};
@@ -380,12 +380,18 @@ fn set_entry<D: Device>(
 fn clone_map<D: Device>(c: &mut Checker<'_, D>, s: &mut Shared, n: u32, node: &mut Inode) -> Result<bool> {
     let mut w = BlockMapWalk::new(&*c.fs, &node.f.i_block, 0, LOGICAL_LIMIT);
     let mut moved: HashMap<u64, u64> = HashMap::new();
+    // Indirect blocks this walk read: a pointer naming one again is a claim pass 1 never
+    // counted (it reads an indirect block once), copied without giving one up.
+    let mut followed: HashSet<u64> = HashSet::new();
     let mut root_dirty = false;
+    let huge = c.fs.sb.has_ro_compat(ro_compat::HUGE_FILE);
+    let bs = c.fs.block_size();
     while let Some(p) = w.next_pointer() {
         if p.out_of_range {
             continue;
         }
-        if s.needs_copy(p.block) {
+        let uncounted = followed.contains(&p.block);
+        if s.needs_copy(p.block) || uncounted {
             let Some(nb) = alloc_run(c, 1, p.block) else { break };
             if p.level == 0 {
                 copy_data(c, p.block, nb, 1)?;
@@ -404,7 +410,23 @@ fn clone_map<D: Device>(c: &mut Checker<'_, D>, s: &mut Shared, n: u32, node: &m
             let mut h = c.fs.handle(1)?;
             h.set_map_slot(node, slot, to)?;
             drop(h);
-            take_over(c, s, n, &[p.block], nb);
+            if uncounted {
+                c.block_found.set(nb);
+                node.set_blocks_512(node.blocks_512(huge, bs) + u64::from(bs / 512));
+                root_dirty = true;
+            } else {
+                take_over(c, s, n, &[p.block], nb);
+            }
+            // The copy is what the file now reads there.
+            let p = crate::fs::map::Pointer { block: nb, ..p };
+            if p.level > 0 {
+                followed.insert(nb);
+            }
+            w.follow(&*c.fs, &p)?;
+            continue;
+        }
+        if p.level > 0 {
+            followed.insert(p.block);
         }
         w.follow(&*c.fs, &p)?;
     }
