@@ -36,6 +36,14 @@ pub fn run<D: Device>(c: &mut Checker<'_, D>) -> Result<()> {
         f.s_first_ino = 11;
         f.s_inode_size = crate::ondisk::inode::GOOD_OLD_SIZE as u16;
     }
+    // As e2fsck: needs_recovery without a journal has nothing to recover.
+    if !c.fs.sb.has_journal()
+        && c.fs.sb.has_incompat(crate::ondisk::features::incompat::RECOVER)
+        && c.fix(problem::JOURNAL_RECOVER_NO_JOURNAL, String::new(), None, None)
+    {
+        let mut h = c.fs.handle(1)?;
+        h.sb_mut().f.s_feature_incompat &= !crate::ondisk::features::incompat::RECOVER;
+    }
     for g in 0..groups {
         if !c.fs.group_checksum_ok(g) && c.fix(problem::GD_CHECKSUM, format!("group {g}"), None, None) {
             // As e2fsck: what a descriptor with a bad checksum says of its group is not

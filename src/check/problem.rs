@@ -67,6 +67,7 @@ problems! {
     GD_UNINIT_NO_CSUM = 0x00_000B, Fix, PREEN_OK, "group descriptor marked uninitialised without group checksums";
     GD_BLOCK_UNINIT_LAST = 0x00_000C, Fix, PREEN_OK, "last group's block bitmap is marked uninitialised";
     GD_INODE_UNINIT_RESERVED = 0x00_000D, Fix, 0, "group holding the reserved inodes is marked as having no inodes in use";
+    JOURNAL_RECOVER_NO_JOURNAL = 0x00_000E, Clear, PREEN_OK, "superblock needs_recovery flag is set, but no journal is present";
     // Pass 1: inodes and extent trees.
     INODE_CHECKSUM = 0x01_0001, Recompute, PREEN_OK, "inode passes checks, but its checksum does not match";
     INODE_DTIME_SET = 0x01_0002, Fix, PREEN_OK, "inode is in use, but has dtime set";

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::extent::{self, Root, TreeIo};
 use crate::ondisk::dirent::{self, FT_DIR};
 use crate::ondisk::extent::{Extent, MAX_LEN_UNWRITTEN};
+use crate::ondisk::features::incompat;
 use crate::ondisk::inode::{Inode, FL_EXTENTS, S_IFDIR, S_IFREG};
 use crate::pmem::Device;
 
@@ -206,12 +207,18 @@ impl<D: Device> Fs<D> {
         if dir {
             let phys = h.dir_append_block(ino, &mut node)?;
             let seed = h.fs.inode_csum_seed(ino, &node);
-            dirent::init_block(h.get_write(phys)?, Some((ino, parent)), FT_DIR, seed)?;
+            let ft = if h.fs.sb.has_incompat(incompat::FILETYPE) { FT_DIR } else { 0 };
+            dirent::init_block(h.get_write(phys)?, Some((ino, parent)), ft, seed)?;
             let mut p = h.fs.inode(parent)?;
             p.f.i_links_count = p.f.i_links_count.saturating_add(1);
             h.write_inode(parent, &p)?;
         }
-        let ft = if dir { FT_DIR } else { dirent::FT_REG_FILE };
+        // Without the filetype feature, entries carry no type.
+        let ft = match (h.fs.sb.has_incompat(incompat::FILETYPE), dir) {
+            (false, _) => 0,
+            (true, true) => FT_DIR,
+            (true, false) => dirent::FT_REG_FILE,
+        };
         h.dir_add(parent, name.as_bytes(), ino, ft)?;
         Ok(ino)
     }

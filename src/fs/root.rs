@@ -5,6 +5,7 @@ use super::image::Fs;
 use crate::error::Result;
 use crate::extent;
 use crate::ondisk::dirent::{self, FT_DIR};
+use crate::ondisk::features::incompat;
 use crate::ondisk::inode::{Inode, FL_EXTENTS, ROOT_INO, S_IFDIR};
 use crate::pmem::Device;
 
@@ -34,7 +35,8 @@ impl<D: Device> Fs<D> {
         h.write_inode(ROOT_INO, &node)?;
         let phys = h.dir_append_block(ROOT_INO, &mut node)?;
         let seed = h.fs.inode_csum_seed(ROOT_INO, &node);
-        dirent::init_block(h.get_write(phys)?, Some((ROOT_INO, ROOT_INO)), FT_DIR, seed)?;
+        let ft = if h.fs.sb.has_incompat(incompat::FILETYPE) { FT_DIR } else { 0 };
+        dirent::init_block(h.get_write(phys)?, Some((ROOT_INO, ROOT_INO)), ft, seed)?;
         Ok(())
     }
 }

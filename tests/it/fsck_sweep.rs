@@ -1054,6 +1054,15 @@ const FUZZ_REGRESSIONS: &[FuzzCase] = &[
     },
     // Session 7: the classes left by session 6's runs.
     FuzzCase {
+        // has_journal cleared, needs_recovery set: e2fsck clears needs_recovery
+        // (PR_0_JOURNAL_RECOVER_SET); -y left it, and e2fsck -fn then refused the image.
+        what: "s_feature_compat 0x04 -> 0, s_feature_incompat 0xc2 -> 0xc6",
+        changes: &[(At::Offset(1024 + 0x5c), 0x00), (At::Offset(1024 + 0x60), 0xc6)],
+        n_findings: &[(problem::JOURNAL_RECOVER_NO_JOURNAL, None)],
+        y: Ok(1),
+        blockmap: false,
+    },
+    FuzzCase {
         // /big's double indirect block naming itself as its first indirect block (whose first
         // entry, read as data, names it again): pass 1 reads an indirect block once, so it
         // counted two claims of three; the clone copied the double indirect block, and the
