@@ -3,6 +3,7 @@
 //! inode 8 mapping them, the superblock's feature and backup of the inode's map.
 
 use super::image::Fs;
+use super::map::{DIND_SLOT, IND_SLOT};
 use crate::error::{Error, Result};
 use crate::ondisk::checksum::inode_seed;
 use crate::ondisk::extent::{self, Extent, Header, Index};
@@ -164,20 +165,18 @@ impl<D: Device> Fs<D> {
     fn write_block_map(&mut self, node: &mut Inode, data: &[u64], map: &[u64]) -> Result<()> {
         let bs = self.block_size() as usize;
         let per = bs / 4;
-        let ptr =
-            |b: u64| u32::try_from(b).map_err(|_| Error::Invalid(format!("block {b} is past a block map's reach")));
         let mut map = map.iter().copied();
         let mut take_map = || map.next().ok_or_else(|| Error::Invalid("too few indirect blocks".into()));
-        let direct = data.len().min(12);
+        let direct = data.len().min(IND_SLOT);
         for (i, &b) in data[..direct].iter().enumerate() {
-            le::put32(&mut node.f.i_block, 4 * i, ptr(b)?);
+            le::put32(&mut node.f.i_block, 4 * i, map_pointer(b)?);
         }
         let mut rest = &data[direct..];
         if !rest.is_empty() {
             let ind = take_map()?;
             let take = rest.len().min(per);
             self.store_pointers(ind, &rest[..take])?;
-            le::put32(&mut node.f.i_block, 4 * 12, ptr(ind)?);
+            le::put32(&mut node.f.i_block, 4 * IND_SLOT, map_pointer(ind)?);
             rest = &rest[take..];
         }
         if !rest.is_empty() {
@@ -189,7 +188,7 @@ impl<D: Device> Fs<D> {
                 inds.push(ind);
             }
             self.store_pointers(dind, &inds)?;
-            le::put32(&mut node.f.i_block, 4 * 13, ptr(dind)?);
+            le::put32(&mut node.f.i_block, 4 * DIND_SLOT, map_pointer(dind)?);
         }
         Ok(())
     }
@@ -199,10 +198,14 @@ impl<D: Device> Fs<D> {
         let bs = self.block_size();
         let mut buf = vec![0u8; bs as usize];
         for (k, &p) in ptrs.iter().enumerate() {
-            let p = u32::try_from(p).map_err(|_| Error::Invalid(format!("block {p} is past a block map's reach")))?;
-            le::put32(&mut buf, 4 * k, p);
+            le::put32(&mut buf, 4 * k, map_pointer(p)?);
         }
         self.dev.store(at * u64::from(bs), &buf)?;
         Ok(())
     }
+}
+
+/// Block `b` as a block map's 32-bit pointer.
+fn map_pointer(b: u64) -> Result<u32> {
+    u32::try_from(b).map_err(|_| Error::Invalid(format!("block {b} is past a block map's reach")))
 }
